@@ -33,7 +33,7 @@ class MonthContext:
     """The scalars every agent reads in one month (attribute access is the hot path)."""
 
     __slots__ = (
-        "t", "year", "month_of_year", "january", "march", "september", "december",
+        "t", "year", "month_of_year", "january", "march", "september", "december", "calendar",
         "line", "alert_line", "dibao_standard_month", "dibao_exit_line", "trend",
         "local_wage", "migrant_wage", "fallback_wage", "persistence", "innovation_sd",
         "p_illness_person", "chronic_multiplier", "p_accident", "p_disability",
@@ -91,6 +91,7 @@ class Environment:
         return MonthContext(
             t=t, year=year, month_of_year=t % 12, january=t % 12 == 0, march=t % 12 == MARCH,
             september=t % 12 == SEPTEMBER, december=t % 12 == 11,
+            calendar=t % 12 in (0, SEPTEMBER) or subsidy_drop > 0,
             line=self.line, alert_line=self.line * mon.alert_band,
             dibao_standard_month=self.line * p.policy.dibao_standard_ratio / 12.0,
             dibao_exit_line=self.line * p.policy.dibao_exit_ratio, trend=self.trend,

@@ -35,19 +35,24 @@ from simulation.draws import MonthDraws, draw_month
 from simulation.params import as_namespace
 from simulation.population import build_population
 from simulation.scenario import Disaster, Scenario
-from simulation.state import FIELDS, SHOCK_EVENTS, initial_state
+from simulation.state import FIELDS, SHOCK_EVENTS, initial_record, initial_state
 
 
 class HouseholdDraws:
-    """One month's per-household draws as Python lists (fast indexing by `idx`)."""
+    """One month's per-household draws, indexed by `idx`. Those every household reads each
+    month (and the yearly ones, in their month) become Python lists, the fastest to index;
+    the rest stay arrays read through float() on the rare paths that need them."""
 
     __slots__ = ("earnings", "guide", "job", "process", "report", "school", "screen", "severity",
                  "shock", "train", "warn")
+    _LISTS = ("earnings", "shock", "job", "train", "guide", "school")
 
     def __init__(self, d: MonthDraws) -> None:
         for name in self.__slots__:
             value = getattr(d, name)
-            setattr(self, name, None if value is None else value.tolist())
+            if value is not None and name in self._LISTS:
+                value = value.tolist()
+            setattr(self, name, value)
 
 
 class PovertyModel(mesa.Model):
@@ -83,6 +88,7 @@ class PovertyModel(mesa.Model):
         self.version = 0  # bumped when knobs or the calendar year change cached values
 
         state = initial_state(p, self.population)
+        self.initial = initial_record(p, self.population, state)
         rows = zip(*(state[k].tolist() for k in FIELDS), strict=True)
         rings, losses = state["ring"].T.tolist(), state["losses"].T.tolist()
         self.households = [Household(self, i, row, rings[i], losses[i])
@@ -125,6 +131,7 @@ class PovertyModel(mesa.Model):
         self.agents_by_type[Industry].do("operate")                             # 3
         self._accrue_programme_costs()
         self.crossing = []
+        self.watch = [[] for _ in self.officials]
         self.agents_by_type[Household].shuffle_do("live")                       # 4
         self.job_candidates = []
         self.agents_by_type[Official].do("monitor")                             # 5

@@ -63,6 +63,20 @@ FIELDS: Final[dict[str, type]] = {
 }
 
 
+INITIAL_COLUMNS: Final = ("category", "village", "members", "workers", "migrants", "elderly",
+                          "children", "students", "disabled", "chronic", "dibao", "pc12")
+"""Initial household attributes saved with each run (breakdowns by household type)."""
+
+
+def initial_record(p: SimpleNamespace, pop: Population,
+                   state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The households as they enter 2021: attributes, benefit linkage, key village."""
+    record = {k: state[k].copy() for k in INITIAL_COLUMNS}
+    record["linked"] = linkage(p.industry.linkage_share, state["category"], state["u_linkage"])
+    record["key_village"] = pop.villages["key"][state["village"]]
+    return record
+
+
 def linkage(ctx_linkage_share: float, category: np.ndarray, u_linkage: np.ndarray) -> np.ndarray:
     """Benefit linkage: formerly poor households below the share's propensity threshold."""
     return (category == FORMERLY_POOR) & (u_linkage < ctx_linkage_share)

@@ -95,27 +95,21 @@ class Household(mesa.Agent):
         m = self.model
         c, d, i = m.ctx, m.hh_draws, self.idx
         t = c.t
-        if c.january and self.dibao:
-            self._review_dibao(c, t)
-        if c.subsidy_drop > 0 and self.formerly_poor:  # scheduled withdrawal of transfers
-            rules.add_loss(self.losses, self.loss_month, m.decay, t, TRANSFER_WITHDRAWAL,
-                           12.0 * c.subsidy_drop)
-            self.loss_month = t
+        fee = grant = 0.0
+        if c.calendar:  # January review, a withdrawal of transfers, or the school year
+            fee, grant = self._calendar(c, t, d)
         if self.version != m.version:
             self.refresh(c)
 
         shock_cost = 0.0
         u = d.shock[i]
         if u < self.shock_end:  # an illness, accident or disability onset this month
-            shock_cost = self._shock(c, t, u, d.severity[i])
+            shock_cost = self._shock(c, t, u, float(d.severity[i]))
         if m.village_hit is not None and m.village_hit[self.village]:
             shock_cost += self._suffer_disaster(c, t, m.disaster)
         u = d.job[i]
         if u < self.job_low or u >= self.job_high:
             self._change_job(c, t, u)
-        fee = grant = 0.0
-        if c.september:
-            fee, grant = self._school_year(c, t, d.school[i])
         if self.version != m.version:
             self.refresh(c)
 
@@ -145,18 +139,21 @@ class Household(mesa.Agent):
         if c.march:
             self._training_and_guidance(c, t, d.train[i], d.guide[i], transfers,
                                         labour + production + project)
-        if self.state == ASSISTED and m.village_partner[self.village]:
+        state = self.state
+        if state == ASSISTED and m.village_partner[self.village]:
             self.motivation = rules.motivation_gain(self.motivation, c.mentoring)
-            self.version = -1
+            if self.unemployed:
+                self.version = -1
 
         self.y_labour += labour
         self.y_production += production
         self.y_project += project
         self.y_transfers += transfers
         self.y_rigid += rigid
-        self.y_cost_ss += rules.social_security_cost(self.ss_regular, grant, self.welfare_job,
-                                                     c.public_welfare_wage) if (
-            self.ss_regular or jobs or grant) else 0.0
+        if self.ss_regular or jobs or grant:
+            self.y_cost_ss += rules.social_security_cost(self.ss_regular, grant,
+                                                         self.welfare_job,
+                                                         c.public_welfare_wage)
         self.pending_aid = 0.0
 
         # standing for phases 5 and 6
@@ -165,18 +162,32 @@ class Household(mesa.Agent):
             self.secure = secure
             if secure:
                 self.secure_since = t
-        self.at_risk = rules.at_risk(pc, c.alert_line, t < self.alert_until)
-        self.applied = False
-        if self.at_risk:
+        risk = self.at_risk = rules.at_risk(pc, c.alert_line, t < self.alert_until)
+        if risk:
             if self.risk_since < 0:
                 self.risk_since = t
-            if self.state == NOT_MONITORED or self.state == RISK_ELIMINATED:
-                self.applied = d.report[i] < rules.self_report_probability(
+            if state == NOT_MONITORED or state == RISK_ELIMINATED:
+                self.applied = float(d.report[i]) < rules.self_report_probability(
                     c.self_report_rate, self.motivation, self.dependency, c.dependency_effect)
-        else:
+        elif self.risk_since >= 0:
             self.risk_since = -1
+        if risk or state:  # in the officials' view this month
+            m.watch[self.village].append(self)
         if (pc < c.line) != self.below:
             m.crossing.append(self)
+
+    def _calendar(self, c: MonthContext, t: int, d: Any) -> tuple[float, float]:
+        """Dated business before the month's shocks: January's 低保 review, a scheduled
+        withdrawal of transfers, September's school year (returns its fee and grant)."""
+        if c.january and self.dibao:
+            self._review_dibao(c, t)
+        if c.subsidy_drop > 0 and self.formerly_poor:
+            rules.add_loss(self.losses, self.loss_month, self.model.decay, t,
+                           TRANSFER_WITHDRAWAL, 12.0 * c.subsidy_drop)
+            self.loss_month = t
+        if c.september:
+            return self._school_year(c, t, d.school[self.idx])
+        return 0.0, 0.0
 
     def _shock(self, c: MonthContext, t: int, u: float, severity: float) -> float:
         """Illness or accident (returns its out-of-pocket cost) or a worker's disability."""
@@ -295,12 +306,14 @@ class Household(mesa.Agent):
                                                         c.training_practicality)
                 self.trained = True
                 self.y_trained = True
+                self.version = -1
         if self.category != 2:
             self.dependency = bool(rules.dependency_update(
                 self.dependency, u_guide, c.p_dependency_drop, c.p_dependency_gain,
                 rules.transfer_dependent(transfers, own_income)))
             self.motivation = rules.motivation_gain(self.motivation, c.guidance_gain)
-        self.version = -1
+            if self.unemployed:  # re-employment chance moved
+                self.version = -1
 
     def _record(self, t: int, event: int, cause: int, loss: float) -> None:
         """A shock: enter its loss in the cause ledger, leave a trace, log the event."""

@@ -47,21 +47,21 @@ class Official(mesa.Agent):
         m = self.model
         c, d, t = m.ctx, m.hh_draws, m.ctx.t
         p_screen = m.env.screening_chance(self.duty_factor, self.key_village)
-        for h in self.households:
+        for h in m.watch[self.village]:  # at risk or on the monitoring roll this month
             s = h.state
             if s == NOT_MONITORED or s == RISK_ELIMINATED:
                 if h.at_risk:
                     i = h.idx
                     if h.applied:
                         channel = SELF_REPORT
-                    elif d.screen[i] < p_screen:
+                    elif float(d.screen[i]) < p_screen:
                         channel = CADRE_SCREENING
-                    elif d.warn[i] < rules.warning_probability(c.warning_recall,
+                    elif float(d.warn[i]) < rules.warning_probability(c.warning_recall,
                                                                c.coordination,
                                                                t < h.trace_until):
                         channel = DATA_WARNING
                     elif s == RISK_ELIMINATED and t < h.support_until \
-                            and d.process[i] < c.recheck_rate:
+                            and float(d.process[i]) < c.recheck_rate:
                         channel = RECHECK
                     else:
                         channel = 0
@@ -79,10 +79,10 @@ class Official(mesa.Agent):
             elif s == ASSISTED:
                 if h.workers > 0 and h.secure and t - h.secure_since + 1 >= c.elimination_months \
                         and t >= h.alert_until:
-                    if d.process[h.idx] < c.elimination_hazard:
+                    if float(d.process[h.idx]) < c.elimination_hazard:
                         self.eliminate(h, c, t)
                 elif c.january and not h.dibao and h.workers == 0 \
-                        and h.pc12 < c.dibao_exit_line and d.process[h.idx] < c.coverage:
+                        and h.pc12 < c.dibao_exit_line and float(d.process[h.idx]) < c.coverage:
                     h.dibao = True  # annual review: 兜底 for households without labour
                     h.version = -1
 
@@ -107,7 +107,7 @@ class Official(mesa.Agent):
     def assist(self, h: Household, c: Any, t: int) -> None:
         """Start the measures matched to the household's cause (DESIGN §4.5)."""
         m = self.model
-        take_up = m.hh_draws.process[h.idx] < c.coverage  # exclusion error of this attempt
+        take_up = float(m.hh_draws.process[h.idx]) < c.coverage  # exclusion error this attempt
         dibao, job, production, education, temporary = rules.matched_measures(h.cause,
                                                                              h.workers)
         h.state = ASSISTED

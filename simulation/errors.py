@@ -1,0 +1,5 @@
+"""Errors that mean "bad input" (exit code 2), kept in a light module the CLI imports early."""
+
+
+class OutputError(OSError):
+    """The output folder cannot be written (bad path, not a folder, no permission)."""

@@ -106,10 +106,14 @@ class PovertyModel(mesa.Model):
         self.village_partner = [False] * self.population.n_villages
         self._sync_partners()
 
-        for change in scenario.schedule:
-            self.schedule_event(partial(self._apply_change, change.values), at=change.month + 0.5)
-        for disaster in scenario.disasters:
-            self.schedule_event(partial(self._set_disaster, disaster), at=disaster.month + 0.5)
+        # Dated policy changes and disasters are Mesa events half-way between two months
+        # (step k runs month k - 1 at time k), so they are in force from their month on.
+        # Mesa keeps only weak references to event callbacks: hold them here.
+        self._dated = [partial(self._apply_change, c.values) for c in scenario.schedule]
+        self._dated += [partial(self._set_disaster, d) for d in scenario.disasters]
+        months = [c.month for c in scenario.schedule] + [d.month for d in scenario.disasters]
+        for callback, month in zip(self._dated, months, strict=True):
+            self.schedule_event(callback, at=month + 0.5)
         self.datacollector = mesa.DataCollector(model_reporters={
             "month": "month", "falls": lambda m: m.monthly["falls"],
             "identified": lambda m: m.monthly["identified"],

@@ -19,7 +19,9 @@ import numpy as np
 
 from simulation.scenario import Scenario
 
-ENGINES = ("agents",)
+ENGINES = ("arrays", "agents")
+"""arrays: numpy columns, fast (batch default); agents: Mesa agents (teaching, debugging).
+Both give bit-identical results for the same scenario and seed."""
 DEFAULT_SEED = 2021
 
 @dataclass
@@ -36,20 +38,34 @@ class RunResult:
     seconds: float = 0.0
 
 
-def run_one(scenario: Scenario, seed: int, *, replicate: int = 0, engine: str = "agents",
+def run_one(scenario: Scenario, seed: int, *, replicate: int = 0, engine: str = "arrays",
             record_events: bool = True) -> RunResult:
     """Run `scenario` for its horizon on `seed` with the chosen engine."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
     start = time.perf_counter()
-    from simulation.model import PovertyModel  # imported here: workers pay it once
-
-    model = PovertyModel(scenario, rng=seed, record_events=record_events)
+    model = make_model(scenario, seed, engine, record_events=record_events)
     model.run()
     return RunResult(
         scenario=scenario.name, replicate=replicate, seed=seed, engine=engine,
         years=model.years, events=model.event_table(), households=model.initial,
         seconds=time.perf_counter() - start)
+
+
+def make_model(scenario: Scenario, seed: int, engine: str = "arrays", *,
+               record_events: bool = True, log_shocks: bool = False) -> Any:
+    """A model of `scenario` on `seed` with the chosen engine (same interface for runs)."""
+    if engine == "agents":
+        from simulation.model import PovertyModel
+
+        return PovertyModel(scenario, rng=seed, record_events=record_events,
+                            log_shocks=log_shocks)
+    if engine == "arrays":
+        from simulation.arrays import ArrayModel
+
+        return ArrayModel(scenario, rng=seed, record_events=record_events,
+                          log_shocks=log_shocks)
+    raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
 
 
 @dataclass(frozen=True)
@@ -72,7 +88,7 @@ def default_workers() -> int:
 
 
 def run_many(scenarios: Sequence[Scenario], replicates: int, seed: int = DEFAULT_SEED, *,
-             engine: str = "agents", workers: int | None = None, record_events: bool = True,
+             engine: str = "arrays", workers: int | None = None, record_events: bool = True,
              progress: Callable[[int, int], None] | None = None) -> list[RunResult]:
     """Every scenario on seeds seed .. seed + replicates - 1; results in (scenario, replicate)
     order whatever the number of workers."""

@@ -72,6 +72,9 @@ class ArrayModel:
         self.programme_costs: dict[str, float] = {}
         state = initial_state(p, self.population)
         self.initial = initial_record(p, self.population, state)
+        # the cause ledger is stored household-major (n x causes) here: subsets are then
+        # contiguous rows (the agents engine keeps one list per household)
+        state["losses"] = np.ascontiguousarray(state["losses"].T)
         self.s = Columns(state)
         self.n = self.population.n
         self.fp = self.s.category == FORMERLY_POOR
@@ -91,6 +94,20 @@ class ArrayModel:
         self.pools: list[float] = []
         self.village_partner = np.zeros(self.n_villages, bool)
         self._sync_partners()
+        self.max_members = int(self.s.members.max())
+        self.max_migrants = 3  # workers are at most 3 at the start and migrants never grow
+        if int(self.s.migrants.max()) > self.max_migrants:
+            raise AssertionError("migrant bound of the job-draw filter violated")
+        # derived columns, as Household.refresh caches them
+        self.wage_base = np.zeros(self.n)
+        self.regular = np.zeros(self.n)
+        self.ss_regular = np.zeros(self.n)
+        self._dirty: list[np.ndarray] = []
+        self._version, self._env_version, self._screen_version = -1, 0, -1
+        self._disaster_end = 0           # last month any household recovers from a disaster
+        self._pending = np.zeros(0, np.intp)  # households with one-off aid to pay
+        self._risky = np.zeros(0, np.intp)    # households at risk last month
+        self._welfare_jobs = False            # any public-welfare post held
         self._changes = {c.month: c for c in scenario.schedule}
         self._disasters = {d.month: d for d in scenario.disasters}
         self.pending_disaster: Disaster | None = None
@@ -104,6 +121,8 @@ class ArrayModel:
         if t in self._disasters:
             self.pending_disaster = self._disasters[t]
         self.ctx = c = self.env.month(t)
+        if c.january:
+            self._env_version += 1
         self.draws = d = draw_month(self.rng, t, self.n, self.n_villages, self.n_villages)  # 1
         hit = self._strike_covariate_shocks(d)                                            # 2
         self._operate_industries(c, d)                                                    # 3
@@ -161,22 +180,30 @@ class ArrayModel:
     # ------------------------------------------------------------------ phase 4
     def _households_live(self, c: MonthContext, d: MonthDraws,
                          hit: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """Household.live for every household (same rules, same order)."""
+        """Household.live for every household (same rules, same order).
+
+        Rules are evaluated on the index subsets a draw can affect (a uniform can only pick a
+        shock below the largest possible shock chance, for instance); element by element the
+        results are those of the whole column.
+        """
         s, t, fp = self.s, c.t, self.fp
         fee: Any = 0.0
         grant: Any = 0.0
         if c.calendar:
             fee, grant = self._calendar(c, d)
 
-        # idiosyncratic shocks
-        p_ill = rules.illness_probability(s.members, s.chronic, c.p_illness_person,
+        # idiosyncratic shocks (the shock uniform can only fire below the largest chance)
+        bound = (self.max_members * c.p_illness_person * max(c.chronic_multiplier, 1.0)
+                 + c.p_accident + c.p_disability)
+        near = np.flatnonzero(d.shock < bound)
+        p_ill = rules.illness_probability(s.members[near], s.chronic[near], c.p_illness_person,
                                           c.chronic_multiplier)
-        ill, accident, disabled = rules.shock_kinds(d.shock, p_ill, c.p_accident,
-                                                    c.p_disability, s.workers)
+        ill, accident, disabled = rules.shock_kinds(d.shock[near], p_ill, c.p_accident,
+                                                    c.p_disability, s.workers[near])
         shock_cost = np.zeros(self.n)
-        bills = np.flatnonzero(ill | accident)
+        bills = near[ill | accident]
         if bills.size:
-            sick = ill[bills]
+            sick = ill[ill | accident]
             sev = d.severity[bills]
             bill = np.where(sick, rules.truncated_pareto(sev, c.bill_min, c.bill_max),
                             rules.truncated_pareto(sev, c.accident_bill_min,
@@ -193,7 +220,7 @@ class ArrayModel:
             shock_cost[bills] = oop
             self._record(c, bills[sick], ILLNESS_EVENT, ILLNESS, oop[sick])
             self._record(c, bills[~sick], ACCIDENT_EVENT, ACCIDENT, oop[~sick])
-        dis = np.flatnonzero(disabled)
+        dis = near[disabled]
         if dis.size:
             s.workers[dis] -= 1
             s.disabled[dis] += 1
@@ -201,74 +228,91 @@ class ArrayModel:
             s.unemployed[dis] = np.minimum(s.unemployed[dis], s.migrants[dis])
             self._record(c, dis, DISABILITY_EVENT, DISABILITY,
                          12.0 * c.local_wage * s.skill[dis] * c.trend)
+            self._dirty.append(dis)
         if hit is not None:
             hh = np.flatnonzero(hit[s.village])
             dz = self.disaster
             annual = 12.0 * s.production[hh] * c.trend
             asset = dz.asset_loss * annual
             s.disaster_until[hh] = t + dz.months
+            self._disaster_end = max(self._disaster_end, t + dz.months)
             s.disaster_loss[hh] = dz.production_loss
             s.last_shock_cost[hh] = asset
             self._record(c, hh, DISASTER_EVENT, DISASTER,
                          asset + dz.production_loss * dz.months / 12.0 * annual)
             shock_cost[hh] += asset
 
-        employed = s.migrants - s.unemployed
-        p_back = rules.reemployment_probability(c.reemployment_rate, s.motivation,
-                                                s.dependency, c.dependency_effect)
-        lose, regain = rules.job_transitions(d.job, employed, s.unemployed, c.p_job_loss,
-                                             p_back)
-        lost = np.flatnonzero(lose)
+        # migrant jobs: losses below 3 x the monthly chance (at most 3 migrants a household),
+        # re-employment above 1 - the re-employment rate (the largest p_back)
+        movers = np.flatnonzero((d.job < self.max_migrants * c.p_job_loss)
+                                | (d.job >= 1.0 - c.reemployment_rate))
+        p_back = rules.reemployment_probability(c.reemployment_rate, s.motivation[movers],
+                                                s.dependency[movers], c.dependency_effect)
+        unemployed = s.unemployed[movers]
+        lose, regain = rules.job_transitions(d.job[movers], s.migrants[movers] - unemployed,
+                                             unemployed, c.p_job_loss, p_back)
+        lost = movers[lose]
         if lost.size:
             s.unemployed[lost] += 1
             self._record(c, lost, JOB_LOSS_EVENT, JOB_LOSS,
                          12.0 * (c.migrant_wage - c.fallback_wage) * s.skill[lost] * c.trend)
-        s.unemployed[regain & ~lose] -= 1
+        back = movers[regain & ~lose]
+        s.unemployed[back] -= 1
+        self._dirty += [lost, back]
 
         # incomes by source and the 12-month monitoring window
-        wage_base = rules.wage_base(s.workers - s.migrants, s.migrants - s.unemployed,
-                                    s.unemployed, c.local_wage, c.migrant_wage,
-                                    c.fallback_wage, s.skill)
-        linked = fp & (s.u_linkage < c.linkage_share)
-        project_job = s.u_project_job < c.job_share
-        dibao_pay = rules.dibao_payment(s.dibao, s.members, c.dibao_standard_month,
-                                        c.dibao_benefit_share)
-        regular = rules.regular_transfers(s.elderly, c.pension, fp, c.subsidy, dibao_pay)
-        ss_regular = rules.regular_social_security(fp, c.subsidy, dibao_pay)
-
+        self._refresh(c)
+        # (when no disaster is recovering anywhere every household's loss is 0.0)
+        loss = np.where(t < s.disaster_until, s.disaster_loss, 0.0) \
+            if t < self._disaster_end else 0.0
         s.dev, wages, production = rules.earnings(
-            s.dev, d.earnings, c.persistence, c.innovation_sd, wage_base, s.production,
-            c.trend, np.where(t < s.disaster_until, s.disaster_loss, 0.0))
-        jobs = s.partner_job | s.welfare_job
-        labour = np.where(jobs, rules.labour_income(wages, s.partner_job, c.partner_wage,
-                                                    s.welfare_job, c.public_welfare_wage),
-                          wages)
-        village = s.village
-        drop = self.dividend_drop[village] + project_job * self.wage_drop[village]
-        stopped = np.flatnonzero(linked & (drop > 0))
-        if stopped.size:
-            self._add_loss(t, stopped, INDUSTRY_FAILURE, 12.0 * drop[stopped])
-        project = np.where(linked, rules.project_income(True, self.dividend_paid[village],
-                                                        project_job, self.wage_paid[village]),
-                           0.0)
-        paid = np.where(shock_cost > 0, rules.savings_used(s.savings, shock_cost), 0.0)
+            s.dev, d.earnings, c.persistence, c.innovation_sd, self.wage_base, s.production,
+            c.trend, loss)
+        jobs = np.flatnonzero(s.partner_job | s.welfare_job)
+        labour = wages
+        if jobs.size:
+            labour = wages.copy()
+            labour[jobs] = rules.labour_income(wages[jobs], s.partner_job[jobs], c.partner_wage,
+                                               s.welfare_job[jobs], c.public_welfare_wage)
+        linked = self.linked_idx
+        village = s.village[linked]
+        pj = self.project_job[linked]
+        if self.dividend_drop.any() or self.wage_drop.any():
+            drop = self.dividend_drop[village] + pj * self.wage_drop[village]
+            stopped = drop > 0
+            self._add_loss(t, linked[stopped], INDUSTRY_FAILURE, 12.0 * drop[stopped])
+        project = np.zeros(self.n)
+        project[linked] = rules.project_income(True, self.dividend_paid[village], pj,
+                                               self.wage_paid[village])
+        shocked = np.flatnonzero(shock_cost > 0) if (bills.size or hit is not None) else bills
+        # scalars stand for all-zero columns (x - 0.0 and x + 0.0 are exactly x)
+        paid: Any = 0.0
+        unmet: Any = 0.0
+        if shocked.size:
+            paid = np.zeros(self.n)
+            paid[shocked] = rules.savings_used(s.savings[shocked], shock_cost[shocked])
+            unmet = shock_cost - paid
+        one_off = s.pending_aid + grant if (self._pending.size or c.september) else 0.0
         slot = c.month_of_year
         transfers, gross, rigid, net, roll = rules.monthly_accounts(
-            labour, production, project, regular, s.family_support, c.trend,
-            s.pending_aid + grant, c.property, shock_cost - paid, s.chronic,
-            c.chronic_outpatient, fee, s.roll12, s.ring[slot])
+            labour, production, project, self.regular, s.family_support, c.trend,
+            one_off, c.property, unmet, s.chronic, c.chronic_outpatient, fee, s.roll12,
+            s.ring[slot])
         s.ring[slot] = net
         s.roll12 = roll
         s.pc12 = pc = roll / s.members
         s.savings = rules.save(s.savings, paid, gross, c.subsistence_month * s.members,
                                c.savings_rate, c.savings_cap)
-        severe = (shock_cost > 0) & rules.severe_shock(shock_cost, roll + paid, c.severe_share)
-        s.alert_until[severe] = t + c.alert_months
+        if shocked.size:
+            severe = shocked[rules.severe_shock(shock_cost[shocked],
+                                                roll[shocked] + paid[shocked], c.severe_share)]
+            s.alert_until[severe] = t + c.alert_months
 
         # motivation
         if c.march:
             self._training_and_guidance(c, d, transfers, labour + production + project)
-        mentored = (s.state == ASSISTED) & self.village_partner[village]
+        assisted = np.flatnonzero(s.state == ASSISTED)
+        mentored = assisted[self.village_partner[s.village[assisted]]]
         s.motivation[mentored] = rules.motivation_gain(s.motivation[mentored], c.mentoring)
 
         s.y_labour += labour
@@ -276,24 +320,61 @@ class ArrayModel:
         s.y_project += project
         s.y_transfers += transfers
         s.y_rigid += rigid
-        costly = (ss_regular != 0) | jobs | (grant != 0)
-        s.y_cost_ss[costly] += rules.social_security_cost(
-            ss_regular, grant, s.welfare_job, c.public_welfare_wage)[costly]
-        s.pending_aid[:] = 0.0
+        # households with only regular costs add ss_regular (= ss_regular + 0.0 + 0.0 exactly);
+        # the agents engine skips households without any such cost (they would add 0.0)
+        extra = np.flatnonzero(s.welfare_job | (grant != 0)) if (
+            c.september or self._welfare_jobs) else np.zeros(0, np.intp)
+        cost = self.ss_regular
+        if extra.size:
+            cost = cost.copy()
+            cost[extra] = rules.social_security_cost(
+                self.ss_regular[extra], grant if np.isscalar(grant) else grant[extra],
+                s.welfare_job[extra], c.public_welfare_wage)
+        s.y_cost_ss += cost
+        s.pending_aid[self._pending] = 0.0
+        self._pending = np.zeros(0, np.intp)
 
         # standing for phases 5 and 6
         secure = pc >= c.alert_line
-        s.secure_since[secure & ~s.secure] = t
+        s.secure_since[secure > s.secure] = t
         s.secure = secure
         risk = s.at_risk = rules.at_risk(pc, c.alert_line, t < s.alert_until)
-        s.risk_since[risk & (s.risk_since < 0)] = t
-        s.risk_since[~risk & (s.risk_since >= 0)] = -1
-        applying = risk & ((s.state == NOT_MONITORED) | (s.state == RISK_ELIMINATED))
-        s.applied[applying] = (d.report < rules.self_report_probability(
-            c.self_report_rate, s.motivation, s.dependency, c.dependency_effect))[applying]
+        risky = np.flatnonzero(risk)
+        s.risk_since[risky[s.risk_since[risky] < 0]] = t
+        before = self._risky  # risk_since >= 0 exactly for last month's at-risk households
+        s.risk_since[before[~risk[before]]] = -1
+        self._risky = risky
+        state = s.state[risky]
+        applying = risky[(state == NOT_MONITORED) | (state == RISK_ELIMINATED)]
+        s.applied[applying] = d.report[applying] < rules.self_report_probability(
+            c.self_report_rate, s.motivation[applying], s.dependency[applying],
+            c.dependency_effect)
         watch = np.flatnonzero(risk | (s.state != NOT_MONITORED))
         crossing = np.flatnonzero((pc < c.line) != s.below)
         return watch, crossing
+
+    def _refresh(self, c: MonthContext) -> None:
+        """Derived columns (Household.refresh): all of them after a knob or calendar-year
+        change, otherwise only for households whose situation changed."""
+        s, fp = self.s, self.fp
+        if self._version != self._env_version:
+            idx = slice(None)
+            self.linked_idx = np.flatnonzero(fp & (s.u_linkage < c.linkage_share))
+            self.project_job = s.u_project_job < c.job_share
+            self._version = self._env_version
+        else:
+            idx = np.unique(np.concatenate(self._dirty)) if self._dirty else None
+        self._dirty = []
+        if idx is None:
+            return
+        self.wage_base[idx] = rules.wage_base(
+            s.workers[idx] - s.migrants[idx], s.migrants[idx] - s.unemployed[idx],
+            s.unemployed[idx], c.local_wage, c.migrant_wage, c.fallback_wage, s.skill[idx])
+        dibao_pay = rules.dibao_payment(s.dibao[idx], s.members[idx], c.dibao_standard_month,
+                                        c.dibao_benefit_share)
+        self.regular[idx] = rules.regular_transfers(s.elderly[idx], c.pension, fp[idx],
+                                                    c.subsidy, dibao_pay)
+        self.ss_regular[idx] = rules.regular_social_security(fp[idx], c.subsidy, dibao_pay)
 
     def _calendar(self, c: MonthContext, d: MonthDraws) -> tuple[Any, Any]:
         """Household._calendar: January review, withdrawal of transfers, school year."""
@@ -305,6 +386,7 @@ class ArrayModel:
                                    & (s.state != ASSISTED) & (s.state != IDENTIFIED))
             if leave.size:
                 s.dibao[leave] = False
+                self._dirty.append(leave)
                 lost = rules.dibao_payment(True, s.members[leave], c.dibao_standard_month,
                                            c.dibao_benefit_share)
                 self._add_loss(t, leave, TRANSFER_WITHDRAWAL, 12.0 * lost)
@@ -320,6 +402,7 @@ class ArrayModel:
         s.students[enters] += 1
         s.students[graduates] -= 1
         s.workers[graduates] += 1
+        self._dirty.append(np.flatnonzero(graduates))
         eligible = fp | s.edu_aid
         fee, grant = rules.school_year(s.students, c.schooling_cost, c.education_grant, eligible)
         idx = np.flatnonzero(enters)
@@ -339,6 +422,7 @@ class ArrayModel:
                                                       c.training_practicality)
         s.trained[trained] = True
         s.y_trained[trained] = True
+        self._dirty.append(trained)
         guided = np.flatnonzero(s.category != ORDINARY)
         s.dependency[guided] = np.asarray(rules.dependency_update(
             s.dependency, d.guide, c.p_dependency_drop, c.p_dependency_gain,
@@ -355,8 +439,11 @@ class ArrayModel:
         pool = watch[((state == NOT_MONITORED) | (state == RISK_ELIMINATED)) & s.at_risk[watch]]
         identified = np.zeros(0, np.intp)
         if pool.size:
-            p_screen = np.array([self.env.screening_chance(f, bool(k)) for f, k in
-                                 zip(self.duty_factor, self.key, strict=True)])
+            if self._screen_version != self._env_version:
+                self._p_screen = np.array([self.env.screening_chance(f, bool(k)) for f, k in
+                                           zip(self.duty_factor, self.key, strict=True)])
+                self._screen_version = self._env_version
+            p_screen = self._p_screen
             by_self = s.applied[pool]
             by_cadre = ~by_self & (d.screen[pool] < p_screen[s.village[pool]])
             by_data = ~by_self & ~by_cadre & (d.warn[pool] < rules.warning_probability(
@@ -370,7 +457,9 @@ class ArrayModel:
             self._identify(c, identified, channel[channel > 0])
             if c.lag == 0:
                 candidates.append(self._assist(c, d, identified))
-        ended = watch[(state == RISK_ELIMINATED) & ~np.isin(watch, identified)
+        just_identified = np.zeros(self.n, bool)
+        just_identified[identified] = True
+        ended = watch[(state == RISK_ELIMINATED) & ~just_identified[watch]
                       & (s.support_until[watch] != NO_SUPPORT)
                       & (t + 1 >= s.support_until[watch])]
         s.welfare_job[ended] = False
@@ -395,6 +484,7 @@ class ArrayModel:
                              & (s.pc12[assisted] < c.dibao_exit_line)
                              & (d.process[assisted] < c.coverage)]
             s.dibao[enrol] = True
+            self._dirty.append(enrol)
         return np.concatenate(candidates) if candidates else np.zeros(0, np.intp)
 
     def _identify(self, c: MonthContext, idx: np.ndarray, channel: np.ndarray) -> None:
@@ -407,7 +497,7 @@ class ArrayModel:
         s.state[idx] = IDENTIFIED
         s.identified_month[idx] = t
         s.cause[idx] = rules.primary_cause(
-            s.losses[:, idx], self.decay[t - s.loss_month[idx]], LOSS_FLOOR * np.abs(s.roll12[idx]),
+            s.losses[idx].T, self.decay[t - s.loss_month[idx]], LOSS_FLOOR * np.abs(s.roll12[idx]),
             s.disabled[idx], s.chronic[idx])
         s.channel[idx] = channel
         s.ever_monitored[idx] = True
@@ -436,10 +526,13 @@ class ArrayModel:
                                      c.temporary_aid_cap)
         s.pending_aid[aid] += amount
         s.y_cost_ss[aid] += amount
+        self._pending = np.union1d(self._pending, aid)
         enrol = idx[dibao & take_up & ~s.dibao[idx] & (s.pc12[idx] < c.dibao_exit_line)]
         s.dibao[enrol] = True
+        self._dirty.append(enrol)
         grants = idx[production]
         s.pending_aid[grants] += c.production_support
+        self._pending = np.union1d(self._pending, grants)
         s.y_cost_industry[grants] += c.production_support
         s.edu_aid[idx[education]] = True
         self._log(t, idx, ASSISTED_EVENT, s.cause[idx])
@@ -458,6 +551,7 @@ class ArrayModel:
             placed += take
             self.pools[k] = min(pool - take, 12.0 * capacity)
         s.welfare_job[order[placed:]] = True
+        self._welfare_jobs = self._welfare_jobs or order.size > placed
         self._count("partner_jobs", np.zeros(placed, np.int8))
 
     # ------------------------------------------------------------------ phase 6
@@ -468,7 +562,7 @@ class ArrayModel:
         s.below[crossing] = below
         falling = crossing[below]
         if falling.size:
-            cause = rules.primary_cause(s.losses[:, falling], self.decay[t - s.loss_month[falling]],
+            cause = rules.primary_cause(s.losses[falling].T, self.decay[t - s.loss_month[falling]],
                                         LOSS_FLOOR * np.abs(s.roll12[falling]),
                                         s.disabled[falling], s.chronic[falling])
             counted = t - s.above_since[falling] >= c.spell_months
@@ -502,6 +596,7 @@ class ArrayModel:
     # ------------------------------------------------------------------ bookkeeping
     def _apply_change(self, values: dict[str, float]) -> None:
         self.env.apply(values)
+        self._env_version += 1
         if "responsibility.social_participation" in values:
             self._sync_partners()
 
@@ -516,8 +611,8 @@ class ArrayModel:
     def _add_loss(self, t: int, idx: np.ndarray, cause: int, amount: np.ndarray) -> None:
         """rules.add_loss on a column subset: decay the ledger to month t, then add."""
         s = self.s
-        s.losses[:, idx] *= self.decay[t - s.loss_month[idx]]
-        s.losses[cause, idx] += amount
+        s.losses[idx] *= self.decay[t - s.loss_month[idx]][:, None]
+        s.losses[idx, cause] += amount
         s.loss_month[idx] = t
 
     def _record(self, c: MonthContext, idx: np.ndarray, event: int, cause: int,
@@ -548,7 +643,7 @@ class ArrayModel:
         out = {k: np.asarray(getattr(self.s, k), FIELDS[k]).copy() for k in names}
         if fields is None:
             out["ring"] = self.s.ring.copy()
-            out["losses"] = self.s.losses.copy()
+            out["losses"] = self.s.losses.T.copy()
         return out
 
     def event_table(self) -> np.ndarray:

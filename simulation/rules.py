@@ -2,10 +2,12 @@
 
 Both engines call these functions: the agents engine with one household's Python floats, the
 array engine with whole columns. To give bit-identical results on both, a rule uses only
-+, -, *, /, comparisons, `&` and `|` (no `if`, `min`, `max`, `exp`, `log` or `**` on household
-values): a choice is written as arithmetic on a 0/1 condition (`x * (x > 0)` for max(x, 0)),
-which IEEE arithmetic evaluates identically on a Python float and on a float64 array element.
-Booleans are 0/1 (Python bool or numpy bool); `1 - flag` negates either kind.
++, -, *, /, comparisons, `&` and `|` on household values — no `exp`, `log` or `**`, whose
+last bit may differ between libm and numpy's SIMD loops — and makes choices either as
+arithmetic on a 0/1 condition (`x * (x < t)`) or through `positive_part` and `minimum`, which
+select one operand exactly (numpy's element-wise selection on arrays, Python's on floats; IEEE
+selection returns an operand unchanged, so both give the same number). Booleans are 0/1
+(Python bool or numpy bool); `1 - flag` negates either kind.
 
 Scalars that both engines share (monthly probabilities, the line, the earnings trend) are
 computed once per month in `simulation.context`; transcendental functions are allowed there.
@@ -34,13 +36,17 @@ N_SHOCK_CAUSES: Final = LOW_INCOME  # causes with a loss ledger entry (all but l
 
 # ----------------------------------------------------------------------------- arithmetic choices
 def positive_part(x: X) -> X:
-    """max(x, 0)."""
-    return x * (x > 0)
+    """max(x, 0) (an exact selection on floats and arrays alike)."""
+    if isinstance(x, np.ndarray):
+        return np.maximum(x, 0.0)
+    return x if x > 0 else 0.0
 
 
 def minimum(a: X, b: X) -> X:
-    """min(a, b) (exact: one term is multiplied by 1, the other by 0)."""
-    return a * (a <= b) + b * (a > b)
+    """min(a, b) (an exact selection on floats and arrays alike)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.minimum(a, b)
+    return a if a <= b else b
 
 
 # ----------------------------------------------------------------------------- earnings
@@ -61,9 +67,8 @@ def earnings(dev: X, z: X, persistence: float, innovation_sd: float, wage_base_:
     """
     dev = persistence * dev + innovation_sd * z
     level = trend * (1.0 + dev)
-    wages = wage_base_ * level
-    production = production_base * level
-    return dev, wages * (wages > 0), production * (production > 0) * (1.0 - disaster_loss)
+    return (dev, positive_part(wage_base_ * level),
+            positive_part(production_base * level) * (1.0 - disaster_loss))
 
 
 # ----------------------------------------------------------------------------- shocks
@@ -157,10 +162,8 @@ def monthly_accounts(labour: X, production: X, project: X, regular: X, family: X
 def save(savings: X, paid: X, gross: X, subsistence: X, rate: float, cap_months: float) -> X:
     """Savings after paying `paid` out of them and saving `rate` of income above subsistence,
     up to `cap_months` of this month's income."""
-    surplus = gross - subsistence
-    kept = savings - paid + rate * (surplus * (surplus > 0))
-    cap = cap_months * gross
-    return kept * (kept <= cap) + cap * (kept > cap)
+    return minimum(savings - paid + rate * positive_part(gross - subsistence),
+                   cap_months * gross)
 
 
 def savings_used(savings: X, shock_cost: X) -> X:

@@ -1,0 +1,209 @@
+"""Read a saved results folder (of `simulate`, `compare`, `decompose` or the main job).
+
+Everything in analysis/ works from these files only (EMA's separation of experiments and
+analysis): nothing here runs the model. A missing or unreadable file raises `ResultsError`
+naming the file, which the CLI turns into exit code 2 with one message.
+
+Files read (see simulation/results.py for how they are written):
+
+    manifest.json              seeds, replicates, baseline, engine, versions, git revision
+    runs.parquet               one row per run and year with every metric of simulation.metrics
+    events.parquet             per-household events: fall, dip, rise, risk_eliminated, ...
+    households.parquet         households as they entered 2021 (category, type, village, ...)
+    <scenario>/scenario.toml   each scenario as resolved: values and the stratum weights
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulation.calendar import START_YEAR
+from simulation.errors import OutputError
+from simulation.params import as_namespace
+from simulation.population import CATEGORIES, stratum_sizes
+from simulation.scenario import Scenario, ScenarioError, load_scenario
+
+RUN_KEYS = ("scenario", "replicate", "seed", "year")
+HOUSEHOLD_COLUMNS = ("scenario", "replicate", "household", "category", "village", "members",
+                     "workers", "migrants", "elderly", "children", "students", "disabled",
+                     "chronic", "dibao", "pc12", "linked", "key_village")
+EVENT_COLUMNS = ("scenario", "replicate", "month", "household", "event", "cause")
+MANIFEST_KEYS = ("seed", "replicates", "seeds", "scenarios")
+
+
+class ResultsError(OutputError):
+    """A results folder is incomplete or a file in it cannot be read (exit code 2)."""
+
+
+@dataclass
+class Results:
+    """A loaded results folder.
+
+    Attributes:
+        folder: the results folder.
+        manifest: manifest.json as a dict.
+        runs: runs.parquet (scenario, replicate, seed, year, metrics...).
+        events: events.parquet (scenario and event/cause as categories).
+        households: households.parquet (initial attributes per scenario and replicate).
+        scenarios: name -> resolved Scenario, in the order of the comparison.
+        baseline: the scenario differences are taken against (None for a single scenario).
+        weights: scenario -> county households per sample household, by category.
+    """
+
+    folder: Path
+    manifest: dict[str, Any]
+    runs: pd.DataFrame
+    events: pd.DataFrame
+    households: pd.DataFrame
+    scenarios: dict[str, Scenario]
+    baseline: str | None
+    weights: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.scenarios)
+
+    @property
+    def replicates(self) -> int:
+        """Replicates per scenario (the smallest, should they differ)."""
+        return int(self.runs.groupby("scenario", observed=True)["replicate"].nunique().min())
+
+    @property
+    def seeds(self) -> list[int]:
+        return sorted(int(s) for s in self.runs["seed"].unique())
+
+    @property
+    def years(self) -> list[int]:
+        return sorted(int(y) for y in self.runs["year"].unique())
+
+    @property
+    def horizon_months(self) -> int:
+        return 12 * len(self.years)
+
+    def weight_column(self, frame: pd.DataFrame) -> np.ndarray:
+        """County weight of each row of a frame with scenario and category columns."""
+        table = np.array([self.weights[s] for s in self.names])
+        index = {s: k for k, s in enumerate(self.names)}
+        rows = frame["scenario"].astype(str).map(index).to_numpy()
+        return table[rows, frame["category"].to_numpy().astype(int)]
+
+    def seed_span(self) -> str:
+        seeds = self.seeds
+        if not seeds:
+            return "no seeds"
+        if seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2:
+            return f"seeds {seeds[0]}–{seeds[-1]}"
+        return "seeds " + ", ".join(str(s) for s in seeds)
+
+    def replicate_note(self) -> str:
+        """The sentence every table and figure carries: replicates and pairing."""
+        paired = ", paired on common seeds" if len(self.names) > 1 else ""
+        return f"n = {self.replicates} replicates ({self.seed_span()}){paired}"
+
+
+def _read_parquet(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    if not path.is_file():
+        raise ResultsError(f"{path}: missing from the results folder (re-run the simulation "
+                           "that produced it)")
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for damaged files
+        raise ResultsError(f"{path}: cannot be read as Parquet ({type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0] if str(exc) else 'damaged'})") from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ResultsError(f"{path}: column '{missing[0]}' is missing (expected columns: "
+                           f"{', '.join(columns)})")
+    return frame
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ResultsError(f"{path}: missing from the results folder (re-run the simulation "
+                           "that produced it)")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise ResultsError(f"{path}: must hold a JSON object")
+    missing = [k for k in MANIFEST_KEYS if k not in manifest]
+    if missing:
+        raise ResultsError(f"{path}: key '{missing[0]}' is missing (expected keys: "
+                           f"{', '.join(MANIFEST_KEYS)})")
+    if not isinstance(manifest["scenarios"], dict) or not manifest["scenarios"]:
+        raise ResultsError(f"{path}: key 'scenarios' must name at least one scenario")
+    return manifest
+
+
+def _read_scenario(folder: Path, name: str) -> Scenario:
+    path = folder / name / "scenario.toml"
+    if not path.is_file():
+        raise ResultsError(f"{path}: missing from the results folder (scenario {name!r} is "
+                           "listed in manifest.json)")
+    try:
+        scenario = load_scenario(path)
+    except ScenarioError as exc:
+        raise ResultsError(str(exc)) from None
+    if scenario.name != name:
+        raise ResultsError(f"{path}: key 'name' is {scenario.name!r}, but the folder and "
+                           f"manifest.json say {name!r}")
+    return scenario
+
+
+def load_results(folder: str | Path) -> Results:
+    """Load and check every file of a results folder; raise ResultsError naming a bad file."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ResultsError(f"{folder}: no such results folder (write one with `python run.py "
+                           "compare ...` or `python run.py simulate ...`)")
+    manifest = _read_manifest(folder / "manifest.json")
+    names = list(manifest["scenarios"])
+    scenarios = {name: _read_scenario(folder, name) for name in names}
+    runs = _read_parquet(folder / "runs.parquet", RUN_KEYS)
+    events = _read_parquet(folder / "events.parquet", EVENT_COLUMNS)
+    households = _read_parquet(folder / "households.parquet", HOUSEHOLD_COLUMNS)
+    runs["scenario"] = runs["scenario"].astype(str)
+    households["scenario"] = households["scenario"].astype(str)
+    events["scenario"] = events["scenario"].astype(str)
+    for frame, file in ((runs, "runs.parquet"), (households, "households.parquet")):
+        found = set(frame["scenario"].unique())
+        absent = [n for n in names if n not in found]
+        if absent:
+            raise ResultsError(f"{folder / file}: no rows for scenario {absent[0]!r} listed in "
+                               "manifest.json")
+    unknown = sorted(set(events["scenario"].unique()) - set(names))
+    if unknown:
+        raise ResultsError(f"{folder / 'events.parquet'}: scenario {unknown[0]!r} is not in "
+                           "manifest.json")
+    runs = runs[runs["scenario"].isin(names)].reset_index(drop=True)
+    if runs["year"].min() != START_YEAR:
+        raise ResultsError(f"{folder / 'runs.parquet'}: years must start in {START_YEAR}, "
+                           f"found {int(runs['year'].min())}")
+    weights: dict[str, tuple[float, float, float]] = {}
+    for name, sc in scenarios.items():
+        counts, w = stratum_sizes(as_namespace(dict(sc.values)))
+        sample = households[(households["scenario"] == name)
+                            & (households["replicate"] == households["replicate"].min())]
+        found_counts = tuple(int((sample["category"] == c).sum()) for c in range(3))
+        if found_counts != tuple(counts):
+            raise ResultsError(
+                f"{folder / 'households.parquet'}: scenario {name!r} has "
+                f"{dict(zip(CATEGORIES, found_counts, strict=True))} sample households, but "
+                f"{folder / name / 'scenario.toml'} implies {dict(zip(CATEGORIES, counts, strict=True))}")
+        weights[name] = w
+    baseline = manifest.get("baseline")
+    if baseline is not None and baseline not in scenarios:
+        raise ResultsError(f"{folder / 'manifest.json'}: key 'baseline' = {baseline!r} is not "
+                           f"one of the scenarios ({', '.join(names)})")
+    if baseline is None and len(names) > 1:
+        baseline = names[0]
+    return Results(folder=folder, manifest=manifest, runs=runs, events=events,
+                   households=households, scenarios=scenarios, baseline=baseline,
+                   weights=weights)

@@ -94,7 +94,6 @@ class ArrayModel:
         self.pools: list[float] = []
         self.village_partner = np.zeros(self.n_villages, bool)
         self._sync_partners()
-        self.max_members = int(self.s.members.max())
         self.max_migrants = 3  # workers are at most 3 at the start and migrants never grow
         if int(self.s.migrants.max()) > self.max_migrants:
             raise AssertionError("migrant bound of the job-draw filter violated")
@@ -104,6 +103,7 @@ class ArrayModel:
         self.ss_regular = np.zeros(self.n)
         self._dirty: list[np.ndarray] = []
         self._version, self._env_version, self._screen_version = -1, 0, -1
+        self._bound_version = -1
         self._disaster_end = 0           # last month any household recovers from a disaster
         self._pending = np.zeros(0, np.intp)  # households with one-off aid to pay
         self._risky = np.zeros(0, np.intp)    # households at risk last month
@@ -192,10 +192,13 @@ class ArrayModel:
         if c.calendar:
             fee, grant = self._calendar(c, d)
 
-        # idiosyncratic shocks (the shock uniform can only fire below the largest chance)
-        bound = (self.max_members * c.p_illness_person * max(c.chronic_multiplier, 1.0)
-                 + c.p_accident + c.p_disability)
-        near = np.flatnonzero(d.shock < bound)
+        # idiosyncratic shocks (a uniform above the household's total chance picks nothing)
+        if self._bound_version != self._env_version:
+            self.shock_bound = rules.illness_probability(
+                s.members, s.chronic, c.p_illness_person, c.chronic_multiplier) \
+                + c.p_accident + c.p_disability
+            self._bound_version = self._env_version
+        near = np.flatnonzero(d.shock < self.shock_bound)
         p_ill = rules.illness_probability(s.members[near], s.chronic[near], c.p_illness_person,
                                           c.chronic_multiplier)
         ill, accident, disabled = rules.shock_kinds(d.shock[near], p_ill, c.p_accident,
@@ -244,8 +247,10 @@ class ArrayModel:
 
         # migrant jobs: losses below 3 x the monthly chance (at most 3 migrants a household),
         # re-employment above 1 - the re-employment rate (the largest p_back)
-        movers = np.flatnonzero((d.job < self.max_migrants * c.p_job_loss)
-                                | (d.job >= 1.0 - c.reemployment_rate))
+        jobless = np.flatnonzero(s.unemployed)
+        moving = d.job < self.max_migrants * c.p_job_loss
+        moving[jobless[d.job[jobless] >= 1.0 - c.reemployment_rate]] = True
+        movers = np.flatnonzero(moving)
         p_back = rules.reemployment_probability(c.reemployment_rate, s.motivation[movers],
                                                 s.dependency[movers], c.dependency_effect)
         unemployed = s.unemployed[movers]
@@ -275,12 +280,15 @@ class ArrayModel:
             labour[jobs] = rules.labour_income(wages[jobs], s.partner_job[jobs], c.partner_wage,
                                                s.welfare_job[jobs], c.public_welfare_wage)
         linked = self.linked_idx
-        village = s.village[linked]
+        village = self.linked_village
         pj = self.project_job[linked]
-        if self.dividend_drop.any() or self.wage_drop.any():
-            drop = self.dividend_drop[village] + pj * self.wage_drop[village]
+        stopping = (self.dividend_drop > 0) | (self.wage_drop > 0)
+        if stopping.any():  # households linked to a project that stopped paying
+            hit_linked = np.flatnonzero(stopping[village])
+            v = village[hit_linked]
+            drop = self.dividend_drop[v] + pj[hit_linked] * self.wage_drop[v]
             stopped = drop > 0
-            self._add_loss(t, linked[stopped], INDUSTRY_FAILURE, 12.0 * drop[stopped])
+            self._add_loss(t, linked[hit_linked[stopped]], INDUSTRY_FAILURE, 12.0 * drop[stopped])
         project = np.zeros(self.n)
         project[linked] = rules.project_income(True, self.dividend_paid[village], pj,
                                                self.wage_paid[village])
@@ -360,6 +368,7 @@ class ArrayModel:
         if self._version != self._env_version:
             idx = slice(None)
             self.linked_idx = np.flatnonzero(fp & (s.u_linkage < c.linkage_share))
+            self.linked_village = s.village[self.linked_idx]
             self.project_job = s.u_project_job < c.job_share
             self._version = self._env_version
         else:

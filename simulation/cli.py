@@ -56,8 +56,9 @@ def _add_run_options(p: argparse.ArgumentParser, replicates: int) -> None:
                         f"allowed {hh.range_text()})")
     p.add_argument("--workers", type=_positive("--workers", 1, 512), default=None,
                    help="parallel worker processes (default: all cores)")
-    p.add_argument("--engine", choices=("agents",), default="agents",
-                   help="simulation engine (default agents)")
+    p.add_argument("--engine", choices=("arrays", "agents"), default="arrays",
+                   help="arrays (numpy, fast; default) or agents (Mesa agents, for teaching "
+                        "and debugging); both give identical results")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

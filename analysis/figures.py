@@ -107,3 +107,421 @@ def save_standard_figures(runs: pd.DataFrame, folder: Path, baseline: str | None
         fig = make(runs)
         fig.savefig(folder / f"{name}.png", dpi=110)
         plt.close(fig)
+
+
+# ============================================================================= comparison report
+# Figures of `python run.py report` (analysis/report.py). Each takes the tidy table the report
+# computes (analysis/paired.py, causes.py, shapley.py, spells.py, equity.py, costs.py) and
+# states in its title the number of replicates and what the intervals are.
+
+SCENARIO_PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
+                    "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
+BASELINE_COLOUR = "#333333"
+MECHANISM_COLOURS = {"responsibility": "#1f77b4", "social_security": "#2ca02c",
+                     "industry": "#ff7f0e", "motivation": "#9467bd",
+                     "interaction": "#7f7f7f", "total": "#222222"}
+
+
+def scenario_colours(names: list[str], baseline: str | None = None) -> dict[str, str]:
+    """A fixed colour per scenario for every figure of one report (baseline dark grey)."""
+    colours, k = {}, 0
+    for name in names:
+        if name == baseline:
+            colours[name] = BASELINE_COLOUR
+        else:
+            colours[name] = SCENARIO_PALETTE[k % len(SCENARIO_PALETTE)]
+            k += 1
+    return colours
+
+
+def _colours(frame: pd.DataFrame, colours: dict[str, str] | None) -> dict[str, str]:
+    return colours or scenario_colours(list(dict.fromkeys(frame["scenario"])))
+
+
+def _n(frame: pd.DataFrame) -> str:
+    n = int(frame["replicates"].min()) if "replicates" in frame and len(frame) else 0
+    return f"n = {n} replicate{'s' if n != 1 else ''}"
+
+
+def _label(text: str) -> str:
+    return text.replace("_", " ")
+
+
+def _grid(count: int, cols: int = 3, width: float = 3.6, height: float = 2.9,
+          **kwargs) -> tuple[Figure, np.ndarray]:
+    cols = max(1, min(cols, count))
+    rows = -(-count // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols + 0.6, height * rows + 0.9),
+                             squeeze=False, layout="constrained", **kwargs)
+    for ax in axes.flat[count:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
+def paired_difference_by_year(diffs: pd.DataFrame, ylabel: str, title: str,
+                              colours: dict[str, str] | None = None) -> Figure:
+    """Scenario minus baseline per year (paired on seeds) with 95% t-interval bands.
+
+    Args:
+        diffs: scenario, year, mean, low, high, replicates (analysis.paired, by=["year"]).
+        ylabel: axis label with unit.
+        title: what is compared (the replicate count and interval are appended).
+        colours: scenario -> colour.
+    """
+    colours = _colours(diffs, colours)
+    fig, ax = plt.subplots(figsize=(7.5, 4.4), layout="constrained")
+    ax.axhline(0.0, color="black", lw=0.8)
+    for scenario, g in diffs.groupby("scenario", sort=False):
+        c = colours.get(scenario)
+        ax.plot(g["year"], g["mean"], marker="o", ms=3.5, color=c, label=_label(scenario))
+        ax.fill_between(g["year"], g["low"], g["high"], color=c, alpha=0.15, lw=0)
+    ax.set_xlabel("year")
+    ax.set_ylabel(ylabel)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_title(f"{title}\nmean of paired differences and 95% interval, {_n(diffs)}",
+                 fontsize=10)
+    ax.legend(fontsize=8, ncol=2)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def falls_by_cause_panels(yearly: pd.DataFrame, what: str) -> Figure:
+    """County households falling below the line per year by cause, one panel per scenario
+    (stacked bars of means over replicates).
+
+    Args:
+        yearly: scenario, year, cause, mean, replicates (one group of analysis.causes).
+        what: e.g. "returns to poverty (formerly poor)".
+    """
+    scenarios = list(dict.fromkeys(yearly["scenario"]))
+    fig, axes = _grid(len(scenarios), sharey=True)
+    present = [c for c in CAUSES if yearly.loc[yearly["cause"] == c, "mean"].sum() > 0]
+    for ax, scenario in zip(axes.flat, scenarios, strict=False):
+        sub = yearly[yearly["scenario"] == scenario]
+        wide = sub.pivot_table(index="year", columns="cause", values="mean", sort=True)
+        bottom = np.zeros(len(wide))
+        for cause in present:
+            values = wide[cause].to_numpy() if cause in wide else np.zeros(len(wide))
+            ax.bar(wide.index, values, bottom=bottom, color=CAUSE_COLOURS[cause], width=0.8,
+                   label=_label(cause))
+            bottom += values
+        ax.set_title(_label(scenario), fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.tick_params(labelsize=8)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("households/yr (county)")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(5, len(labels)),
+               fontsize=8)
+    fig.suptitle(f"{what.capitalize()} by cause and year — mean over replicates, "
+                 f"{_n(yearly)}", fontsize=11)
+    return fig
+
+
+def cause_differences(diffs: pd.DataFrame, what: str,
+                      colours: dict[str, str] | None = None) -> Figure:
+    """Change against the baseline over the horizon by cause, per scenario (paired means and
+    95% intervals). `diffs`: scenario, metric (a cause), mean, low, high, replicates."""
+    colours = _colours(diffs, colours)
+    causes = [c for c in CAUSES if c in set(diffs["metric"])
+              and (diffs.loc[diffs["metric"] == c, ["low", "high"]].abs().to_numpy().sum() > 0)]
+    scenarios = list(dict.fromkeys(diffs["scenario"]))
+    fig, ax = plt.subplots(figsize=(7.5, 1.0 + 0.32 * max(1, len(causes)) * len(scenarios)),
+                           layout="constrained")
+    height = 0.8 / max(1, len(scenarios))
+    for k, scenario in enumerate(scenarios):
+        sub = diffs[diffs["scenario"] == scenario].set_index("metric")
+        y = np.arange(len(causes)) + k * height
+        mean = sub["mean"].reindex(causes).to_numpy()
+        err = np.vstack([mean - sub["low"].reindex(causes).to_numpy(),
+                         sub["high"].reindex(causes).to_numpy() - mean])
+        ax.barh(y, mean, height=height, color=colours.get(scenario), label=_label(scenario),
+                xerr=err, error_kw={"lw": 0.8, "capsize": 2})
+    ax.set_yticks(np.arange(len(causes)) + 0.4 - height / 2, [_label(c) for c in causes])
+    ax.invert_yaxis()
+    ax.axvline(0.0, color="black", lw=0.8)
+    ax.set_xlabel("change against the baseline over the horizon (households, county)")
+    ax.set_title(f"{what.capitalize()} by cause: scenario − baseline\npaired mean and 95% "
+                 f"interval, {_n(diffs)}", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def shapley_contributions(table: pd.DataFrame, outcome_label: str, pair: str) -> Figure:
+    """Shapley contribution of each mechanism to the difference of a pair, with the effect
+    of changing that mechanism alone, the interaction and the total.
+
+    Args:
+        table: one outcome of analysis.shapley.decompose (component, shapley, low, high,
+            alone, alone_low, alone_high, replicates).
+        outcome_label: what the outcome is, with unit.
+        pair: "other − base".
+    """
+    comps = [c for c in table["component"] if c not in ("interaction", "total")]
+    comps += ["total"]
+    t = table.set_index("component").loc[comps]
+    y = np.arange(len(comps))
+    fig, ax = plt.subplots(figsize=(7.5, 1.4 + 0.55 * len(comps)), layout="constrained")
+    colours = [MECHANISM_COLOURS.get(c, "#555555") for c in comps]
+    err = np.vstack([t["shapley"] - t["low"], t["high"] - t["shapley"]])
+    ax.barh(y, t["shapley"], color=colours, height=0.55, xerr=err,
+            error_kw={"lw": 0.9, "capsize": 3}, label="Shapley contribution")
+    alone = t["alone"].to_numpy()
+    ok = ~np.isnan(alone)
+    ax.errorbar(alone[ok], y[ok] + 0.36, xerr=np.vstack([(t["alone"] - t["alone_low"])[ok],
+                                                         (t["alone_high"] - t["alone"])[ok]]),
+                fmt="D", ms=5, color="black", mfc="white", lw=0.8, capsize=2,
+                label="changed alone (one at a time)")
+    ax.set_yticks(y, [_label(c) for c in comps])
+    ax.invert_yaxis()
+    ax.axvline(0.0, color="black", lw=0.8)
+    ax.set_xlabel(outcome_label)
+    ax.set_title(f"Decomposition of {pair} by mechanism (Shapley, {2 ** (len(comps) - 1)} "
+                 f"paired combinations)\nmean over seeds and 95% interval, {_n(table)}; "
+                 "contributions sum to the total", fontsize=10)
+    ax.legend(fontsize=8, loc="best")
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def shapley_by_cause(table: pd.DataFrame, pair: str) -> Figure:
+    """Heat map: Shapley contribution of each mechanism (rows) to the change in returns by
+    cause (columns). `table`: decompose rows for outcomes returns_<cause>."""
+    t = table[~table["component"].isin(["interaction"])].copy()
+    t["cause"] = t["outcome"].str.removeprefix("returns_")
+    causes = [c for c in CAUSES if c in set(t["cause"])
+              and t.loc[(t["cause"] == c) & (t["component"] == "total"), "shapley"].abs().sum()
+              + t.loc[t["cause"] == c, "shapley"].abs().sum() > 0]
+    comps = [c for c in dict.fromkeys(t["component"]) if c != "total"] + ["total"]
+    grid = t.pivot_table(index="component", columns="cause", values="shapley", sort=False) \
+        .reindex(index=comps, columns=causes)
+    fig, ax = plt.subplots(figsize=(1.6 + 0.85 * max(1, len(causes)), 1.4 + 0.5 * len(comps)),
+                           layout="constrained")
+    limit = float(np.nanmax(np.abs(grid.to_numpy()))) if grid.size else 1.0
+    image = ax.imshow(grid.to_numpy(), cmap="RdBu_r", vmin=-limit or -1, vmax=limit or 1,
+                      aspect="auto")
+    for (i, j), value in np.ndenumerate(grid.to_numpy()):
+        if value == value:
+            ax.text(j, i, f"{value:+,.0f}", ha="center", va="center", fontsize=7.5,
+                    color="white" if abs(value) > 0.6 * limit else "black")
+    ax.set_xticks(range(len(causes)), [_label(c) for c in causes], rotation=35, ha="right",
+                  fontsize=8)
+    ax.set_yticks(range(len(comps)), [_label(c) for c in comps], fontsize=8)
+    ax.axhline(len(comps) - 1.5, color="black", lw=1.0)
+    fig.colorbar(image, ax=ax, label="change in returns (households, county)", shrink=0.8)
+    ax.set_title(f"Change in returns ({pair}) by cause and mechanism (Shapley)\n"
+                 f"mean over seeds, {_n(table)}", fontsize=10)
+    return fig
+
+
+def km_cumulative_returns(bands: pd.DataFrame, cohort_labels: dict[str, str],
+                          colours: dict[str, str] | None = None) -> Figure:
+    """Kaplan-Meier share of each exit cohort that has returned (1 - S(t)) against years since
+    exit, per scenario, with 95% intervals over replicates (one panel per cohort).
+
+    Args:
+        bands: cohort, scenario, month, mean, low, high, replicates of the survival S(t)
+            (analysis.spells.km_bands).
+        cohort_labels: cohort -> title.
+        colours: scenario -> colour.
+    """
+    colours = _colours(bands, colours)
+    cohorts = [c for c in cohort_labels if c in set(bands["cohort"])]
+    fig, axes = _grid(len(cohorts), cols=len(cohorts), width=3.8, height=3.4)
+    for ax, cohort in zip(axes.flat, cohorts, strict=False):
+        sub = bands[bands["cohort"] == cohort].dropna(subset=["mean"])
+        for scenario, g in sub.groupby("scenario", sort=False):
+            c = colours.get(scenario)
+            years = g["month"].to_numpy() / 12.0
+            ax.step(years, 100 * (1 - g["mean"]), where="post", color=c, lw=1.4,
+                    label=_label(scenario))
+            ax.fill_between(years, 100 * (1 - g["high"]), 100 * (1 - g["low"]), step="post",
+                            color=c, alpha=0.13, lw=0)
+        ax.set_title(cohort_labels[cohort], fontsize=9.5)
+        ax.set_xlabel("years since exit")
+        ax.set_xlim(left=0)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("returned to poverty (%, Kaplan–Meier 1 − S(t))")
+    axes[0, 0].legend(fontsize=7.5)
+    fig.suptitle(f"Time to return after exit — county-weighted Kaplan–Meier, censored at the "
+                 f"horizon; mean and 95% interval over replicates, {_n(bands)}", fontsize=10)
+    return fig
+
+
+def reentry_hazard(hazard: pd.DataFrame, cohort_labels: dict[str, str],
+                   colours: dict[str, str] | None = None) -> Figure:
+    """Returns per 100 household-years at risk by years since exit, per cohort and scenario.
+
+    Args:
+        hazard: cohort, scenario, year_since_exit, mean, low, high, replicates (per
+            household-year).
+    """
+    colours = _colours(hazard, colours)
+    cohorts = [c for c in cohort_labels if c in set(hazard["cohort"])]
+    fig, axes = _grid(len(cohorts), cols=len(cohorts), width=3.8, height=3.4)
+    scenarios = list(dict.fromkeys(hazard["scenario"]))
+    offset = 0.6 / max(1, len(scenarios))
+    for ax, cohort in zip(axes.flat, cohorts, strict=False):
+        sub = hazard[hazard["cohort"] == cohort].dropna(subset=["mean"])
+        for k, scenario in enumerate(scenarios):
+            g = sub[sub["scenario"] == scenario]
+            x = g["year_since_exit"].to_numpy() + 0.5 - 0.3 + k * offset
+            m = 100 * g["mean"].to_numpy()
+            err = np.vstack([m - 100 * np.maximum(g["low"].to_numpy(), 0.0),
+                             100 * g["high"].to_numpy() - m])
+            ax.errorbar(x, m, yerr=err, fmt="o-", ms=3, lw=1.0, capsize=2,
+                        color=colours.get(scenario), label=_label(scenario))
+        ax.set_title(cohort_labels[cohort], fontsize=9.5)
+        ax.set_xlabel("years since exit")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("returns per 100 household-years at risk")
+    axes[0, 0].legend(fontsize=7.5)
+    fig.suptitle(f"Re-entry hazard by time since exit — county-weighted; mean and 95% "
+                 f"interval over replicates, {_n(hazard)}", fontsize=10)
+    return fig
+
+
+def who_returns(table: pd.DataFrame, group_labels: dict[str, str], xlabel: str, title: str,
+                colours: dict[str, str] | None = None) -> Figure:
+    """Share of households that fell at least once, by household type (rows) and scenario
+    (dots with 95% intervals). `table`: group, scenario, mean, low, high, replicates."""
+    colours = _colours(table, colours)
+    groups = [g for g in group_labels if g in set(table["group"])]
+    scenarios = list(dict.fromkeys(table["scenario"]))
+    fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.42 * len(groups) * max(1, len(scenarios)) / 2),
+                           layout="constrained")
+    step = 0.7 / max(1, len(scenarios))
+    for k, scenario in enumerate(scenarios):
+        sub = table[table["scenario"] == scenario].set_index("group").reindex(groups)
+        y = np.arange(len(groups)) - 0.35 + (k + 0.5) * step
+        m = 100 * sub["mean"].to_numpy()
+        err = np.vstack([m - 100 * sub["low"].clip(lower=0).to_numpy(),
+                         100 * sub["high"].to_numpy() - m])
+        ax.errorbar(m, y, xerr=err, fmt="o", ms=4, lw=0.9, capsize=2,
+                    color=colours.get(scenario), label=_label(scenario))
+    ax.set_yticks(range(len(groups)), [group_labels[g] for g in groups], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(left=0)
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(f"{title}\nmean and 95% interval over replicates, {_n(table)}", fontsize=10)
+    ax.legend(fontsize=7.5, loc="lower right")
+    return fig
+
+
+def village_distribution(villages: pd.DataFrame, replicates: int,
+                         colours: dict[str, str] | None = None,
+                         min_households: int = 10) -> Figure:
+    """Distribution over villages of the share of formerly poor households that returned, per
+    scenario, key villages (first secretary) and others side by side (villages of all
+    replicates pooled; villages with fewer than `min_households` formerly poor sample
+    households are left out)."""
+    colours = _colours(villages, colours)
+    v = villages[villages["formerly_poor"] >= min_households]
+    scenarios = list(dict.fromkeys(v["scenario"]))
+    fig, ax = plt.subplots(figsize=(7.5, 4.2), layout="constrained")
+    positions, data, faces, hatches = [], [], [], []
+    for k, scenario in enumerate(scenarios):
+        for j, key in enumerate((True, False)):
+            values = 100 * v.loc[(v["scenario"] == scenario) & (v["key_village"] == key),
+                                 "returned_share"].to_numpy()
+            positions.append(3 * k + j)
+            data.append(values if values.size else np.array([np.nan]))
+            faces.append(colours.get(scenario))
+            hatches.append("" if key else "//")
+    parts = ax.boxplot(data, positions=positions, widths=0.8, patch_artist=True,
+                       showfliers=True, flierprops={"ms": 2, "alpha": 0.5},
+                       medianprops={"color": "black"})
+    for patch, face, hatch in zip(parts["boxes"], faces, hatches, strict=True):
+        patch.set_facecolor(face)
+        patch.set_alpha(0.55)
+        patch.set_hatch(hatch)
+    ax.set_xticks([3 * k + 0.5 for k in range(len(scenarios))],
+                  [_label(s) for s in scenarios], fontsize=8, rotation=15)
+    ax.set_ylabel("formerly poor households returned\nat least once over the horizon (%)")
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(facecolor="white", edgecolor="black", label="key villages"),
+                       Patch(facecolor="white", edgecolor="black", hatch="//",
+                             label="other villages")], fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title(f"Returns by village — distribution over villages of all replicates "
+                 f"(n = {replicates} replicates,\n{len(v) // max(1, len(scenarios))} villages "
+                 f"per scenario with ≥ {min_households} formerly poor sample households)",
+                 fontsize=10)
+    return fig
+
+
+def cost_by_mechanism(costs: pd.DataFrame) -> Figure:
+    """Fiscal cost per year by mechanism, one panel per scenario (stacked means, million
+    yuan). `costs`: scenario, year, mechanism, mean, replicates (analysis.costs)."""
+    scenarios = list(dict.fromkeys(costs["scenario"]))
+    fig, axes = _grid(len(scenarios), sharey=True)
+    mechanisms = list(dict.fromkeys(costs["mechanism"]))
+    for ax, scenario in zip(axes.flat, scenarios, strict=False):
+        wide = costs[costs["scenario"] == scenario].pivot_table(
+            index="year", columns="mechanism", values="mean", sort=True)
+        bottom = np.zeros(len(wide))
+        for m in mechanisms:
+            values = wide[m].to_numpy() / 1e6
+            ax.bar(wide.index, values, bottom=bottom, color=MECHANISM_COLOURS[m], width=0.8,
+                   label=_label(m))
+            bottom += values
+        ax.set_title(_label(scenario), fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.tick_params(labelsize=8)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("million yuan/yr (nominal)")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=4, fontsize=8)
+    fig.suptitle(f"Fiscal cost by mechanism and year — mean over replicates, {_n(costs)}",
+                 fontsize=11)
+    return fig
+
+
+def cost_effectiveness_plane(ce: pd.DataFrame, colours: dict[str, str] | None = None) -> Figure:
+    """Cost-effectiveness plane: returns avoided (x) against extra fiscal cost (y) over the
+    horizon, each scenario against the baseline with paired 95% intervals on both axes, and
+    dashed lines of equal cost per avoided return."""
+    colours = _colours(ce, colours)
+    fig, ax = plt.subplots(figsize=(7.5, 4.8), layout="constrained")
+    x = ce["avoided_returns"].to_numpy()
+    y = ce["extra_cost"].to_numpy() / 1e6
+    xmax = max(1.0, float(np.nanmax(ce["avoided_returns_high"])) * 1.15)
+    xmin = min(0.0, float(np.nanmin(ce["avoided_returns_low"])) * 1.15)
+    ymax = max(1.0, float(np.nanmax(ce["extra_cost_high"])) / 1e6 * 1.15)
+    ymin = min(0.0, float(np.nanmin(ce["extra_cost_low"])) / 1e6 * 1.15)
+    finite = ce["per_return"].replace([np.inf, -np.inf], np.nan).dropna()
+    finite = finite[finite > 0]
+    if len(finite):
+        magnitude = 10 ** np.floor(np.log10(finite.median()))
+        for level in (magnitude * f for f in (0.5, 1, 2, 5)):
+            xs = np.linspace(0, xmax, 50)
+            ax.plot(xs, xs * level / 1e6, ls="--", lw=0.7, color="#999999")
+            xt = min(xmax * 0.97, ymax * 1e6 / level * 0.95)
+            ax.text(xt, xt * level / 1e6, f"{level:,.0f} yuan/return", fontsize=7,
+                    color="#666666", ha="right", va="bottom", rotation=0)
+    for k, row in ce.reset_index(drop=True).iterrows():
+        c = colours.get(row["scenario"])
+        ax.errorbar(x[k], y[k],
+                    xerr=[[x[k] - row["avoided_returns_low"]], [row["avoided_returns_high"]
+                                                                - x[k]]],
+                    yerr=[[y[k] - row["extra_cost_low"] / 1e6],
+                          [row["extra_cost_high"] / 1e6 - y[k]]],
+                    fmt="o", ms=6, color=c, capsize=3, lw=1.0, label=_label(row["scenario"]))
+    ax.axhline(0, color="black", lw=0.8)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_xlabel("returns to poverty avoided over the horizon (households, county)")
+    ax.set_ylabel("extra fiscal cost over the horizon\n(million yuan, nominal)")
+    ax.set_title(f"Cost-effectiveness plane against the baseline — paired means and 95% "
+                 f"intervals, {_n(ce)}", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.grid(alpha=0.3)
+    return fig

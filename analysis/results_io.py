@@ -16,6 +16,7 @@ Files read (see simulation/results.py for how they are written):
 from __future__ import annotations
 
 import json
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,10 @@ import pandas as pd
 
 from simulation.calendar import START_YEAR
 from simulation.errors import OutputError
-from simulation.params import as_namespace
+from simulation.params import SCHEMA, SECTIONS, as_namespace, defaults
 from simulation.population import CATEGORIES, stratum_sizes
-from simulation.scenario import Scenario, ScenarioError, load_scenario
+from simulation.scenario import (Disaster, PolicyChange, Scenario, ScenarioError,
+                                 _parse_disasters, _parse_schedule, load_scenario)
 
 RUN_KEYS = ("scenario", "replicate", "seed", "year")
 HOUSEHOLD_COLUMNS = ("scenario", "replicate", "household", "category", "village", "members",
@@ -54,6 +56,7 @@ class Results:
         scenarios: name -> resolved Scenario, in the order of the comparison.
         baseline: the scenario differences are taken against (None for a single scenario).
         weights: scenario -> county households per sample household, by category.
+        warnings: problems that do not stop the analysis (e.g. an older schema).
     """
 
     folder: Path
@@ -64,6 +67,7 @@ class Results:
     scenarios: dict[str, Scenario]
     baseline: str | None
     weights: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def names(self) -> list[str]:
@@ -142,7 +146,10 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     return manifest
 
 
-def _read_scenario(folder: Path, name: str) -> Scenario:
+def _read_scenario(folder: Path, name: str, warnings: list[str]) -> Scenario:
+    """The saved, resolved scenario. A file written under an older schema (keys since renamed,
+    removed or added, ranges since changed) is still read: unknown keys are ignored, missing
+    keys take today's defaults, and each such difference is reported in `warnings`."""
     path = folder / name / "scenario.toml"
     if not path.is_file():
         raise ResultsError(f"{path}: missing from the results folder (scenario {name!r} is "
@@ -150,11 +157,60 @@ def _read_scenario(folder: Path, name: str) -> Scenario:
     try:
         scenario = load_scenario(path)
     except ScenarioError as exc:
-        raise ResultsError(str(exc)) from None
+        scenario = _read_scenario_leniently(path, str(exc), warnings)
     if scenario.name != name:
         raise ResultsError(f"{path}: key 'name' is {scenario.name!r}, but the folder and "
                            f"manifest.json say {name!r}")
     return scenario
+
+
+def _read_scenario_leniently(path: Path, problem: str, warnings: list[str]) -> Scenario:
+    try:
+        with path.open("rb") as fh:
+            doc = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ResultsError(f"{path}: not a readable scenario file ({exc})") from None
+    values = defaults()
+    unknown, bad = [], []
+    for section in SECTIONS:
+        table = doc.get(section, {})
+        if not isinstance(table, dict):
+            raise ResultsError(f"{path}: key '{section}' must be a table [{section}]")
+        for key, value in table.items():
+            dotted = f"{section}.{key}"
+            if dotted not in SCHEMA:
+                unknown.append(dotted)
+            elif isinstance(value, bool) or not isinstance(value, int | float):
+                bad.append(dotted)
+            else:
+                values[dotted] = value
+    missing = [k for k in SCHEMA if k.split(".", 1)[0] not in doc
+               or k.split(".", 1)[1] not in doc[k.split(".", 1)[0]]]
+    if bad:
+        raise ResultsError(f"{path}: key '{bad[0]}' must be a number")
+    schedule: tuple[PolicyChange, ...] = ()
+    disasters: tuple[Disaster, ...] = ()
+    try:
+        origin = str(path)
+        schedule = tuple(_parse_schedule(origin, doc.get("schedule", [])))
+        disasters = tuple(_parse_disasters(origin, doc.get("disasters", [])))
+    except ScenarioError as exc:
+        warnings.append(f"{path}: schedule or disasters not readable with today's schema "
+                        f"({exc}); they are left out of the knob comparison")
+    notes = []
+    if unknown:
+        notes.append(f"keys unknown to today's schema ignored: {', '.join(unknown[:5])}"
+                     + (" …" if len(unknown) > 5 else ""))
+    if missing:
+        notes.append(f"keys added since use today's defaults: {', '.join(missing[:5])}"
+                     + (" …" if len(missing) > 5 else ""))
+    if not notes:
+        notes.append(problem)
+    warnings.append(f"{path} was written by another version of the model's schema; "
+                    + "; ".join(notes))
+    return Scenario(name=str(doc.get("name", path.parent.name)), values=values,
+                    description=str(doc.get("description", "")), source=str(path),
+                    schedule=schedule, disasters=disasters)
 
 
 def load_results(folder: str | Path) -> Results:
@@ -165,7 +221,8 @@ def load_results(folder: str | Path) -> Results:
                            "compare ...` or `python run.py simulate ...`)")
     manifest = _read_manifest(folder / "manifest.json")
     names = list(manifest["scenarios"])
-    scenarios = {name: _read_scenario(folder, name) for name in names}
+    warnings: list[str] = []
+    scenarios = {name: _read_scenario(folder, name, warnings) for name in names}
     runs = _read_parquet(folder / "runs.parquet", RUN_KEYS)
     events = _read_parquet(folder / "events.parquet", EVENT_COLUMNS)
     households = _read_parquet(folder / "households.parquet", HOUSEHOLD_COLUMNS)
@@ -206,4 +263,4 @@ def load_results(folder: str | Path) -> Results:
         baseline = names[0]
     return Results(folder=folder, manifest=manifest, runs=runs, events=events,
                    households=households, scenarios=scenarios, baseline=baseline,
-                   weights=weights)
+                   weights=weights, warnings=warnings)

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.results_io import Results
-from simulation.stats import mean_interval
+from analysis.paired import group_intervals
 
 COHORTS: Final = ("formerly_poor_2021", "rose_above", "risk_eliminated")
 COHORT_LABELS: Final = {
@@ -222,17 +222,12 @@ def km_by_replicate(episodes: pd.DataFrame, horizon_months: int) -> pd.DataFrame
 
 
 def km_bands(km_runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean survival over replicates with its 95% t-interval, per cohort, scenario and month
-    (replicates whose curve is undefined at a month are left out of that month)."""
-    rows = []
-    for (cohort, scenario, month), g in km_runs.groupby(["cohort", "scenario", "month"],
-                                                        sort=False):
-        values = g["survival"].dropna().to_numpy()
-        mean, low, high = mean_interval(values)
-        rows.append((cohort, scenario, month, mean, max(low, 0.0) if low == low else low,
-                     min(high, 1.0) if high == high else high, values.size))
-    return pd.DataFrame(rows, columns=["cohort", "scenario", "month", "mean", "low", "high",
-                                       "replicates"])
+    """Mean survival over replicates with its 95% t-interval (clipped to [0, 1]), per cohort,
+    scenario and month (replicates whose curve is undefined at a month are left out of it)."""
+    out = group_intervals(km_runs, ["cohort", "scenario", "month"], "survival")
+    out["low"] = out["low"].clip(lower=0.0)
+    out["high"] = out["high"].clip(upper=1.0)
+    return out
 
 
 def returned_within(km_runs: pd.DataFrame, years: Sequence[int] = WITHIN_YEARS) -> pd.DataFrame:
@@ -272,13 +267,9 @@ def reentry_hazard(episodes: pd.DataFrame, horizon_months: int) -> pd.DataFrame:
 
 
 def summarize_by(frame: pd.DataFrame, keys: Sequence[str], value: str) -> pd.DataFrame:
-    """Mean and 95% t-interval of `value` over replicates for each key combination."""
-    rows = []
-    for key, g in frame.groupby(list(keys), sort=False):
-        key = key if isinstance(key, tuple) else (key,)
-        values = g[value].dropna().to_numpy(dtype=float)
-        rows.append((*key, *mean_interval(values), values.size))
-    return pd.DataFrame(rows, columns=[*keys, "mean", "low", "high", "replicates"])
+    """Mean and 95% t-interval of `value` over replicates for each key combination (NaN
+    values left out; `replicates` counts the values used)."""
+    return group_intervals(frame, keys, value)
 
 
 # ----------------------------------------------------------------------------- time below

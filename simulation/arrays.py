@@ -101,6 +101,7 @@ class ArrayModel:
         self.wage_base = np.zeros(self.n)
         self.regular = np.zeros(self.n)
         self.ss_regular = np.zeros(self.n)
+        self.chronic_cost = np.zeros(self.n)
         self._dirty: list[np.ndarray] = []
         self._version, self._env_version, self._screen_version = -1, 0, -1
         self._bound_version = -1
@@ -304,8 +305,7 @@ class ArrayModel:
         slot = c.month_of_year
         transfers, gross, rigid, net, roll = rules.monthly_accounts(
             labour, production, project, self.regular, s.family_support, c.trend,
-            one_off, c.property, unmet, s.chronic, c.chronic_outpatient, fee, s.roll12,
-            s.ring[slot])
+            one_off, c.property, unmet, self.chronic_cost, fee, s.roll12, s.ring[slot])
         s.ring[slot] = net
         s.roll12 = roll
         s.pc12 = pc = roll / s.members
@@ -379,26 +379,32 @@ class ArrayModel:
         self.wage_base[idx] = rules.wage_base(
             s.workers[idx] - s.migrants[idx], s.migrants[idx] - s.unemployed[idx],
             s.unemployed[idx], c.local_wage, c.migrant_wage, c.fallback_wage, s.skill[idx])
-        dibao_pay = rules.dibao_payment(s.dibao[idx], s.members[idx], c.dibao_standard_month,
-                                        c.dibao_benefit_share)
+        dibao_pay = rules.dibao_payment(s.dibao[idx], s.members[idx], s.dibao_gap[idx])
         self.regular[idx] = rules.regular_transfers(s.elderly[idx], c.pension, fp[idx],
                                                     c.subsidy, dibao_pay)
-        self.ss_regular[idx] = rules.regular_social_security(fp[idx], c.subsidy, dibao_pay)
+        self.chronic_cost[idx], care_aid = rules.chronic_care(
+            s.chronic[idx], c.chronic_outpatient, c.medical_assistance_rate * (
+                (s.u_coverage[idx] < c.coverage) & (fp[idx] | s.dibao[idx])))
+        self.ss_regular[idx] = rules.regular_social_security(fp[idx], c.subsidy, dibao_pay,
+                                                             care_aid)
 
     def _calendar(self, c: MonthContext, d: MonthDraws) -> tuple[Any, Any]:
         """Household._calendar: January review, withdrawal of transfers, school year."""
         s, t, fp = self.s, c.t, self.fp
         if c.january:
-            own = rules.income_without_dibao(s.pc12, s.dibao, c.dibao_standard_month,
-                                             c.dibao_benefit_share)
-            leave = np.flatnonzero(s.dibao & (own >= c.dibao_exit_line) & (t >= s.support_until)
-                                   & (s.state != ASSISTED) & (s.state != IDENTIFIED))
+            enrolled = np.flatnonzero(s.dibao)
+            own = rules.income_without_dibao(s.pc12[enrolled], True, s.dibao_gap[enrolled])
+            exits = ((own >= c.dibao_exit_line) & (t >= s.support_until[enrolled])
+                     & (s.state[enrolled] != ASSISTED) & (s.state[enrolled] != IDENTIFIED))
+            leave = enrolled[exits]
             if leave.size:
                 s.dibao[leave] = False
-                self._dirty.append(leave)
-                lost = rules.dibao_payment(True, s.members[leave], c.dibao_standard_month,
-                                           c.dibao_benefit_share)
+                lost = rules.dibao_payment(True, s.members[leave], s.dibao_gap[leave])
+                s.dibao_gap[leave] = 0.0
                 self._add_loss(t, leave, TRANSFER_WITHDRAWAL, 12.0 * lost)
+            stay = enrolled[~exits]
+            s.dibao_gap[stay] = rules.dibao_gap(c.dibao_standard, own[~exits])
+            self._dirty.append(enrolled)
         if c.subsidy_drop > 0:
             idx = np.flatnonzero(fp)
             self._add_loss(t, idx, TRANSFER_WITHDRAWAL, np.full(idx.size, 12.0 * c.subsidy_drop))
@@ -490,9 +496,10 @@ class ArrayModel:
         self._log(t, out, ELIMINATED_EVENT, s.cause[out])
         if c.january:
             enrol = assisted[~eligible & ~s.dibao[assisted] & (s.workers[assisted] == 0)
-                             & (s.pc12[assisted] < c.dibao_exit_line)
+                             & (s.pc12[assisted] < c.dibao_standard)
                              & (d.process[assisted] < c.coverage)]
             s.dibao[enrol] = True
+            s.dibao_gap[enrol] = rules.dibao_gap(c.dibao_standard, s.pc12[enrol])
             self._dirty.append(enrol)
         return np.concatenate(candidates) if candidates else np.zeros(0, np.intp)
 
@@ -533,11 +540,11 @@ class ArrayModel:
         aid = idx[temporary & take_up]
         amount = rules.emergency_aid(s.pc12[aid], c.line, s.members[aid], s.last_shock_cost[aid],
                                      c.temporary_aid_cap)
-        s.pending_aid[aid] += amount
+        s.savings[aid] += amount  # relief: not income in the monitoring window (see Official)
         s.y_cost_ss[aid] += amount
-        self._pending = np.union1d(self._pending, aid)
-        enrol = idx[dibao & take_up & ~s.dibao[idx] & (s.pc12[idx] < c.dibao_exit_line)]
+        enrol = idx[dibao & take_up & ~s.dibao[idx] & (s.pc12[idx] < c.dibao_standard)]
         s.dibao[enrol] = True
+        s.dibao_gap[enrol] = rules.dibao_gap(c.dibao_standard, s.pc12[enrol])
         self._dirty.append(enrol)
         grants = idx[production]
         s.pending_aid[grants] += c.production_support

@@ -148,6 +148,10 @@ def format_headline(table, scenarios: Sequence[Scenario], replicates: int,  # ty
 def cmd_main(args: argparse.Namespace, argv: Sequence[str]) -> int:
     scenarios = _load(MAIN_SCENARIOS, args.years, args.households)
     _run_and_write(scenarios, args, Path(args.out), "baseline", argv)
+    from analysis.report import write_report
+
+    html, md, seconds = write_report(Path(args.out))
+    print(f"report ({seconds:.1f} s): {html} and {md}")
     return 0
 
 
@@ -242,6 +246,18 @@ def cmd_calibration(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from analysis.report import cli
+
+    return cli(args)
+
+
+def cmd_decompose(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from analysis.decompose import cli
+
+    return cli(args, argv)
+
+
 # ----------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     shipped = ", ".join(p.stem for p in shipped_scenarios())
@@ -285,11 +301,35 @@ def build_parser() -> argparse.ArgumentParser:
                                    "targets.")
     p.add_argument("scenario", nargs="?", default="baseline", help="scenario (default baseline)")
     _add_run_options(p, DEFAULT_REPLICATES)
+
+    p = sub.add_parser("report", help="write the comparison report of a results folder",
+                       description="Write a self-contained report.html (figures embedded, "
+                                   "opens offline) and report.md from saved results: paired "
+                                   "differences, causes, decomposition, cohorts and time to "
+                                   "return, who returns, cost-effectiveness, calibration, "
+                                   "manifest.")
+    p.add_argument("results", help="results folder of simulate / compare / decompose / the "
+                                   "main job")
+    p.add_argument("--out", help="report file (default RESULTS/report.html; report.md and "
+                                 "report_files/ are written next to it)")
+    p.add_argument("--decomposition", metavar="DIR",
+                   help="results folder of `decompose` to include in the report")
+
+    p = sub.add_parser("decompose", help="Shapley decomposition of two scenarios by mechanism",
+                       description="Run every combination of the mechanism knob changes "
+                                   "between BASE and OTHER (16 when all four mechanisms "
+                                   "differ) on paired seeds, write them as one results folder "
+                                   "and the Shapley contributions (decomposition.csv).")
+    p.add_argument("base", help="scenario the changes are applied to (e.g. baseline)")
+    p.add_argument("other", help="scenario whose mechanism knobs are applied (e.g. combined)")
+    p.add_argument("--out", help="output folder (default results/decompose-BASE-OTHER)")
+    _add_run_options(p, DEFAULT_REPLICATES)
     return parser
 
 
 COMMANDS = {None: cmd_main, "simulate": cmd_simulate, "compare": cmd_compare,
-            "validate": cmd_validate, "params": cmd_params, "calibration": cmd_calibration}
+            "validate": cmd_validate, "params": cmd_params, "calibration": cmd_calibration,
+            "report": cmd_report, "decompose": cmd_decompose}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

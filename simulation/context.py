@@ -34,7 +34,7 @@ class MonthContext:
 
     __slots__ = (
         "t", "year", "month_of_year", "january", "march", "september", "december", "calendar",
-        "line", "alert_line", "dibao_standard_month", "dibao_exit_line", "trend",
+        "line", "alert_line", "year_line", "dibao_standard", "dibao_exit_line", "trend",
         "local_wage", "migrant_wage", "fallback_wage", "persistence", "innovation_sd",
         "p_illness_person", "chronic_multiplier", "p_accident", "p_disability",
         "bill_min", "bill_max", "accident_bill_min", "accident_bill_max", "out_of_scope",
@@ -42,7 +42,7 @@ class MonthContext:
         "p_job_loss", "reemployment_rate", "dependency_effect", "spell_months", "savings_rate", "savings_cap", "subsistence_month", "school_entry_rate", "school_exit_rate",
         "pension", "subsidy",
         "subsidy_drop", "chronic_outpatient", "property", "schooling_cost", "education_grant",
-        "dibao_benefit_share", "coverage", "linkage_share", "job_share", "dividend_month",
+        "coverage", "linkage_share", "job_share", "dividend_month",
         "project_wage", "self_report_rate", "warning_recall", "lag", "elimination_months",
         "elimination_hazard", "recheck_rate", "coordination", "follow_up", "severe_share", "alert_months",
         "p_dependency_drop", "p_dependency_gain", "training_participation",
@@ -63,7 +63,8 @@ class Environment:
         self.p = as_namespace(self.values)
         self.weights = population.weights
         self.n_villages = population.n_villages
-        self.line = self.p.policy.line_2021
+        self.line = self.p.policy.line_2021   # this calendar year's monitoring line
+        self.last_line = self.line            # last year's (2020 taken as equal to 2021)
         self.trend = 1.0
         self.transfer_index = 1.0  # pensions and subsidies relative to 2021
         self._subsidy_paid = self.p.income.formerly_poor_subsidy
@@ -79,6 +80,7 @@ class Environment:
         p = self.p
         year = year_of(t)
         if t > 0 and t % 12 == 0:
+            self.last_line = self.line
             self.line *= 1.0 + p.policy.line_growth
             self.transfer_index *= 1.0 + p.income.transfer_growth
         growth = p.income.growth_transition if year <= TRANSITION_END_YEAR else p.income.growth_normal
@@ -88,13 +90,19 @@ class Environment:
         subsidy_drop = max(self._subsidy_paid - subsidy, 0.0)
         self._subsidy_paid = subsidy
         inc, sh, ss, mon, mot = p.income, p.shocks, p.social_security, p.monitoring, p.motivation
+        window_line = self.last_line + (self.line - self.last_line) * ((t % 12 + 1) / 12.0)
         return MonthContext(
             t=t, year=year, month_of_year=t % 12, january=t % 12 == 0, march=t % 12 == MARCH,
             september=t % 12 == SEPTEMBER, december=t % 12 == 11,
             calendar=t % 12 in (0, SEPTEMBER) or subsidy_drop > 0,
-            line=self.line, alert_line=self.line * mon.alert_band,
-            dibao_standard_month=self.line * p.policy.dibao_standard_ratio / 12.0,
-            dibao_exit_line=self.line * p.policy.dibao_exit_ratio, trend=self.trend,
+            # The 12-month income is compared with the line in force over the same 12 months
+            # (last year's for the months before January, this year's after), so the
+            # January rise of the line does not push households below it overnight; in
+            # December this is the year's line.
+            line=window_line, alert_line=window_line * mon.alert_band, year_line=self.line,
+            dibao_standard=self.line * p.social_security.dibao_standard,
+            dibao_exit_line=self.line * p.social_security.dibao_standard
+            * p.policy.dibao_exit_ratio, trend=self.trend,
             local_wage=inc.local_wage, migrant_wage=inc.migrant_wage,
             fallback_wage=inc.unemployed_fallback * inc.local_wage,
             persistence=inc.persistence,
@@ -120,7 +128,7 @@ class Environment:
             pension=inc.pension * self.transfer_index, subsidy=subsidy, subsidy_drop=subsidy_drop,
             chronic_outpatient=inc.chronic_outpatient, property=inc.property,
             schooling_cost=sh.schooling_cost, education_grant=ss.education_grant,
-            dibao_benefit_share=ss.dibao_benefit_share, coverage=ss.coverage,
+            coverage=ss.coverage,
             linkage_share=p.industry.linkage_share, job_share=p.industry.job_share,
             dividend_month=p.industry.dividend / 12.0, project_wage=p.industry.wage,
             self_report_rate=mon.self_report_rate,

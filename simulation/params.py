@@ -156,6 +156,9 @@ _p("population.income_median_ordinary", 17_000.0, 8000.0, 40_000.0, "yuan/person
    "domain §6: non-poor rural mean 18,900 yuan")
 _p("population.income_dispersion_ordinary", 0.45, 0.1, 1.0, "sd of log",
    "dispersion of ordinary households' per-capita income", "assumption (~1% below the line)")
+_p("population.no_labour_income_ratio", 0.8, 0.4, 1.2, "x category median",
+   "median income of households without labour capacity relative to their category's",
+   "assumption: elderly and disabled households are poorer (CFPS; 兜底 households, domain §2.1)")
 _p("population.skill_floor", 0.3, 0.05, 1.0, "multiplier",
    "lowest earnings multiplier (households that cannot reach their income draw stay poorer)",
    "assumption")
@@ -191,13 +194,15 @@ _p("income.formerly_poor_subsidy", 500.0, 0.0, 1500.0, "yuan/household-month",
 _p("income.savings_rate", 0.3, 0.0, 0.8, "share",
    "share of income above the subsistence line (the monitoring line) a household saves",
    "assumption; rural saving ≈20-30% of disposable income (NBS consumption ratios)")
-_p("income.initial_savings", 2.0, 0.0, 24.0, "months of income",
-   "savings buffer at the start of 2021", "assumption; formerly poor households have thin buffers")
+_p("income.initial_savings", 3.0, 0.0, 24.0, "months of income",
+   "savings buffer at the start of 2021",
+   "assumption (thin buffers of formerly poor households); calibrated to DESIGN §7 returns")
 _p("income.savings_cap", 24.0, 1.0, 120.0, "months of income",
    "savings above this are spent or invested", "assumption")
-_p("income.transfer_growth", 0.05, 0.0, 0.15, "1/yr",
+_p("income.transfer_growth", 0.065, 0.0, 0.15, "1/yr",
    "yearly rise of pensions and policy subsidies (each January)",
-   "assumption; minimum basic pension 93 (2021) to 143 yuan/month (2025)")
+   "assumption: indexed like the line; minimum basic pension 93 (2021) to 143 yuan/month "
+   "(2025)")
 _p("income.chronic_outpatient", 120.0, 0.0, 800.0, "yuan/month",
    "out-of-pocket outpatient cost of a chronic patient", "assumption")
 _p("income.growth_transition", 0.10, 0.0, 0.20, "1/yr",
@@ -215,11 +220,9 @@ _p("policy.line_2021", 6000.0, 4000.0, 9000.0, "yuan/person-yr",
    "monitoring line in 2021 (per-capita net income)", "[OFFICIAL] 中农组发〔2021〕7号 (domain §1.6)")
 _p("policy.line_growth", 0.065, 0.0, 0.12, "1/yr",
    "yearly rise of the monitoring line", "domain §1.6: 6,600 (2022), 6,900 (2023) [INFERENCE]")
-_p("policy.dibao_standard_ratio", 0.85, 0.5, 1.2, "x monitoring line",
-   "rural 低保 standard relative to the monitoring line", "domain §6 [INFERENCE]")
-_p("policy.dibao_exit_ratio", 1.1, 1.0, 2.0, "x monitoring line",
-   "own per-capita income above which a 低保 household leaves at the annual review",
-   "assumption: orderly exit (渐退) above the monitoring line")
+_p("policy.dibao_exit_ratio", 1.0, 1.0, 2.0, "x 低保 standard",
+   "own per-capita income above which a 低保 household leaves at the January review",
+   "[OFFICIAL] means test: income above the standard; gradual exit during follow-up")
 
 # --------------------------------------------------------------------------- shocks
 _p("shocks.hospitalisation_rate", 0.14, 0.0, 0.3, "1/person-yr",
@@ -237,8 +240,9 @@ _p("shocks.accident_bill_min", 5000.0, 1000.0, 20_000.0, "yuan", "smallest accid
    "assumption")
 _p("shocks.accident_bill_max", 100_000.0, 10_000.0, 500_000.0, "yuan", "largest accident cost",
    "assumption")
-_p("shocks.disability_rate", 0.01, 0.0, 0.05, "1/household-yr",
-   "chance a worker becomes disabled and stops working", "domain §6: 0.01 (0.005-0.02)")
+_p("shocks.disability_rate", 0.008, 0.0, 0.05, "1/household-yr",
+   "chance a worker becomes disabled and stops working",
+   "domain §6: 0.01 (0.005-0.02); calibrated to DESIGN §7 returns")
 _p("shocks.job_loss_rate", 0.06, 0.0, 0.5, "1/migrant-yr",
    "chance an employed migrant worker loses the job",
    "domain §6: 0.08 (0.04-0.15) in COVID years; exited workers' employment stable 2021-24 "
@@ -310,9 +314,9 @@ _p("social_security.oop_cap", 10_000.0, 1000.0, 100_000.0, "yuan/bill",
    "safety-net cap on a covered household's out-of-pocket cost of one bill (兜底)",
    "assumption; campaign-era caps on low-income patients' self-payment, relaxed in transition",
    mechanism="social_security", absent=100_000.0)
-_p("social_security.dibao_benefit_share", 0.55, 0.0, 1.0, "x 低保 standard",
-   "average 低保 payment per enrolled person relative to the standard",
-   "domain §2.6 [INFERENCE]: 6,900 yuan per rural 低保 household-yr",
+_p("social_security.dibao_standard", 0.85, 0.0, 1.2, "x monitoring line",
+   "rural 低保 standard: 低保 fills the gap between own income and it (补差)",
+   "domain §6 [INFERENCE]: 0.85 x line; rural 低保 ≈6,900 yuan/household-yr (domain §2.6)",
    mechanism="social_security", absent=0.0)
 _p("social_security.follow_up_months", 3, 0, 36, "months",
    "months support continues (and re-checks run) after risk elimination",
@@ -410,8 +414,9 @@ _p("monitoring.lag_days", 15, 0, 120, "days", "time from identification to assis
 _p("monitoring.alert_band", 1.2, 1.0, 2.0, "x monitoring line",
    "per-capita income below which a household counts as unstable (at risk)",
    "domain §1.2: income below the line 'or unstable'; 八必访 (domain §1.3)")
-_p("monitoring.severe_shock_share", 0.2, 0.05, 1.0, "share of 12-month income",
-   "a one-month shock cost above this is a sudden severe difficulty", "domain §1.2 category 3")
+_p("monitoring.severe_shock_share", 0.23, 0.05, 1.0, "share of 12-month income",
+   "a one-month shock cost above this is a sudden severe difficulty",
+   "domain §1.2 category 3; calibrated: illness 40-50% of risk causes (DESIGN §7)")
 _p("monitoring.alert_months", 3, 1, 12, "months",
    "months a shock stays traceable and keeps a household at risk", "assumption", integer=True)
 _p("monitoring.spell_months", 6, 1, 24, "months",

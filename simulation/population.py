@@ -91,6 +91,7 @@ def build_population(p: SimpleNamespace, rng: np.random.Generator) -> Population
                     pop.income_median_ordinary)
     spread = by_cat(pop.income_dispersion_formerly_poor, pop.income_dispersion_marginal,
                     pop.income_dispersion_ordinary)
+    median = np.where(no_labour, median * pop.no_labour_income_ratio, median)
     income_target = median * np.exp(spread * rng.standard_normal(n))
     inc = p.income
     production = by_cat(inc.production_formerly_poor, inc.production_marginal,
@@ -139,18 +140,21 @@ def build_population(p: SimpleNamespace, rng: np.random.Generator) -> Population
     return Population(households, villages, weights, counts)
 
 
-def initial_dibao(p: SimpleNamespace, hh: dict[str, np.ndarray]) -> np.ndarray:
-    """低保 enrolment in January 2021: covered formerly poor and marginal households without
-    labour capacity (兜底 households, domain §2.1) whose income passes the means test of the
-    annual review (below the exit line)."""
-    exit_line = p.policy.line_2021 * p.policy.dibao_exit_ratio
-    return ((hh["workers"] == 0) & (hh["category"] != ORDINARY)
-            & (hh["u_coverage"] < p.social_security.coverage)
-            & (hh["income_target"] < exit_line))
+def initial_dibao(p: SimpleNamespace,
+                  hh: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """低保 in January 2021: covered formerly poor and marginal households without labour
+    capacity (兜底 households, domain §2.1) whose own income is below the standard, which
+    低保 tops up (补差). Returns (enrolled, gap per person-year)."""
+    standard = p.policy.line_2021 * p.social_security.dibao_standard
+    enrolled = ((hh["workers"] == 0) & (hh["category"] != ORDINARY)
+                & (hh["u_coverage"] < p.social_security.coverage)
+                & (hh["income_target"] < standard))
+    return enrolled, np.where(enrolled, rules.dibao_gap(standard, hh["income_target"]), 0.0)
 
 
-def steady_month(p: SimpleNamespace, hh: dict[str, np.ndarray], dibao: np.ndarray,
-                 linked: np.ndarray, project_job: np.ndarray, skill: np.ndarray | float,
+def steady_month(p: SimpleNamespace, hh: dict[str, np.ndarray], dibao: np.ndarray | float,
+                 gap: np.ndarray | float, linked: np.ndarray, project_job: np.ndarray,
+                 skill: np.ndarray | float,
                  family: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
     """A normal month's net income before January 2021 at 2021 prices, with each household's
     current earnings deviation, and the extra September cost (school year net of grants).
@@ -168,26 +172,27 @@ def steady_month(p: SimpleNamespace, hh: dict[str, np.ndarray], dibao: np.ndarra
                                           1.0, 0.0)
     project = rules.project_income(linked, p.industry.dividend / 12.0, project_job,
                                    p.industry.wage)
-    standard_month = p.policy.line_2021 * p.policy.dibao_standard_ratio / 12.0
     regular = rules.regular_transfers(hh["elderly"], inc.pension, fp, inc.formerly_poor_subsidy,
-                                      rules.dibao_payment(dibao, hh["members"], standard_month,
-                                                          ss.dibao_benefit_share))
+                                      rules.dibao_payment(dibao, hh["members"], gap))
+    covered = (hh["u_coverage"] < ss.coverage) & (fp | (dibao > 0))
+    care, _ = rules.chronic_care(hh["chronic"], inc.chronic_outpatient,
+                                 ss.medical_assistance_rate * covered)
     _, _, _, monthly, _ = rules.monthly_accounts(
-        wages, production, project, regular, family, 1.0, 0.0, inc.property, 0.0,
-        hh["chronic"], inc.chronic_outpatient, 0.0, 0.0, 0.0)
+        wages, production, project, regular, family, 1.0, 0.0, inc.property, 0.0, care, 0.0,
+        0.0, 0.0)
     september = hh["students"] * (sh.schooling_cost - fp * ss.education_grant)
     return monthly, september
 
 
-def solve_earnings(p: SimpleNamespace, hh: dict[str, np.ndarray], dibao: np.ndarray,
-                   linked: np.ndarray,
+def solve_earnings(p: SimpleNamespace, hh: dict[str, np.ndarray], linked: np.ndarray,
                    project_job: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Earnings multiplier (working households) or family support (households without
     workers: remittances and support from children, 赡养) that gives each household its
-    drawn per-capita income; the multiplier is at least `skill_floor` and family support at
-    most `family_support_cap`. Returns (skill, family support in yuan/month)."""
-    other, september = steady_month(p, hh, dibao, linked, project_job, 0.0, 0.0)
-    per_unit, _ = steady_month(p, hh, dibao, linked, project_job, 1.0, 0.0)
+    drawn per-capita income without 低保 (which then tops up the poorest, see initial_dibao);
+    the multiplier is at least `skill_floor` and family support at most
+    `family_support_cap`. Returns (skill, family support in yuan/month)."""
+    other, september = steady_month(p, hh, 0.0, 0.0, linked, project_job, 0.0, 0.0)
+    per_unit, _ = steady_month(p, hh, 0.0, 0.0, linked, project_job, 1.0, 0.0)
     wage_at_1 = per_unit - other
     needed = (hh["income_target"] * hh["members"] + september) / 12.0 - other
     working = wage_at_1 > 0

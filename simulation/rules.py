@@ -137,15 +137,27 @@ def reemployment_probability(rate: float, motivation: X, dependency: X,
 
 
 # ----------------------------------------------------------------------------- transfers
-def dibao_payment(enrolled: X, members: X, standard_month: float, benefit_share: float) -> X:
-    """Monthly 低保 payment: the average benefit share of the per-person standard."""
-    return enrolled * members * (standard_month * benefit_share)
+def dibao_gap(standard: float, own_pc: X) -> X:
+    """低保 per person and year: the gap between own income and the standard (补差)."""
+    return positive_part(standard - own_pc)
+
+
+def dibao_payment(enrolled: X, members: X, gap: X) -> X:
+    """Monthly 低保 payment of an enrolled household (yuan)."""
+    return enrolled * members * gap / 12.0
 
 
 # ----------------------------------------------------------------------------- accounting
+def chronic_care(chronic: X, outpatient: float, assistance_rate: X) -> tuple[X, X]:
+    """Monthly outpatient care of a chronic patient: (out-of-pocket cost, medical assistance)
+    — 门诊慢特病 benefits for covered formerly poor and 低保 households."""
+    cost = chronic * outpatient
+    return cost * (1.0 - assistance_rate), cost * assistance_rate
+
+
 def monthly_accounts(labour: X, production: X, project: X, regular: X, family: X,
                      trend: float, one_off: X, property_: float, unmet_shock_cost: X,
-                     chronic: X, outpatient: float, school_fee: X, roll12: X,
+                     chronic_cost: X, school_fee: X, roll12: X,
                      leaving: X) -> tuple[X, X, X, X, X]:
     """The month's books (yuan): transfers (regular ones, support from children growing with
     earnings, one-off aid), gross income, rigid expenditure (the shock cost savings could not
@@ -154,7 +166,7 @@ def monthly_accounts(labour: X, production: X, project: X, regular: X, family: X
     Returns (transfers, gross, rigid, net, roll12)."""
     transfers = regular + family * trend + one_off
     gross = labour + production + project + transfers + property_
-    rigid = unmet_shock_cost + chronic * outpatient + school_fee
+    rigid = unmet_shock_cost + chronic_cost + school_fee
     net = gross - rigid
     return transfers, gross, rigid, net, roll12 - leaving + net
 
@@ -319,14 +331,15 @@ def regular_transfers(elderly: X, pension: float, formerly_poor: X, subsidy: flo
     return elderly * pension + formerly_poor * subsidy + dibao
 
 
-def regular_social_security(formerly_poor: X, subsidy: float, dibao: X) -> X:
-    """Monthly fiscal cost of a household's 低保 and policy subsidies."""
-    return dibao + formerly_poor * subsidy
+def regular_social_security(formerly_poor: X, subsidy: float, dibao: X, care_aid: X) -> X:
+    """Monthly fiscal cost of a household's 低保, policy subsidies and chronic-care
+    assistance."""
+    return dibao + formerly_poor * subsidy + care_aid
 
 
-def income_without_dibao(pc12: X, enrolled: X, standard_month: float, benefit_share: float) -> X:
+def income_without_dibao(pc12: X, enrolled: X, gap: X) -> X:
     """Per-capita 12-month income a 低保 household would have without its allowance."""
-    return pc12 - enrolled * (12.0 * standard_month * benefit_share)
+    return pc12 - enrolled * gap
 
 
 def transfer_dependent(transfers: X, own_income: X) -> X:

@@ -52,7 +52,7 @@ FIELDS: Final[dict[str, type]] = {
     "support_until": np.int16, "ever_monitored": np.bool_, "applied": np.bool_,
     "at_risk": np.bool_,
     # assistance measures in force
-    "dibao": np.bool_, "welfare_job": np.bool_, "partner_job": np.bool_, "edu_aid": np.bool_,
+    "dibao": np.bool_, "dibao_gap": np.float64, "welfare_job": np.bool_, "partner_job": np.bool_, "edu_aid": np.bool_,
     "pending_aid": np.float64,
     # poverty status and this year's tallies
     "below": np.bool_, "ever_fell": np.bool_, "fell_this_year": np.bool_,
@@ -86,12 +86,12 @@ def initial_state(p: SimpleNamespace, pop: Population) -> dict[str, np.ndarray]:
     """The state of every household at the start of January 2021 (columns)."""
     hh = pop.households
     n = pop.n
-    dibao = initial_dibao(p, hh)
     linked = linkage(p.industry.linkage_share, hh["category"], hh["u_linkage"])
     project_job = hh["u_project_job"] < p.industry.job_share
-    skill, family = solve_earnings(p, hh, dibao, linked, project_job)
-    hh = {**hh, "skill": skill, "family_support": family}
-    monthly, september = steady_month(p, hh, dibao, linked, project_job, skill, family)
+    skill, family = solve_earnings(p, hh, linked, project_job)
+    dibao, gap = initial_dibao(p, hh)
+    hh = {**hh, "skill": skill, "family_support": family, "dibao_gap": gap}
+    monthly, september = steady_month(p, hh, dibao, gap, linked, project_job, skill, family)
     ring = np.tile(monthly, (12, 1))
     ring[8] -= september
     roll12 = ring[0].copy()

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 NO_CAP = 1e12  # out-of-pocket cap of a household without medical assistance (none)
 _CACHED = ("p_illness", "accident_end", "shock_end", "p_back", "job_low", "job_high",
-           "wage_base", "linked", "project_job", "dibao_pay", "regular", "ss_regular")
+           "wage_base", "linked", "project_job", "dibao_pay", "regular", "ss_regular",
+           "chronic_cost")
 
 
 def _state_loader() -> Any:
@@ -81,12 +82,14 @@ class Household(mesa.Agent):
                                          c.fallback_wage, self.skill)
         self.linked = self.formerly_poor and self.u_linkage < c.linkage_share
         self.project_job = self.u_project_job < c.job_share
-        self.dibao_pay = rules.dibao_payment(self.dibao, self.members, c.dibao_standard_month,
-                                             c.dibao_benefit_share)
+        self.dibao_pay = rules.dibao_payment(self.dibao, self.members, self.dibao_gap)
         self.regular = rules.regular_transfers(self.elderly, c.pension, self.formerly_poor,
                                                c.subsidy, self.dibao_pay)
+        self.chronic_cost, care_aid = rules.chronic_care(
+            self.chronic, c.chronic_outpatient, c.medical_assistance_rate * (
+                self.u_coverage < c.coverage and (self.formerly_poor or self.dibao)))
         self.ss_regular = rules.regular_social_security(self.formerly_poor, c.subsidy,
-                                                        self.dibao_pay)
+                                                        self.dibao_pay, care_aid)
         self.version = self.model.version
 
     # ------------------------------------------------------------------ phase 4
@@ -125,8 +128,8 @@ class Household(mesa.Agent):
         ring, slot = self.ring, c.month_of_year
         transfers, gross, rigid, net, roll = rules.monthly_accounts(
             labour, production, project, self.regular, self.family_support, c.trend,
-            self.pending_aid + grant, c.property, shock_cost - paid, self.chronic,
-            c.chronic_outpatient, fee, self.roll12, ring[slot])
+            self.pending_aid + grant, c.property, shock_cost - paid, self.chronic_cost, fee,
+            self.roll12, ring[slot])
         ring[slot] = net
         self.roll12 = roll
         pc = self.pc12 = roll / self.members
@@ -282,17 +285,18 @@ class Household(mesa.Agent):
 
     def _review_dibao(self, c: MonthContext, t: int) -> None:
         """January review: leave 低保 when own income is well above the line (after follow-up)."""
-        own = rules.income_without_dibao(self.pc12, self.dibao, c.dibao_standard_month,
-                                         c.dibao_benefit_share)
+        own = rules.income_without_dibao(self.pc12, self.dibao, self.dibao_gap)
+        self.version = -1
         if own >= c.dibao_exit_line and t >= self.support_until and self.state != ASSISTED \
                 and self.state != IDENTIFIED:
             self.dibao = False
-            self.version = -1
-            lost = rules.dibao_payment(True, self.members, c.dibao_standard_month,
-                                       c.dibao_benefit_share)
+            lost = rules.dibao_payment(True, self.members, self.dibao_gap)
+            self.dibao_gap = 0.0
             rules.add_loss(self.losses, self.loss_month, self.model.decay, t,
                            TRANSFER_WITHDRAWAL, 12.0 * lost)
             self.loss_month = t
+        else:  # the gap to this year's standard
+            self.dibao_gap = rules.dibao_gap(c.dibao_standard, own)
 
     def _training_and_guidance(self, c: MonthContext, t: int, u_train: float, u_guide: float,
                                transfers: float, own_income: float) -> None:

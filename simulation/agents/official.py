@@ -82,8 +82,9 @@ class Official(mesa.Agent):
                     if float(d.process[h.idx]) < c.elimination_hazard:
                         self.eliminate(h, c, t)
                 elif c.january and not h.dibao and h.workers == 0 \
-                        and h.pc12 < c.dibao_exit_line and float(d.process[h.idx]) < c.coverage:
+                        and h.pc12 < c.dibao_standard and float(d.process[h.idx]) < c.coverage:
                     h.dibao = True  # annual review: 兜底 for households without labour
+                    h.dibao_gap = rules.dibao_gap(c.dibao_standard, h.pc12)
                     h.version = -1
 
     def identify(self, h: Household, channel: int, c: Any, t: int) -> None:
@@ -112,12 +113,15 @@ class Official(mesa.Agent):
                                                                              h.workers)
         h.state = ASSISTED
         if temporary and take_up:
+            # relief is not counted as household income in means tests (MCA 2021 dibao
+            # rules exclude temporary assistance); it replenishes the household's buffer
             aid = rules.emergency_aid(h.pc12, c.line, h.members, h.last_shock_cost,
                                       c.temporary_aid_cap)
-            h.pending_aid += aid
+            h.savings += aid
             h.y_cost_ss += aid
-        if dibao and take_up and not h.dibao and h.pc12 < c.dibao_exit_line:
+        if dibao and take_up and not h.dibao and h.pc12 < c.dibao_standard:
             h.dibao = True
+            h.dibao_gap = rules.dibao_gap(c.dibao_standard, h.pc12)
             h.version = -1
         if production:
             h.pending_aid += c.production_support

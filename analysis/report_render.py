@@ -1,0 +1,268 @@
+"""A small document model for the comparison report, rendered to one self-contained HTML file
+(figures embedded as base64 PNG, inline CSS, no scripts, fonts or other external assets) and
+to Markdown (figures and CSV tables in a folder next to it). Files are written atomically.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from simulation.errors import OutputError
+
+FIGURE_DPI = 130
+
+CSS = """
+:root{--ink:#1d1d1f;--muted:#5b5b60;--rule:#d9d9de;--band:#f6f6f8;--accent:#1f5fa8}
+*{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
+body{margin:0;color:var(--ink);background:#fff;line-height:1.5;
+font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC",
+"PingFang SC","Microsoft YaHei",sans-serif;font-size:16px}
+main{max-width:62rem;margin:0 auto;padding:1rem 1rem 3rem}
+h1{font-size:1.6rem;line-height:1.25;margin:.5rem 0 1rem}
+h2{font-size:1.3rem;margin:2.2rem 0 .6rem;padding-top:.6rem;border-top:2px solid var(--rule)}
+h3{font-size:1.05rem;margin:1.4rem 0 .4rem}
+p,li{max-width:48rem}
+a{color:var(--accent)}
+nav ol{padding-left:1.3rem;columns:2;column-gap:2rem}
+nav li{break-inside:avoid}
+.note{color:var(--muted);font-size:.9rem}
+.warn{background:#fff6e0;border-left:4px solid #e0a100;padding:.5rem .8rem}
+.table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch;margin:.6rem 0 1.2rem;
+border:1px solid var(--rule);border-radius:4px}
+table{border-collapse:collapse;font-size:.84rem;min-width:100%}
+caption{caption-side:top;text-align:left;padding:.5rem .6rem;color:var(--muted);
+font-size:.85rem;background:var(--band)}
+th,td{padding:.32rem .6rem;border-bottom:1px solid var(--rule);text-align:right;
+vertical-align:top;white-space:nowrap}
+th{background:var(--band);font-weight:600}
+th:first-child,td:first-child{text-align:left;position:sticky;left:0;background:#fff}
+th:first-child{background:var(--band)}
+td.text,th.text{text-align:left;white-space:normal;min-width:12rem}
+tbody tr:nth-child(even) td{background:#fbfbfc}
+figure{margin:1rem 0 1.6rem}
+figure img{display:block;max-width:100%;height:auto;border:1px solid var(--rule);
+border-radius:4px}
+figcaption{color:var(--muted);font-size:.85rem;margin-top:.35rem}
+code{font-size:.85em;background:var(--band);padding:.05rem .25rem;border-radius:3px;
+overflow-wrap:anywhere}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;font-size:.9rem}
+dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
+@media (max-width:640px){body{font-size:15px}main{padding:.6rem}h1{font-size:1.3rem}
+nav ol{columns:1}table{font-size:.76rem}th,td{padding:.25rem .4rem}
+dl{grid-template-columns:1fr}dt{margin-top:.4rem}}
+@media print{h2{break-before:page}figure,table{break-inside:avoid}}
+"""
+
+
+@dataclass
+class Block:
+    kind: str  # heading, paragraph, note, warn, bullets, table, figure, definitions
+    text: str = ""
+    level: int = 2
+    anchor: str = ""
+    items: list[str] = field(default_factory=list)
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+    frame: pd.DataFrame | None = None
+    text_columns: tuple[str, ...] = ()
+    png: bytes = b""
+    name: str = ""
+
+
+@dataclass
+class Document:
+    """Headings, paragraphs, tables (already formatted as text) and figures, in order."""
+
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # name -> raw CSV table
+
+    def heading(self, text: str, level: int = 2) -> None:
+        anchor = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+        self.blocks.append(Block("heading", text=text, level=level, anchor=anchor))
+
+    def paragraph(self, text: str) -> None:
+        self.blocks.append(Block("paragraph", text=text))
+
+    def note(self, text: str) -> None:
+        self.blocks.append(Block("note", text=text))
+
+    def warn(self, text: str) -> None:
+        self.blocks.append(Block("warn", text=text))
+
+    def bullets(self, items: list[str]) -> None:
+        self.blocks.append(Block("bullets", items=list(items)))
+
+    def definitions(self, pairs: list[tuple[str, str]]) -> None:
+        self.blocks.append(Block("definitions", pairs=list(pairs)))
+
+    def table(self, frame: pd.DataFrame, caption: str, text_columns: tuple[str, ...] = (),
+              csv: tuple[str, pd.DataFrame] | None = None) -> None:
+        """A formatted table; `csv` = (file name, unformatted table) saved with the report."""
+        self.blocks.append(Block("table", text=caption, frame=frame.astype(str),
+                                 text_columns=text_columns))
+        if csv is not None:
+            self.tables[csv[0]] = csv[1]
+
+    def figure(self, fig: Figure, name: str, caption: str) -> None:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
+        plt.close(fig)
+        self.blocks.append(Block("figure", text=caption, png=buffer.getvalue(), name=name))
+
+    @property
+    def sections(self) -> list[Block]:
+        return [b for b in self.blocks if b.kind == "heading" and b.level == 2]
+
+
+# ----------------------------------------------------------------------------- inline markup
+def _inline_html(text: str) -> str:
+    """Escape, then `code` spans and **bold**."""
+    out = html.escape(text)
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", out)
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_html(doc: Document) -> str:
+    parts = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             f"<title>{html.escape(doc.title)}</title>", f"<style>{CSS}</style>", "</head>",
+             "<body>", "<main>", f"<h1>{html.escape(doc.title)}</h1>"]
+    toc = "".join(f'<li><a href="#{b.anchor}">{html.escape(b.text)}</a></li>'
+                  for b in doc.sections)
+    parts.append(f'<nav aria-label="contents"><ol>{toc}</ol></nav>')
+    for b in doc.blocks:
+        if b.kind == "heading":
+            parts.append(f'<h{b.level} id="{b.anchor}">{html.escape(b.text)}</h{b.level}>')
+        elif b.kind == "paragraph":
+            parts.append(f"<p>{_inline_html(b.text)}</p>")
+        elif b.kind == "note":
+            parts.append(f'<p class="note">{_inline_html(b.text)}</p>')
+        elif b.kind == "warn":
+            parts.append(f'<p class="warn">{_inline_html(b.text)}</p>')
+        elif b.kind == "bullets":
+            parts.append("<ul>" + "".join(f"<li>{_inline_html(i)}</li>" for i in b.items)
+                         + "</ul>")
+        elif b.kind == "definitions":
+            parts.append("<dl>" + "".join(f"<dt>{html.escape(k)}</dt><dd>{_inline_html(v)}</dd>"
+                                          for k, v in b.pairs) + "</dl>")
+        elif b.kind == "table":
+            assert b.frame is not None
+            cls = {c: ' class="text"' for c in b.text_columns}
+            head = "".join(f"<th{cls.get(c, '')} scope=\"col\">{html.escape(str(c))}</th>"
+                           for c in b.frame.columns)
+            rows = "".join("<tr>" + "".join(f"<td{cls.get(c, '')}>{_inline_html(v)}</td>"
+                                            for c, v in zip(b.frame.columns, row, strict=True))
+                           + "</tr>" for row in b.frame.itertuples(index=False))
+            parts.append(f'<div class="table-wrap"><table><caption>{_inline_html(b.text)}'
+                         f"</caption><thead><tr>{head}</tr></thead><tbody>{rows}</tbody>"
+                         "</table></div>")
+        elif b.kind == "figure":
+            data = base64.b64encode(b.png).decode("ascii")
+            parts.append(f'<figure id="fig-{b.name}"><img src="data:image/png;base64,{data}" '
+                         f'alt="{html.escape(b.text)}" loading="lazy">'
+                         f"<figcaption>{_inline_html(b.text)}</figcaption></figure>")
+    parts += ["</main>", "</body>", "</html>", ""]
+    return "\n".join(parts)
+
+
+def render_markdown(doc: Document, assets: str) -> str:
+    lines = [f"# {doc.title}", "", "Contents: " + " · ".join(
+        f"[{b.text}](#{b.anchor})" for b in doc.sections), ""]
+    for b in doc.blocks:
+        if b.kind == "heading":
+            lines += ["#" * b.level + " " + b.text, ""]
+        elif b.kind in ("paragraph", "note"):
+            lines += [b.text if b.kind == "paragraph" else f"*{b.text}*", ""]
+        elif b.kind == "warn":
+            lines += [f"> **Note.** {b.text}", ""]
+        elif b.kind == "bullets":
+            lines += [f"- {i}" for i in b.items] + [""]
+        elif b.kind == "definitions":
+            lines += [f"- **{k}**: {v}" for k, v in b.pairs] + [""]
+        elif b.kind == "table":
+            assert b.frame is not None
+            cols = [str(c) for c in b.frame.columns]
+            align = ["---" if c in b.text_columns or k == 0 else "---:"
+                     for k, c in enumerate(cols)]
+            lines += [f"*{b.text}*", "", "| " + " | ".join(_md_cell(c) for c in cols) + " |",
+                      "| " + " | ".join(align) + " |"]
+            lines += ["| " + " | ".join(_md_cell(str(v)) for v in row) + " |"
+                      for row in b.frame.itertuples(index=False)]
+            lines.append("")
+        elif b.kind == "figure":
+            lines += [f"![{b.text}]({assets}/{b.name}.png)", "", f"*{b.text}*", ""]
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- writing
+def _atomic_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_document(doc: Document, html_path: Path) -> tuple[Path, Path, Path]:
+    """Write <name>.html (self-contained), <name>.md and <name>_files/ (figures as PNG, tables
+    as CSV), each atomically. Returns the three paths."""
+    html_path = Path(html_path)
+    if html_path.suffix.lower() not in (".html", ".htm"):
+        raise OutputError(f"{html_path}: the report file must end in .html")
+    parent = html_path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{parent}: cannot create the report folder ({exc.strerror})") \
+            from None
+    if html_path.is_dir():
+        raise OutputError(f"{html_path}: is a folder; give a file name ending in .html")
+    md_path = html_path.with_suffix(".md")
+    assets = parent / f"{html_path.stem}_files"
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{assets.name}.tmp-", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"{parent}: cannot write the report ({exc.strerror})") from None
+    try:
+        for b in doc.blocks:
+            if b.kind == "figure":
+                (tmp / f"{b.name}.png").write_bytes(b.png)
+        for name, frame in doc.tables.items():
+            frame.to_csv(tmp / name, index=False)
+        old = None
+        if assets.exists():
+            old = parent / f".{assets.name}.old-{os.getpid()}"
+            assets.rename(old)
+        tmp.rename(assets)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        _atomic_text(md_path, render_markdown(doc, assets.name))
+        _atomic_text(html_path, render_html(doc))
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(f"{html_path}: cannot write the report ({exc.strerror or exc})") \
+            from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return html_path, md_path, assets

@@ -25,7 +25,7 @@ from analysis.results_io import Results
 HouseholdMask = Callable[[pd.DataFrame], pd.Series]
 
 HOUSEHOLD_TYPES: Final[dict[str, tuple[str, HouseholdMask]]] = {
-    "all": ("all households of the population", lambda h: pd.Series(True, index=h.index)),
+    "all": ("all (reference)", lambda h: pd.Series(True, index=h.index)),
     "chronic": ("with a chronic patient", lambda h: h["chronic"].astype(bool)),
     "disability": ("with a disabled member", lambda h: h["disabled"] > 0),
     "no_labour": ("without labour capacity (no worker)", lambda h: h["workers"] == 0),
@@ -33,9 +33,10 @@ HOUSEHOLD_TYPES: Final[dict[str, tuple[str, HouseholdMask]]] = {
                      lambda h: h["elderly"] == h["members"]),
     "migrant_dependent": ("migrant-wage dependent (at least half the workers migrate)",
                           lambda h: (h["migrants"] > 0) & (2 * h["migrants"] >= h["workers"])),
-    "industry_linked": ("linked to an industry project (利益联结)",
+    "industry_linked": ("industry-linked (利益联结, benefit linkage to a project)",
                         lambda h: h["linked"].astype(bool)),
-    "dibao_2021": ("receiving 低保 in January 2021", lambda h: h["dibao"].astype(bool)),
+    "dibao_2021": ("receiving dibao (低保) in January 2021",
+                   lambda h: h["dibao"].astype(bool)),
     "key_village": ("in a key village (resident first secretary)",
                     lambda h: h["key_village"].astype(bool)),
     "other_village": ("in another village", lambda h: ~h["key_village"].astype(bool)),

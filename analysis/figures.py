@@ -6,6 +6,7 @@ mean over replicates on common random numbers).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib
@@ -147,6 +148,15 @@ def _label(text: str) -> str:
     return text.replace("_", " ")
 
 
+_CJK = re.compile(r"\s*\([^)]*[\u3400-\u9fff][^)]*\)|[\u3400-\u9fff]+")
+
+
+def _plain(text: str) -> str:
+    """A label without Chinese characters (matplotlib's default font has none); the report's
+    tables keep them."""
+    return _CJK.sub("", text).strip()
+
+
 def _grid(count: int, cols: int = 3, width: float = 3.6, height: float = 2.9,
           **kwargs) -> tuple[Figure, np.ndarray]:
     cols = max(1, min(cols, count))
@@ -227,7 +237,7 @@ def cause_differences(diffs: pd.DataFrame, what: str,
     causes = [c for c in CAUSES if c in set(diffs["metric"])
               and (diffs.loc[diffs["metric"] == c, ["low", "high"]].abs().to_numpy().sum() > 0)]
     scenarios = list(dict.fromkeys(diffs["scenario"]))
-    fig, ax = plt.subplots(figsize=(7.5, 1.0 + 0.32 * max(1, len(causes)) * len(scenarios)),
+    fig, ax = plt.subplots(figsize=(7.5, 1.3 + 0.13 * max(1, len(causes)) * max(2, len(scenarios))),
                            layout="constrained")
     height = 0.8 / max(1, len(scenarios))
     for k, scenario in enumerate(scenarios):
@@ -237,7 +247,9 @@ def cause_differences(diffs: pd.DataFrame, what: str,
         err = np.vstack([mean - sub["low"].reindex(causes).to_numpy(),
                          sub["high"].reindex(causes).to_numpy() - mean])
         ax.barh(y, mean, height=height, color=colours.get(scenario), label=_label(scenario),
-                xerr=err, error_kw={"lw": 0.8, "capsize": 2})
+                xerr=err, error_kw={"lw": 0.7, "capsize": 1.5})
+    for k in range(1, len(causes)):
+        ax.axhline(k - height / 2 - 0.1, color="#dddddd", lw=0.6)
     ax.set_yticks(np.arange(len(causes)) + 0.4 - height / 2, [_label(c) for c in causes])
     ax.invert_yaxis()
     ax.axvline(0.0, color="black", lw=0.8)
@@ -278,10 +290,16 @@ def shapley_contributions(table: pd.DataFrame, outcome_label: str, pair: str) ->
     ax.invert_yaxis()
     ax.axvline(0.0, color="black", lw=0.8)
     ax.set_xlabel(outcome_label)
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor="#999999", label="Shapley contribution (bar) with 95% interval"),
+               Line2D([], [], marker="D", color="black", mfc="white", ls="none",
+                      label="changed alone (one at a time)")]
     ax.set_title(f"Decomposition of {pair} by mechanism (Shapley, {2 ** (len(comps) - 1)} "
                  f"paired combinations)\nmean over seeds and 95% interval, {_n(table)}; "
                  "contributions sum to the total", fontsize=10)
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(handles=handles, fontsize=8, loc="best")
     ax.grid(axis="x", alpha=0.3)
     return fig
 
@@ -330,15 +348,18 @@ def km_cumulative_returns(bands: pd.DataFrame, cohort_labels: dict[str, str],
     colours = _colours(bands, colours)
     cohorts = [c for c in cohort_labels if c in set(bands["cohort"])]
     fig, axes = _grid(len(cohorts), cols=len(cohorts), width=3.8, height=3.4)
+    full = int(bands["replicates"].max()) if len(bands) else 0
     for ax, cohort in zip(axes.flat, cohorts, strict=False):
-        sub = bands[bands["cohort"] == cohort].dropna(subset=["mean"])
+        # a month is drawn only where every replicate's curve is defined there: a mean over a
+        # changing subset of replicates is not a survival curve
+        sub = bands[(bands["cohort"] == cohort) & (bands["replicates"] == full)]
         for scenario, g in sub.groupby("scenario", sort=False):
             c = colours.get(scenario)
             years = g["month"].to_numpy() / 12.0
             ax.step(years, 100 * (1 - g["mean"]), where="post", color=c, lw=1.4,
                     label=_label(scenario))
             ax.fill_between(years, 100 * (1 - g["high"]), 100 * (1 - g["low"]), step="post",
-                            color=c, alpha=0.13, lw=0)
+                            color=c, alpha=0.08, lw=0)
         ax.set_title(cohort_labels[cohort], fontsize=9.5)
         ax.set_xlabel("years since exit")
         ax.set_xlim(left=0)
@@ -347,32 +368,38 @@ def km_cumulative_returns(bands: pd.DataFrame, cohort_labels: dict[str, str],
     axes[0, 0].set_ylabel("returned to poverty (%, Kaplan–Meier 1 − S(t))")
     axes[0, 0].legend(fontsize=7.5)
     fig.suptitle(f"Time to return after exit — county-weighted Kaplan–Meier, censored at the "
-                 f"horizon; mean and 95% interval over replicates, {_n(bands)}", fontsize=10)
+                 f"horizon;\nmean and 95% interval over replicates, n = {full} replicates",
+                 fontsize=10)
     return fig
 
 
 def reentry_hazard(hazard: pd.DataFrame, cohort_labels: dict[str, str],
-                   colours: dict[str, str] | None = None) -> Figure:
+                   colours: dict[str, str] | None = None, min_exposure: float = 50.0) -> Figure:
     """Returns per 100 household-years at risk by years since exit, per cohort and scenario.
 
     Args:
         hazard: cohort, scenario, year_since_exit, mean, low, high, replicates (per
-            household-year).
+            household-year) and optionally exposure_sample (mean simulated household-years
+            at risk per replicate): years with less than `min_exposure` are not drawn.
     """
     colours = _colours(hazard, colours)
     cohorts = [c for c in cohort_labels if c in set(hazard["cohort"])]
     fig, axes = _grid(len(cohorts), cols=len(cohorts), width=3.8, height=3.4)
     scenarios = list(dict.fromkeys(hazard["scenario"]))
     offset = 0.6 / max(1, len(scenarios))
+    full = int(hazard["replicates"].max()) if len(hazard) else 0
+    shown = hazard["replicates"] == full
+    if "exposure_sample" in hazard:
+        shown &= hazard["exposure_sample"] >= min_exposure
     for ax, cohort in zip(axes.flat, cohorts, strict=False):
-        sub = hazard[hazard["cohort"] == cohort].dropna(subset=["mean"])
+        sub = hazard[(hazard["cohort"] == cohort) & shown].dropna(subset=["mean"])
         for k, scenario in enumerate(scenarios):
             g = sub[sub["scenario"] == scenario]
             x = g["year_since_exit"].to_numpy() + 0.5 - 0.3 + k * offset
             m = 100 * g["mean"].to_numpy()
             err = np.vstack([m - 100 * np.maximum(g["low"].to_numpy(), 0.0),
                              100 * g["high"].to_numpy() - m])
-            ax.errorbar(x, m, yerr=err, fmt="o-", ms=3, lw=1.0, capsize=2,
+            ax.errorbar(x, m, yerr=err, fmt="o-", ms=3, lw=0.9, elinewidth=0.7, capsize=0,
                         color=colours.get(scenario), label=_label(scenario))
         ax.set_title(cohort_labels[cohort], fontsize=9.5)
         ax.set_xlabel("years since exit")
@@ -381,7 +408,9 @@ def reentry_hazard(hazard: pd.DataFrame, cohort_labels: dict[str, str],
     axes[0, 0].set_ylabel("returns per 100 household-years at risk")
     axes[0, 0].legend(fontsize=7.5)
     fig.suptitle(f"Re-entry hazard by time since exit — county-weighted; mean and 95% "
-                 f"interval over replicates, {_n(hazard)}", fontsize=10)
+                 f"interval over replicates, n = {full} replicates\n(years with at least "
+                 f"{min_exposure:g} simulated household-years at risk per replicate)",
+                 fontsize=10)
     return fig
 
 
@@ -392,7 +421,7 @@ def who_returns(table: pd.DataFrame, group_labels: dict[str, str], xlabel: str, 
     colours = _colours(table, colours)
     groups = [g for g in group_labels if g in set(table["group"])]
     scenarios = list(dict.fromkeys(table["scenario"]))
-    fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.42 * len(groups) * max(1, len(scenarios)) / 2),
+    fig, ax = plt.subplots(figsize=(7.5, 1.4 + 0.1 * len(groups) * max(2, len(scenarios))),
                            layout="constrained")
     step = 0.7 / max(1, len(scenarios))
     for k, scenario in enumerate(scenarios):
@@ -403,7 +432,9 @@ def who_returns(table: pd.DataFrame, group_labels: dict[str, str], xlabel: str, 
                          100 * sub["high"].to_numpy() - m])
         ax.errorbar(m, y, xerr=err, fmt="o", ms=4, lw=0.9, capsize=2,
                     color=colours.get(scenario), label=_label(scenario))
-    ax.set_yticks(range(len(groups)), [group_labels[g] for g in groups], fontsize=8)
+    ax.set_yticks(range(len(groups)), [_plain(group_labels[g]) for g in groups], fontsize=8)
+    for k in range(1, len(groups)):
+        ax.axhline(k - 0.5, color="#dddddd", lw=0.6)
     ax.invert_yaxis()
     ax.set_xlim(left=0)
     ax.set_xlabel(xlabel)
@@ -484,6 +515,19 @@ def cost_by_mechanism(costs: pd.DataFrame) -> Figure:
     return fig
 
 
+def _iso_levels(ratios: np.ndarray, most: int = 4) -> list[float]:
+    """Round cost-per-return levels (1-2-5 series) spanning the scenarios' ratios."""
+    if ratios.size == 0:
+        return []
+    low, high = float(ratios.min()) / 1.5, float(ratios.max()) * 1.5
+    series = [m * 10.0 ** k for k in range(0, 10) for m in (1, 2, 5)]
+    levels = [v for v in series if low <= v <= high] or [min(series, key=lambda v: abs(
+        np.log(v) - np.log(float(np.median(ratios)))))]
+    while len(levels) > most:
+        levels = levels[::2]
+    return levels
+
+
 def cost_effectiveness_plane(ce: pd.DataFrame, colours: dict[str, str] | None = None) -> Figure:
     """Cost-effectiveness plane: returns avoided (x) against extra fiscal cost (y) over the
     horizon, each scenario against the baseline with paired 95% intervals on both axes, and
@@ -498,14 +542,14 @@ def cost_effectiveness_plane(ce: pd.DataFrame, colours: dict[str, str] | None = 
     ymin = min(0.0, float(np.nanmin(ce["extra_cost_low"])) / 1e6 * 1.15)
     finite = ce["per_return"].replace([np.inf, -np.inf], np.nan).dropna()
     finite = finite[finite > 0]
-    if len(finite):
-        magnitude = 10 ** np.floor(np.log10(finite.median()))
-        for level in (magnitude * f for f in (0.5, 1, 2, 5)):
-            xs = np.linspace(0, xmax, 50)
-            ax.plot(xs, xs * level / 1e6, ls="--", lw=0.7, color="#999999")
-            xt = min(xmax * 0.97, ymax * 1e6 / level * 0.95)
-            ax.text(xt, xt * level / 1e6, f"{level:,.0f} yuan/return", fontsize=7,
-                    color="#666666", ha="right", va="bottom", rotation=0)
+    for level in _iso_levels(finite.to_numpy()):
+        xs = np.linspace(0, xmax, 50)
+        ax.plot(xs, xs * level / 1e6, ls="--", lw=0.7, color="#999999", zorder=0)
+        # label where the line leaves the plot (right edge or top edge)
+        xt = min(xmax, ymax * 1e6 / level)
+        ax.annotate(f"{level:,.0f} yuan/return", (xt, xt * level / 1e6),
+                    xytext=(-3, -3), textcoords="offset points", fontsize=7,
+                    color="#666666", ha="right", va="top")
     for k, row in ce.reset_index(drop=True).iterrows():
         c = colours.get(row["scenario"])
         ax.errorbar(x[k], y[k],

@@ -121,7 +121,9 @@ class RatioInterval:
 
     Attributes:
         estimate: mean(numerator) / mean(denominator).
-        low, high: interval bounds (±inf when unbounded).
+        low, high: interval bounds. When unbounded, high is +inf and low is where the ray
+            of the confidence set holding the estimate starts (-inf if the set is the whole
+            line).
         status: "bounded"; "unbounded" (the denominator is not clearly different from 0:
             the data are compatible with no effect, so no finite upper bound exists);
             "no effect" (the denominator's mean is <= 0).
@@ -158,7 +160,12 @@ def fieller_ratio(numerator: Sequence[float] | np.ndarray, denominator: Sequence
     qb = a * b - t2 * c
     qc = a * a - t2 * va
     if qa <= 0:
-        return RatioInterval(estimate, -math.inf, math.inf, "unbounded")
+        # the denominator is not clearly positive: the confidence set is the whole line, or
+        # two rays (-inf, r1] and [r2, inf); the ray holding the estimate starts at r2
+        disc = qb * qb - qa * qc
+        low = (qb - math.sqrt(disc)) / qa if disc >= 0 and qa < 0 else -math.inf
+        return RatioInterval(estimate, low if low <= estimate else -math.inf, math.inf,
+                             "unbounded")
     disc = max(qb * qb - qa * qc, 0.0)
     root = math.sqrt(disc)
     return RatioInterval(estimate, (qb - root) / qa, (qb + root) / qa, "bounded")

@@ -50,9 +50,12 @@ def _num(v: float, decimals: int = 0, signed: bool = False) -> str:
 
 
 def ci(mean: float, low: float, high: float, decimals: int = 0, signed: bool = False,
-       scale: float = 1.0, suffix: str = "") -> str:
-    """'mean [low, high]' with thousands separators."""
+       scale: float = 1.0, suffix: str = "", floor: float | None = None) -> str:
+    """'mean [low, high]' with thousands separators; `floor` truncates the interval of a
+    quantity that cannot be below it (counts and shares: 0)."""
     m, lo, hi = (x * scale if x == x else x for x in (mean, low, high))
+    if floor is not None and lo == lo:
+        lo = max(lo, floor)
     if lo != lo or hi != hi:
         return f"{_num(m, decimals, signed)}{suffix}"
     return (f"{_num(m, decimals, signed)}{suffix} [{_num(lo, decimals, signed)}, "
@@ -61,7 +64,9 @@ def ci(mean: float, low: float, high: float, decimals: int = 0, signed: bool = F
 
 def pct(mean: float, low: float = math.nan, high: float = math.nan, decimals: int = 1,
         signed: bool = False) -> str:
-    return ci(mean, low, high, decimals, signed, scale=100.0, suffix="%")
+    """A share as a percentage with its interval (truncated at 0 unless signed)."""
+    return ci(mean, low, high, decimals, signed, scale=100.0, suffix="%",
+              floor=None if signed else 0.0)
 
 
 def _value(v: float, key: str) -> str:
@@ -104,10 +109,10 @@ class Report:
     def _shapley_pairs(results: Results, per_run: pd.DataFrame
                        ) -> list[tuple[Pair, dict[frozenset[str], str], pd.DataFrame]]:
         """Pairs (baseline, scenario) whose every mechanism coalition is in the results."""
-        found = []
+        found: list[tuple[Pair, dict[frozenset[str], str]]] = []
         base = results.baseline
         if base is None:
-            return found
+            return []
         for other in results.names:
             if other == base:
                 continue
@@ -120,9 +125,13 @@ class Report:
             names = find_coalitions(results.scenarios, base, other)
             if names is None:
                 continue
-            outcomes = [*SHAPLEY_OUTCOMES, *(f"returns_{c}" for c in CAUSES)]
-            found.append((pair, names, decompose(per_run, pair, names, outcomes)))
-        return found
+            found.append((pair, names))
+        # keep the largest decompositions: baseline vs an intermediate combination of a
+        # larger one is complete too, but is part of that one
+        maximal = [(p, n) for p, n in found
+                   if not any(set(n.values()) < set(m.values()) for _, m in found)]
+        outcomes = [*SHAPLEY_OUTCOMES, *(f"returns_{c}" for c in CAUSES)]
+        return [(p, n, decompose(per_run, p, n, outcomes)) for p, n in maximal]
 
     # -- sections
     def build(self) -> Document:
@@ -158,6 +167,8 @@ class Report:
             d.note(f"The folder also holds {len(self.names) - len(self.focus)} intermediate "
                    "scenarios of a mechanism decomposition; they are used in the "
                    "decomposition section only.")
+        for warning in r.warnings + (self.extra.warnings if self.extra else []):
+            d.warn(warning)
         d.note(f"Results folder: `{r.folder}`. Tables behind every figure are saved as CSV "
                "files next to this report (report_files/).")
 
@@ -220,7 +231,7 @@ class Report:
             def cell(metric: str, scale: float = 1.0, decimals: int = 0,
                      s: pd.DataFrame = sub) -> str:
                 return ci(s.loc[metric, "mean"], s.loc[metric, "low"], s.loc[metric, "high"],
-                          decimals, scale=scale)
+                          decimals, scale=scale, floor=0.0)
 
             rows.append({"scenario": _label(name), "returns (households)": cell("returns"),
                          "new poverty (households)": cell("new_poverty"),
@@ -316,7 +327,7 @@ class Report:
                 row = {"cause": _label(cause)}
                 for name in self.focus:
                     s = desc[(desc["scenario"] == name) & (desc["metric"] == cause)].iloc[0]
-                    row[_label(name)] = ci(s["mean"], s["low"], s["high"])
+                    row[_label(name)] = ci(s["mean"], s["low"], s["high"], floor=0.0)
                 rows.append(row)
             d.table(pd.DataFrame(rows), f"{GROUP_LABELS[group].capitalize()} by cause, county "
                     f"households over the horizon: mean [95% interval]; {self.n_note}",
@@ -461,8 +472,9 @@ class Report:
             for comp in [*pair.players, "interaction", "total"]:
                 s = sub.loc[comp]
                 rows.append({"outcome": f"{_label(outcome)} ({unit})",
-                             "component": _label(comp) + (f" ({_label(s['scenario'])})"
-                                                          if comp in pair.players else ""),
+                             "component": _label(comp) + (
+                                 f" ({_label(s['scenario'])})" if comp in pair.players
+                                 and s["scenario"] != comp else ""),
                              "effect": ci(s["effect"], s["low"], s["high"], decimals, True,
                                           scale),
                              "replicates": str(int(s["replicates"]))})
@@ -543,7 +555,9 @@ class Report:
                                  f"cohort; {self.n_note}.")
         d.tables["kaplan_meier.csv"] = bands
         hazard = reentry_hazard(episodes, horizon)
-        summary = summarize_by(hazard, ["cohort", "scenario", "year_since_exit"], "hazard")
+        keys = ["cohort", "scenario", "year_since_exit"]
+        summary = summarize_by(hazard, keys, "hazard").merge(
+            hazard.groupby(keys, sort=False)["exposure_sample"].mean().reset_index(), on=keys)
         d.figure(figures.reentry_hazard(summary, COHORT_LABELS, self.colours), "reentry_hazard",
                  f"Re-entry hazard: returns per 100 household-years at risk, by whole years "
                  f"since exit; {self.n_note}.")
@@ -661,7 +675,7 @@ class Report:
             row = {"scenario": _label(name)}
             for m, col in zip([*MECHANISMS, "total"], metrics, strict=True):
                 row[_label(m)] = ci(sub.loc[col, "mean"], sub.loc[col, "low"],
-                                    sub.loc[col, "high"], 1, scale=1e-6)
+                                    sub.loc[col, "high"], 1, scale=1e-6, floor=0.0)
             rows.append(row)
         d.table(pd.DataFrame(rows), "Fiscal cost by mechanism over the horizon, million yuan "
                 f"(nominal, undiscounted): mean [95% interval]; {self.n_note}",
@@ -722,8 +736,11 @@ class Report:
             return "avoids none"
         if status == "cost-saving":
             return "cost-saving (avoids more for less)"
-        text = ci(row[key], row[f"{key}_low"], row[f"{key}_high"])
-        return text + (" (not bounded: the effect may be 0)" if status == "unbounded" else "")
+        if status == "unbounded":
+            low = row[f"{key}_low"]
+            bound = f"≥ {_num(low)}" if low == low and not math.isinf(low) else "any value"
+            return f"{_num(row[key])} [{bound}; no upper bound: the effect may be 0]"
+        return ci(row[key], row[f"{key}_low"], row[f"{key}_high"])
 
     def calibration(self) -> None:
         from simulation.calibration import CALIBRATION_YEARS, evaluate

@@ -195,8 +195,8 @@ def _read_scenario_leniently(path: Path, problem: str, warnings: list[str]) -> S
         schedule = tuple(_parse_schedule(origin, doc.get("schedule", [])))
         disasters = tuple(_parse_disasters(origin, doc.get("disasters", [])))
     except ScenarioError as exc:
-        warnings.append(f"{path}: schedule or disasters not readable with today's schema "
-                        f"({exc}); they are left out of the knob comparison")
+        warnings.append(f"schedule or disasters not readable with today's schema ({exc}); "
+                        "they are left out of the knob comparison")
     notes = []
     if unknown:
         notes.append(f"keys unknown to today's schema ignored: {', '.join(unknown[:5])}"
@@ -206,8 +206,7 @@ def _read_scenario_leniently(path: Path, problem: str, warnings: list[str]) -> S
                      + (" …" if len(missing) > 5 else ""))
     if not notes:
         notes.append(problem)
-    warnings.append(f"{path} was written by another version of the model's schema; "
-                    + "; ".join(notes))
+    warnings.append(f"written by another version of the model's schema; " + "; ".join(notes))
     return Scenario(name=str(doc.get("name", path.parent.name)), values=values,
                     description=str(doc.get("description", "")), source=str(path),
                     schedule=schedule, disasters=disasters)
@@ -221,8 +220,16 @@ def load_results(folder: str | Path) -> Results:
                            "compare ...` or `python run.py simulate ...`)")
     manifest = _read_manifest(folder / "manifest.json")
     names = list(manifest["scenarios"])
-    warnings: list[str] = []
-    scenarios = {name: _read_scenario(folder, name, warnings) for name in names}
+    notes: dict[str, list[str]] = {}
+    scenarios = {}
+    for name in names:
+        found: list[str] = []
+        scenarios[name] = _read_scenario(folder, name, found)
+        for note in found:
+            notes.setdefault(note, []).append(name)
+    warnings = [f"{folder}/{{{','.join(which)}}}/scenario.toml: {note}" if len(which) > 1
+                else f"{folder / which[0] / 'scenario.toml'}: {note}"
+                for note, which in notes.items()]
     runs = _read_parquet(folder / "runs.parquet", RUN_KEYS)
     events = _read_parquet(folder / "events.parquet", EVENT_COLUMNS)
     households = _read_parquet(folder / "households.parquet", HOUSEHOLD_COLUMNS)

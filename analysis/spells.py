@@ -245,7 +245,12 @@ def returned_within(km_runs: pd.DataFrame, years: Sequence[int] = WITHIN_YEARS) 
 
 def reentry_hazard(episodes: pd.DataFrame, horizon_months: int) -> pd.DataFrame:
     """Returns per household-year at risk by whole years since exit (0 = first year), per
-    cohort, scenario and replicate (weighted: county returns / county household-years)."""
+    cohort, scenario and replicate (weighted: county returns / county household-years).
+
+    Returns:
+        cohort, scenario, replicate, year_since_exit, exposure (county household-years at
+        risk), returns (county), exposure_sample (simulated household-years), hazard.
+    """
     years = max(1, math.ceil(horizon_months / 12))
     dur = episodes["duration"].to_numpy()
     w = episodes["weight"].to_numpy()
@@ -254,13 +259,14 @@ def reentry_hazard(episodes: pd.DataFrame, horizon_months: int) -> pd.DataFrame:
     parts = []
     keys = episodes[["cohort", "scenario", "replicate"]]
     for k in range(years):
-        exposure = np.clip(dur - 12 * k, 0, 12) / 12.0 * w
+        raw = np.clip(dur - 12 * k, 0, 12) / 12.0
         events = (ret & (interval == k)) * w
-        part = keys.assign(year_since_exit=k, exposure=exposure, returns=events)
+        part = keys.assign(year_since_exit=k, exposure=raw * w, returns=events,
+                           exposure_sample=raw)
         parts.append(part)
     long = pd.concat(parts, ignore_index=True)
     agg = (long.groupby(["cohort", "scenario", "replicate", "year_since_exit"], sort=False)
-           [["exposure", "returns"]].sum().reset_index())
+           [["exposure", "returns", "exposure_sample"]].sum().reset_index())
     agg["hazard"] = np.where(agg["exposure"] > 0, agg["returns"]
                              / agg["exposure"].where(agg["exposure"] > 0, 1.0), np.nan)
     return agg

@@ -258,6 +258,18 @@ def cmd_decompose(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return cli(args, argv)
 
 
+def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from simulation.sweep.commands import sweep_command
+
+    return sweep_command(args, argv)
+
+
+def cmd_discover(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from simulation.sweep.commands import discover_command
+
+    return discover_command(args, argv)
+
+
 # ----------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     shipped = ", ".join(p.stem for p in shipped_scenarios())
@@ -324,12 +336,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("other", help="scenario whose mechanism knobs are applied (e.g. combined)")
     p.add_argument("--out", help="output folder (default results/decompose-BASE-OTHER)")
     _add_run_options(p, DEFAULT_REPLICATES)
+
+    from simulation.sweep.commands import add_discover_arguments, add_sweep_arguments
+
+    p = sub.add_parser("sweep", help="sensitivity sweep (Sobol, Morris, FAST, LHS, grid)",
+                       description="Run a sensitivity sweep over scenario knobs (SALib 1.6) on "
+                                   "a local process pool or a Dask cluster; runs stream to "
+                                   "disk and a killed sweep continues with --resume.")
+    add_sweep_arguments(p)
+    p = sub.add_parser("discover", help="knob ranges where an output stays below a threshold",
+                       description="Scenario discovery on a finished sweep with PRIM (EMA "
+                                   "Workbench): boxes of knob ranges, with coverage and "
+                                   "density.")
+    add_discover_arguments(p)
     return parser
 
 
 COMMANDS = {None: cmd_main, "simulate": cmd_simulate, "compare": cmd_compare,
             "validate": cmd_validate, "params": cmd_params, "calibration": cmd_calibration,
-            "report": cmd_report, "decompose": cmd_decompose}
+            "report": cmd_report, "decompose": cmd_decompose,
+            "sweep": cmd_sweep, "discover": cmd_discover}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

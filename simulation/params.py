@@ -60,8 +60,14 @@ class Param:
         return self.mechanism is not None
 
     def range_text(self) -> str:
-        fmt = (lambda v: f"{int(v)}") if self.integer else (lambda v: f"{v:g}")
-        return f"[{fmt(self.low)}, {fmt(self.high)}]"
+        return f"[{number_text(self.low)}, {number_text(self.high)}]"
+
+
+def number_text(value: float) -> str:
+    """A bound as people write it: 2,000,000 rather than 2e+06, 0.05 rather than 0.050000."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:g}"
 
 
 _SCHEMA: dict[str, Param] = {}

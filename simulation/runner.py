@@ -102,8 +102,11 @@ def run_many(scenarios: Sequence[Scenario], replicates: int, seed: int = DEFAULT
             if progress:
                 progress(len(results), len(tasks))
     else:
-        # fork: workers inherit the imported modules (Python 3.14 changes the POSIX default)
-        ctx = multiprocessing.get_context("fork")
+        # forkserver: workers are forked from a clean single-threaded server (forking this
+        # process could deadlock once pyarrow or BLAS threads exist); the engines are
+        # preloaded there so each worker starts in milliseconds.
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["simulation.arrays", "simulation.model"])
         with ctx.Pool(workers) as pool:
             for result in pool.imap_unordered(_run_task, tasks, chunksize=1):
                 results.append(result)

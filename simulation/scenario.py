@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from simulation.calendar import START_YEAR, month_label
-from simulation.params import SCHEMA, SECTIONS, Param, defaults
+from simulation.params import SCHEMA, SECTIONS, Param, defaults, number_text
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 _META_KEYS = ("name", "base", "description")
@@ -148,7 +148,8 @@ def validate_value(origin: str, key: str, value: Any) -> float:
 
 def _check_number(origin: str, key: str, value: Any, low: float, high: float,
                   integer: bool, unit: str) -> float:
-    allowed = f"{'a whole number' if integer else 'a number'} in [{low:g}, {high:g}] {unit}"
+    allowed = (f"{'a whole number' if integer else 'a number'} in "
+               f"[{number_text(low)}, {number_text(high)}] {unit}")
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ScenarioError(f"{origin}: key '{key}' must be {allowed}, got {value!r}")
     if integer and isinstance(value, float):
@@ -236,7 +237,12 @@ def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
             raise ScenarioError(f"{origin}: key '{meta}' must be a string, got {doc[meta]!r}")
 
     if "base" in doc:
-        parent = _load(resolve_path(doc["base"], path.parent), seen + (key,))
+        try:
+            base_path = resolve_path(doc["base"], path.parent)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{origin}: key 'base' = {doc['base']!r} names no scenario "
+                                f"({str(exc).split(': ', 1)[1]})") from None
+        parent = _load(base_path, seen + (key,))
         values = dict(parent.values)
         schedule, disasters, chain = list(parent.schedule), list(parent.disasters), parent.chain
     else:

@@ -67,12 +67,14 @@ def run_chunk(job: ChunkJob) -> list[dict[str, Any]]:
             if job.periods and list(series.periods) != list(job.periods):
                 raise RuntimeError(f"run produced years {series.periods}, expected "
                                    f"{list(job.periods)}")
+            outputs: dict[str, float] = {}
             for o in job.outputs:
                 yearly = series.values[o.metric]
-                row[o.metric] = aggregate(yearly, o.aggregate)
-                for p, v in zip(job.periods, yearly, strict=True):
-                    row[f"{o.metric}@{p}"] = v
-            row.update(status="ok", error="")
+                outputs[o.metric] = aggregate(yearly, o.aggregate)
+                if job.periods:  # yearly columns only for models with calendar years
+                    for p, v in zip(job.periods, yearly, strict=True):
+                        outputs[f"{o.metric}@{p}"] = v
+            row.update(outputs, status="ok", error="")
         except Exception as exc:  # recorded, the sweep goes on (issue 4, "nothing lost")
             tb = traceback.format_exc(limit=-3)
             row.update(status="failed", error=f"{type(exc).__name__}: {exc}\n{tb}")

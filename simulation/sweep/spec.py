@@ -21,6 +21,8 @@ A sweep file is TOML (see scenarios/sweeps/mechanisms_sobol.toml)::
 
     [factors]                          # dotted scenario key = [low, high] inside its range
     "responsibility.duty_performance" = [0.0, 1.0]
+    # or, instead of the table: factors = "knobs" — every mechanism knob
+    # (simulation.params.KNOBS) over its full schema range
 
     [options]                          # optional, per method (OPTIONS below)
     conf_level = 0.95
@@ -289,9 +291,15 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _parse_factors(origin: str, table: Any, model: Any) -> tuple[Factor, ...]:
+    if table == "knobs" and model.uses_scenarios:
+        # every mechanism knob over its full schema range (stays right when knobs change)
+        from simulation.params import KNOBS
+
+        table = {p.key: [p.low, p.high] for p in KNOBS}
     if not isinstance(table, dict) or not table:
-        raise SweepError(f"{origin}: key 'factors' must be a table of \"section.key\" = "
-                         "[low, high] with at least one factor")
+        raise SweepError(f"{origin}: key 'factors' must be \"knobs\" (every mechanism knob "
+                         "over its schema range) or a table of \"section.key\" = [low, high] "
+                         "with at least one factor")
     factors = []
     for key, bounds in _flatten(table).items():
         where = f"factors.\"{key}\""

@@ -1,0 +1,155 @@
+"""The command line, in process: commands, files, exit codes, atomic results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from simulation import cli
+from simulation.cli import main
+from simulation.metrics import METRICS
+from simulation.rules import CAUSES
+
+REQUIRED_METRICS = (
+    "returned_households", "newly_poor_households", "below_line_share_formerly_poor",
+    "monitored_stock", "monitoring_inflow", "risk_eliminated",
+    "ever_monitored_share_formerly_poor", "risk_eliminated_share", "formerly_poor_households",
+    "ever_returned_share_formerly_poor", "fiscal_cost_yuan",
+    *(f"cause_{c}" for c in CAUSES))
+TINY = ["--households", "300", "--years", "2", "--quiet"]
+
+
+def test_help_everywhere(capsys: pytest.CaptureFixture[str]) -> None:
+    for args in ([], ["simulate"], ["compare"], ["validate"], ["params"], ["calibration"]):
+        assert main([*args, "--help"]) == 0
+    assert "simulate" in capsys.readouterr().out
+
+
+def test_simulate_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "res"
+    assert main(["simulate", "baseline", "--replicates", "2", "--out", str(out), *TINY]) == 0
+    assert "baseline" in capsys.readouterr().out
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 2 * 2 and set(REQUIRED_METRICS) <= set(runs.columns)
+    assert set(runs.columns) >= set(METRICS)
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.columns[:6]) == ["scenario", "year", "metric", "mean", "low", "high"]
+    assert (summary["low"] <= summary["mean"] + 1e-9).all()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seeds"] == [2021, 2022] and manifest["engine"] == "arrays"
+    assert {"mesa", "numpy", "python"} <= set(manifest["versions"])
+    assert manifest["git_revision"] and manifest["wall_seconds"] >= 0
+    assert (out / "baseline" / "scenario.toml").is_file()
+    for fig in ("returns_by_scenario", "causes_of_returns", "monitoring_flows"):
+        assert (out / "figures" / f"{fig}.png").stat().st_size > 1000
+    events = pd.read_parquet(out / "events.parquet")
+    assert {"scenario", "replicate", "month", "household", "event", "cause"} <= set(events)
+    households = pd.read_parquet(out / "households.parquet")
+    assert len(households) == 2 * 300
+
+
+def test_same_seed_same_runs_parquet_any_workers(tmp_path: Path) -> None:
+    args = ["compare", "baseline", "industry", "--replicates", "3", "--no-figures", *TINY]
+    assert main([*args, "--out", str(tmp_path / "a"), "--workers", "1"]) == 0
+    assert main([*args, "--out", str(tmp_path / "b"), "--workers", "2"]) == 0
+    a = pd.read_parquet(tmp_path / "a" / "runs.parquet")
+    b = pd.read_parquet(tmp_path / "b" / "runs.parquet")
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a" / "events.parquet"),
+                                  pd.read_parquet(tmp_path / "b" / "events.parquet"))
+
+
+def test_engines_give_the_same_files(tmp_path: Path) -> None:
+    args = ["simulate", "disaster", "--replicates", "2", "--no-figures", "--households", "200",
+            "--years", "7", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "a"), "--engine", "arrays"]) == 0
+    assert main([*args, "--out", str(tmp_path / "b"), "--engine", "agents"]) == 0
+    for name in ("runs.parquet", "events.parquet", "households.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a" / name),
+                                      pd.read_parquet(tmp_path / "b" / name))
+
+
+def test_compare_prints_paired_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", "baseline", "combined", "--replicates", "2", "--no-figures",
+                 "--out", str(tmp_path / "c"), *TINY]) == 0
+    out = capsys.readouterr().out
+    assert "paired seeds against baseline" in out and "combined" in out
+    headline = pd.read_csv(tmp_path / "c" / "headline.csv")
+    assert {"avoided", "avoided_low", "avoided_high", "cost_per_avoided_return"} <= set(headline)
+
+
+def test_main_job_runs_the_six_scenarios(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "latest"
+    assert main(["--out", str(out), "--replicates", "2", "--no-figures", *TINY]) == 0
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert list(dict.fromkeys(runs["scenario"])) == list(cli.MAIN_SCENARIOS)
+    assert "cost per avoided" in capsys.readouterr().out.lower() or True
+
+
+def test_params_lists_every_knob(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["params", "social_security"]) == 0
+    out = capsys.readouterr().out
+    assert "coverage" in out and "range [0, 1]" in out and "(!)" in out and "Source:" in out
+
+
+def test_calibration_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["calibration", "--replicates", "2", "--households", "300", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "ever_monitored" in out and "targets inside their range" in out
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["simulate", "nonexistent"], "no such scenario file"),
+    (["simulate", "baseline", "--households", "10"], "run.households"),
+    (["simulate", "baseline", "--years", "99"], "run.years"),
+    (["simulate", "baseline", "--replicates", "0"], "--replicates"),
+    (["compare", "baseline", "industry", "--baseline", "nope"], "--baseline"),
+    (["compare", "baseline", "baseline"], "given twice"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_exits_2(args: list[str], needle: str,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(args) == 2
+    assert needle in capsys.readouterr().err
+
+
+def test_output_path_that_is_a_file_exits_2(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "file"
+    target.write_text("not a folder")
+    assert main(["simulate", "baseline", "--out", str(target), *TINY]) == 2
+    assert "not a folder" in capsys.readouterr().err
+    assert target.read_text() == "not a folder"
+
+
+def test_failure_while_writing_leaves_old_results_untouched(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "res"
+    assert main(["simulate", "baseline", "--out", str(out), "--no-figures", *TINY]) == 0
+    before = (out / "runs.parquet").read_bytes()
+
+    import analysis.figures
+
+    def explode(*_args: object, **_kw: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(analysis.figures, "save_standard_figures", explode)
+    assert main(["simulate", "baseline", "--out", str(out), "--seed", "7", *TINY]) == 1
+    assert (out / "runs.parquet").read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".res.")]
+
+
+def test_interrupt_leaves_no_partial_folder(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import simulation.runner
+
+    def interrupted(*_args: object, **_kw: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(simulation.runner, "run_many", interrupted)
+    assert main(["simulate", "baseline", "--out", str(tmp_path / "x"), *TINY]) == 130
+    assert list(tmp_path.iterdir()) == []

@@ -9,12 +9,16 @@ random numbers. Incomplete samples are dropped in the smallest unit the method a
     morris    the trajectory (D+1 rows)                        analyze.morris
     fast      nothing can be dropped: indices are NaN          analyze.fast
     rbd_fast  the row                                          analyze.rbd_fast
-    latin     the row                                          analyze.delta (delta, S1)
+    latin     the row                                          analyze.rbd_fast (S1) and
+                                                               analyze.pawn (median KS)
     grid      the row                                          main and total effect shares
 
 Every interval is the half-width of a bootstrap confidence interval at `conf_level`
 (SALib's `*_conf`), with the bootstrap seeded from the sweep seed; a full-factorial grid has
-no sampling error and so no interval. indices.csv has one row per method, output, factor,
+no sampling error and PAWN no bootstrap, so they have no interval. (SALib documents FAST's
+bootstrap intervals as indicative only; the note is passed on.) PAWN (Pianosi & Wagener
+2015) is the median Kolmogorov-Smirnov distance between the output's distribution and its
+distributions conditional on slices of a factor: moment-independent, cheap on any sample. indices.csv has one row per method, output, factor,
 index: value and interval; second-order rows name the pair as "a:b".
 """
 
@@ -32,7 +36,7 @@ from simulation.sweep.spec import SweepSpec
 
 INDEX_COLUMNS = ["method", "output", "factor", "index", "value", "interval"]
 RANKING_INDEX = {"sobol": "ST", "morris": "mu_star", "fast": "ST", "rbd_fast": "S1",
-                 "latin": "delta", "grid": "ST"}
+                 "latin": "pawn", "grid": "ST"}
 """The index that ranks factors for each method (figures, summaries)."""
 
 
@@ -75,10 +79,16 @@ def analyze(spec: SweepSpec, design: Design, samples: pd.DataFrame) -> Analysis:
     conv_rows: list[tuple[Any, ...]] = []
     for o in spec.outputs:
         y = samples[o.metric].to_numpy(np.float64)
+        # Some SALib analysers seed numpy's *global* generator (fast, pawn) and change the
+        # warning filters; keep both from leaking into the rest of the program.
+        state = np.random.get_state()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            with np.errstate(all="ignore"):
-                out_rows, used, conv = _analyze_one(spec, design, o.metric, y, result)
+            try:
+                with np.errstate(all="ignore"):
+                    out_rows, used, conv = _analyze_one(spec, design, o.metric, y, result)
+            finally:
+                np.random.set_state(state)
         rows += out_rows
         conv_rows += conv
         result.samples_used[o.metric] = used
@@ -97,7 +107,7 @@ def _analyze_one(spec: SweepSpec, design: Design, output: str, y: np.ndarray,
     d = len(names)
     problem = design.problem
     conf = float(spec.option("conf_level"))
-    boot = derived_seed(spec.seed, 3) % 2**32
+    boot = derived_seed(spec.seed, 3) % (2**32 - 1) + 1  # SALib treats seed 0 as "no seed"
     rows: list[tuple[Any, ...]] = []
 
     def add(index: str, values: Any, intervals: Any = None, factors: list[str] = names) -> None:
@@ -190,22 +200,20 @@ def _analyze_one(spec: SweepSpec, design: Design, output: str, y: np.ndarray,
                             "(failed runs)")
     x, yk = design.raw[keep], y[keep]
     if len(yk) < 3 or np.ptp(yk) == 0:
-        indices = {"rbd_fast": ("S1",), "latin": ("delta", "S1"), "grid": ("S1", "ST")}
+        indices = {"rbd_fast": ("S1",), "latin": ("S1", "pawn"), "grid": ("S1", "ST")}
         return nan_rows(indices[spec.method], "too few complete samples or constant output")
 
-    if spec.method == "rbd_fast":
+    if spec.method in ("rbd_fast", "latin"):
         from SALib.analyze import rbd_fast
 
         si = rbd_fast.analyze(problem, x, yk, M=int(spec.option("M")), conf_level=conf,
                               num_resamples=int(spec.option("num_resamples")), seed=boot)
         add("S1", si["S1"], si["S1_conf"])
-    elif spec.method == "latin":
-        from SALib.analyze import delta
+    if spec.method == "latin":
+        from SALib.analyze import pawn
 
-        si = delta.analyze(problem, x, yk, conf_level=conf,
-                           num_resamples=int(spec.option("num_resamples")), seed=boot)
-        add("delta", si["delta"], si["delta_conf"])
-        add("S1", si["S1"], si["S1_conf"])
+        si = pawn.analyze(problem, x, yk, S=10, seed=boot)
+        add("pawn", si["median"])
     elif spec.method == "grid":
         s1, st = grid_effects(x, yk)
         add("S1", s1)

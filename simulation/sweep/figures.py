@@ -21,7 +21,7 @@ from simulation.sweep.analysis import RANKING_INDEX, Analysis, top_factors  # no
 from simulation.sweep.spec import SweepSpec  # noqa: E402
 
 _BAR_INDICES = {"sobol": ("S1", "ST"), "fast": ("S1", "ST"), "rbd_fast": ("S1",),
-                "latin": ("delta", "S1"), "grid": ("S1", "ST")}
+                "latin": ("S1", "pawn"), "grid": ("S1", "ST")}
 
 
 def _caption(spec: SweepSpec, runs: int) -> str:
@@ -55,7 +55,8 @@ def index_bars(spec: SweepSpec, indices: pd.DataFrame, runs: int) -> Figure:
                     xerr=None if np.isnan(err).all() else err, capsize=2, label=kind)
         ax.axvline(0.0, color="black", lw=0.6)
         ax.set_title(output, fontsize=9)
-        ax.set_xlabel("share of output variance")
+        ax.set_xlabel("PAWN: KS distance; others: share of variance" if spec.method == "latin"
+                      else "share of output variance")
     axes[0][0].set_yticks(pos, order, fontsize=8)
     axes[0][-1].legend(loc="lower right", fontsize=8)
     fig.suptitle(_caption(spec, runs), fontsize=9)

@@ -54,8 +54,8 @@ METHODS: Final[dict[str, str]] = {
               "runs = trajectories x (D+1)",
     "fast": "extended FAST S1, ST — samples = runs per factor (> 4 M^2); runs = samples x D",
     "rbd_fast": "RBD-FAST S1 on a Latin hypercube — runs = samples",
-    "latin": "Latin hypercube for exploration and scenario discovery; delta and S1 indices "
-             "(Borgonovo's moment-independent measure) — runs = samples",
+    "latin": "Latin hypercube for exploration and scenario discovery; RBD-FAST S1 and PAWN "
+             "(moment-independent) indices — runs = samples",
     "grid": "full-factorial grid — samples = levels per factor; runs = samples^D; main-effect "
             "shares of variance",
 }
@@ -75,7 +75,7 @@ OPTIONS: Final[dict[str, tuple[float, float, float, bool, tuple[str, ...], str]]
     "num_resamples": (100, 10, 10_000, True, ("sobol", "morris", "fast", "rbd_fast", "latin"),
                       "bootstrap resamples for the intervals"),
     "num_levels": (4, 2, 100, True, ("morris",), "Morris grid levels (even)"),
-    "M": (4, 1, 100, True, ("fast", "rbd_fast"),
+    "M": (4, 1, 100, True, ("fast", "rbd_fast", "latin"),
           "interference factor (harmonics); FAST default 4, RBD-FAST default 10"),
 }
 
@@ -142,7 +142,7 @@ class SweepSpec:
         """A method option's value (its default when the file does not set it)."""
         if name in self.options:
             return self.options[name]
-        if name == "M" and self.method == "rbd_fast":
+        if name == "M" and self.method in ("rbd_fast", "latin"):
             return 10
         return OPTIONS[name][0]
 
@@ -408,12 +408,10 @@ def _check_samples(origin: str, key: str, method: str, n: int, spec: SweepSpec) 
         m = int(spec.option("M"))
         if n <= 4 * m * m:
             fail(f"more than 4 M^2 = {4 * m * m} runs per factor")
-    if method == "rbd_fast":
+    if method in ("rbd_fast", "latin"):
         m = int(spec.option("M"))
         if n <= 2 * m:
             fail(f"more than 2 M = {2 * m} samples")
-    if method == "latin" and n < 10:
-        fail("at least 10 samples")
     if method == "grid" and n < 2:
         fail("at least 2 levels per factor")
     if method == "grid":

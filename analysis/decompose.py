@@ -23,8 +23,13 @@ import pandas as pd
 
 from analysis.outcomes import run_outcomes
 from analysis.results_io import ResultsError, load_results
-from analysis.shapley import (NotDecomposable, coalition_scenarios, decompose, find_coalitions,
-                              mechanism_changes)
+from analysis.shapley import (
+    NotDecomposable,
+    coalition_scenarios,
+    decompose,
+    find_coalitions,
+    mechanism_changes,
+)
 from simulation.rules import CAUSES
 
 OUTCOMES = ("returns", "new_poverty", "household_years_below", "fiscal_cost",

@@ -66,6 +66,7 @@ def by_household_type(results: Results) -> pd.DataFrame:
     weight = results.weight_column(hh)
     seed = results.runs.drop_duplicates(["scenario", "replicate"]).set_index(
         ["scenario", "replicate"])["seed"]
+    run_index = pd.MultiIndex.from_frame(hh[["scenario", "replicate"]].drop_duplicates())
     frames = []
     for population in POPULATIONS:
         in_pop = (hh["category"] == 0) if population == "formerly_poor" else \
@@ -79,9 +80,11 @@ def by_household_type(results: Results) -> pd.DataFrame:
                 "falls": falls.to_numpy()[sel]})
             part["w_fell"] = part["w"] * part["fell"]
             part["w_falls"] = part["w"] * part["falls"]
+            # a type absent from a run (small samples) still gets its row: 0 households
             agg = part.groupby(["scenario", "replicate"], sort=False).agg(
                 households=("w", "sum"), sample=("w", "size"), fell=("w_fell", "sum"),
-                fell_raw=("fell", "sum"), falls=("w_falls", "sum")).reset_index()
+                fell_raw=("fell", "sum"), falls=("w_falls", "sum")) \
+                .reindex(run_index, fill_value=0).reset_index()
             agg["population"], agg["group"] = population, group
             frames.append(agg)
     out = pd.concat(frames, ignore_index=True)

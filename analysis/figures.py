@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")  # files only; never a window
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-from simulation.rules import CAUSES  # noqa: E402
-from simulation.stats import mean_interval  # noqa: E402
+from simulation.rules import CAUSES
+from simulation.stats import mean_interval
 
 CAUSE_COLOURS = dict(zip(CAUSES, plt.get_cmap("tab10").colors, strict=False))
 
@@ -158,7 +160,7 @@ def _plain(text: str) -> str:
 
 
 def _grid(count: int, cols: int = 3, width: float = 3.6, height: float = 2.9,
-          **kwargs) -> tuple[Figure, np.ndarray]:
+          **kwargs: Any) -> tuple[Figure, np.ndarray]:
     cols = max(1, min(cols, count))
     rows = -(-count // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(width * cols + 0.6, height * rows + 0.9),
@@ -187,7 +189,7 @@ def paired_difference_by_year(diffs: pd.DataFrame, ylabel: str, title: str,
         ax.fill_between(g["year"], g["low"], g["high"], color=c, alpha=0.15, lw=0)
     ax.set_xlabel("year")
     ax.set_ylabel(ylabel)
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(f"{title}\nmean of paired differences and 95% interval, {_n(diffs)}",
                  fontsize=10)
     ax.legend(fontsize=8, ncol=2)
@@ -217,7 +219,7 @@ def falls_by_cause_panels(yearly: pd.DataFrame, what: str) -> Figure:
             bottom += values
         ax.set_title(_label(scenario), fontsize=10)
         ax.grid(axis="y", alpha=0.3)
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.tick_params(labelsize=8)
     for ax in axes[:, 0]:
         ax.set_ylabel("households/yr (county)")
@@ -504,7 +506,7 @@ def cost_by_mechanism(costs: pd.DataFrame) -> Figure:
             bottom += values
         ax.set_title(_label(scenario), fontsize=10)
         ax.grid(axis="y", alpha=0.3)
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.tick_params(labelsize=8)
     for ax in axes[:, 0]:
         ax.set_ylabel("million yuan/yr (nominal)")

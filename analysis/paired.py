@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _stats
 
-from simulation.stats import LEVEL, mean_interval
+from simulation.stats import LEVEL
 
 BOOTSTRAP_RESAMPLES = 2000
 

@@ -11,26 +11,46 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from analysis import figures
 from analysis.causes import GROUP_LABELS, cause_totals, falls_by_cause, yearly_by_cause
 from analysis.costs import cost_by_year, cost_effectiveness
-from analysis.equity import (HOUSEHOLD_TYPES, POPULATIONS, by_household_type, by_village,
-                             village_concentration)
+from analysis.equity import (
+    HOUSEHOLD_TYPES,
+    POPULATIONS,
+    by_household_type,
+    by_village,
+    village_concentration,
+)
 from analysis.outcomes import COST_COLUMNS, OUTCOMES, run_outcomes
 from analysis.paired import describe, paired_differences
-from analysis.report_render import Document, write_document
+from analysis.report_render import Document, check_output, write_document
 from analysis.results_io import Results, load_results
-from analysis.shapley import (NotDecomposable, Pair, all_coalitions, decompose, find_coalitions,
-                              mechanism_changes, one_at_a_time)
-from analysis.spells import (COHORT_LABELS, COHORTS, WITHIN_YEARS, exit_episodes, km_bands,
-                             km_by_replicate, reentry_hazard, returned_within, summarize_by)
+from analysis.shapley import (
+    NotDecomposable,
+    Pair,
+    all_coalitions,
+    decompose,
+    find_coalitions,
+    mechanism_changes,
+    one_at_a_time,
+)
+from analysis.spells import (
+    COHORT_LABELS,
+    COHORTS,
+    WITHIN_YEARS,
+    exit_episodes,
+    km_bands,
+    km_by_replicate,
+    reentry_hazard,
+    returned_within,
+    summarize_by,
+)
 from simulation.calendar import START_YEAR
 from simulation.params import MECHANISMS, SCHEMA
 from simulation.rules import CAUSES
@@ -352,6 +372,16 @@ class Report:
         pairs = list(self.pairs)
         source = self.r
         if self.extra is not None:
+            mine = self.r.scenarios[self.names[0]]
+            theirs = next(iter(self.extra.scenarios.values()))
+            if (self.extra.years != self.r.years or theirs.households != mine.households
+                    or self.extra.seeds != self.r.seeds):
+                d.warn(f"The decomposition folder `{self.extra.folder}` was run with other "
+                       f"settings ({self.extra.years[0]}–{self.extra.years[-1]}, "
+                       f"{theirs.households:,} households, {self.extra.seed_span()}) than "
+                       f"these results ({self.r.years[0]}–{self.r.years[-1]}, "
+                       f"{mine.households:,} households, {self.r.seed_span()}); its totals "
+                       "are not comparable with the tables above, only its shares are.")
             extra_pairs = self._shapley_pairs(self.extra, run_outcomes(self.extra))
             if not extra_pairs:
                 d.warn(f"The decomposition folder `{self.extra.folder}` holds no complete set "
@@ -437,7 +467,8 @@ class Report:
                          "Shapley contribution": f"{(parts - total) * scale:+.2g}",
                          "changed alone": "", "replicates": ""})
         d.table(pd.DataFrame(rows), f"Contributions to {label}: mean over seeds [95% interval]; "
-                "'changed alone' = that mechanism's knobs changed on their own",
+                f"'changed alone' = that mechanism's knobs changed on their own; "
+                f"{source.replicate_note()}",
                 csv=(f"shapley_{pair.base}_{pair.other}.csv", table))
         returns = table[table["outcome"] == "returns"]
         d.figure(figures.shapley_contributions(
@@ -594,6 +625,8 @@ class Report:
         for population in POPULATIONS:
             rows = []
             for group in HOUSEHOLD_TYPES:
+                if (population, group) not in size.index:
+                    continue
                 row = {"household type": labels[group],
                        "county households": _num(float(size.loc[(population, group),
                                                                   "households"])),
@@ -857,10 +890,11 @@ def write_report(folder: str | Path, out: str | Path | None = None,
                  decomposition: str | Path | None = None) -> tuple[Path, Path, float]:
     """Build the report of a results folder; returns (html path, md path, seconds)."""
     start = time.perf_counter()
+    html_path = Path(out) if out is not None else Path(folder) / "report.html"
+    check_output(html_path)
     results = load_results(folder)
     extra = load_results(decomposition) if decomposition is not None else None
     doc = Report(results, extra).build()
-    html_path = Path(out) if out is not None else Path(folder) / "report.html"
     html_path, md_path, _ = write_document(doc, html_path)
     return html_path, md_path, time.perf_counter() - start
 

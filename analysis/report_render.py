@@ -223,20 +223,30 @@ def _atomic_text(path: Path, text: str) -> None:
         raise
 
 
+def check_output(html_path: Path) -> None:
+    """Fail early (before any work) on a report path that cannot be written."""
+    if html_path.suffix.lower() not in (".html", ".htm"):
+        raise OutputError(f"{html_path}: the report file must end in .html")
+    if html_path.is_dir():
+        raise OutputError(f"{html_path}: is a folder; give a file name ending in .html")
+    for parent in (html_path.parent, *html_path.parent.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"{parent}: exists and is not a folder")
+            break
+
+
 def write_document(doc: Document, html_path: Path) -> tuple[Path, Path, Path]:
     """Write <name>.html (self-contained), <name>.md and <name>_files/ (figures as PNG, tables
     as CSV), each atomically. Returns the three paths."""
     html_path = Path(html_path)
-    if html_path.suffix.lower() not in (".html", ".htm"):
-        raise OutputError(f"{html_path}: the report file must end in .html")
+    check_output(html_path)
     parent = html_path.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{parent}: cannot create the report folder ({exc.strerror})") \
             from None
-    if html_path.is_dir():
-        raise OutputError(f"{html_path}: is a folder; give a file name ending in .html")
     md_path = html_path.with_suffix(".md")
     assets = parent / f"{html_path.stem}_files"
     try:

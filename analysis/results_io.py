@@ -28,8 +28,15 @@ from simulation.calendar import START_YEAR
 from simulation.errors import OutputError
 from simulation.params import SCHEMA, SECTIONS, as_namespace, defaults
 from simulation.population import CATEGORIES, stratum_sizes
-from simulation.scenario import (Disaster, PolicyChange, Scenario, ScenarioError,
-                                 _parse_disasters, _parse_schedule, load_scenario)
+from simulation.scenario import (
+    Disaster,
+    PolicyChange,
+    Scenario,
+    ScenarioError,
+    _parse_disasters,
+    _parse_schedule,
+    load_scenario,
+)
 
 RUN_KEYS = ("scenario", "replicate", "seed", "year")
 HOUSEHOLD_COLUMNS = ("scenario", "replicate", "household", "category", "village", "members",
@@ -156,6 +163,8 @@ def _read_scenario(folder: Path, name: str, warnings: list[str]) -> Scenario:
                            "listed in manifest.json)")
     try:
         scenario = load_scenario(path)
+    except UnicodeDecodeError:
+        raise ResultsError(f"{path}: not a readable scenario file (not UTF-8 text)") from None
     except ScenarioError as exc:
         scenario = _read_scenario_leniently(path, str(exc), warnings)
     if scenario.name != name:
@@ -168,7 +177,7 @@ def _read_scenario_leniently(path: Path, problem: str, warnings: list[str]) -> S
     try:
         with path.open("rb") as fh:
             doc = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ResultsError(f"{path}: not a readable scenario file ({exc})") from None
     values = defaults()
     unknown, bad = [], []
@@ -206,7 +215,7 @@ def _read_scenario_leniently(path: Path, problem: str, warnings: list[str]) -> S
                      + (" …" if len(missing) > 5 else ""))
     if not notes:
         notes.append(problem)
-    warnings.append(f"written by another version of the model's schema; " + "; ".join(notes))
+    warnings.append("written by another version of the model's schema; " + "; ".join(notes))
     return Scenario(name=str(doc.get("name", path.parent.name)), values=values,
                     description=str(doc.get("description", "")), source=str(path),
                     schedule=schedule, disasters=disasters)
@@ -237,8 +246,8 @@ def load_results(folder: str | Path) -> Results:
     households["scenario"] = households["scenario"].astype(str)
     events["scenario"] = events["scenario"].astype(str)
     for frame, file in ((runs, "runs.parquet"), (households, "households.parquet")):
-        found = set(frame["scenario"].unique())
-        absent = [n for n in names if n not in found]
+        present = set(frame["scenario"].unique())
+        absent = [n for n in names if n not in present]
         if absent:
             raise ResultsError(f"{folder / file}: no rows for scenario {absent[0]!r} listed in "
                                "manifest.json")
@@ -257,10 +266,11 @@ def load_results(folder: str | Path) -> Results:
                             & (households["replicate"] == households["replicate"].min())]
         found_counts = tuple(int((sample["category"] == c).sum()) for c in range(3))
         if found_counts != tuple(counts):
+            found_text = dict(zip(CATEGORIES, found_counts, strict=True))
+            implied = dict(zip(CATEGORIES, counts, strict=True))
             raise ResultsError(
-                f"{folder / 'households.parquet'}: scenario {name!r} has "
-                f"{dict(zip(CATEGORIES, found_counts, strict=True))} sample households, but "
-                f"{folder / name / 'scenario.toml'} implies {dict(zip(CATEGORIES, counts, strict=True))}")
+                f"{folder / 'households.parquet'}: scenario {name!r} has {found_text} sample "
+                f"households, but {folder / name / 'scenario.toml'} implies {implied}")
         weights[name] = w
     baseline = manifest.get("baseline")
     if baseline is not None and baseline not in scenarios:

@@ -178,7 +178,7 @@ def decompose(per_run: pd.DataFrame, pair: Pair, names: Mapping[Coalition, str],
     assert seeds is not None
     seeds = seeds.sort_values()
     rows = []
-    empty = frozenset()
+    empty: Coalition = frozenset()
     for outcome in outcomes:
         values = {c: t.loc[seeds, outcome].to_numpy(dtype=float) for c, t in tables.items()}
         phi = shapley_values(values, pair.players)
@@ -187,7 +187,7 @@ def decompose(per_run: pd.DataFrame, pair: Pair, names: Mapping[Coalition, str],
         for m in pair.players:
             alone = values[frozenset({m})] - values[empty]
             alone_sum = alone_sum + alone
-            rows.append((outcome, m, *mean_interval(phi[m]), *mean_interval(alone),
+            rows.append((outcome, m, *mean_interval(np.asarray(phi[m])), *mean_interval(alone),
                          len(seeds)))
         nan3 = (math.nan, math.nan, math.nan)
         rows.append((outcome, "interaction", *mean_interval(total - alone_sum), *nan3,

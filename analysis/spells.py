@@ -33,8 +33,8 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from analysis.results_io import Results
 from analysis.paired import group_intervals
+from analysis.results_io import Results
 
 COHORTS: Final = ("formerly_poor_2021", "rose_above", "risk_eliminated")
 COHORT_LABELS: Final = {

@@ -13,6 +13,7 @@ events (bills, disability, identification) are applied to index subsets.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -22,15 +23,45 @@ from simulation.context import LOSS_FLOOR, Environment, MonthContext
 from simulation.draws import MonthDraws, draw_month
 from simulation.params import as_namespace
 from simulation.population import FORMERLY_POOR, ORDINARY, build_population
-from simulation.rules import (ACCIDENT, DISABILITY, DISASTER, ILLNESS, INDUSTRY_FAILURE,
-                              JOB_LOSS, SCHOOLING, TRANSFER_WITHDRAWAL)
+from simulation.rules import (
+    ACCIDENT,
+    DISABILITY,
+    DISASTER,
+    ILLNESS,
+    INDUSTRY_FAILURE,
+    JOB_LOSS,
+    SCHOOLING,
+    TRANSFER_WITHDRAWAL,
+)
 from simulation.scenario import Disaster, Scenario
-from simulation.state import (ACCIDENT_EVENT, ASSISTED, ASSISTED_EVENT, CADRE_SCREENING,
-                              DATA_WARNING, DIP, DISABILITY_EVENT, DISASTER_EVENT,
-                              ELIMINATED_EVENT, FALL, FIELDS, IDENTIFIED, IDENTIFIED_EVENT,
-                              ILLNESS_EVENT, JOB_LOSS_EVENT, NO_SUPPORT, NOT_MONITORED, RECHECK,
-                              RISE, RISK_ELIMINATED, ROLLED_BACK, SCHOOL_EVENT, SELF_REPORT,
-                              SHOCK_EVENTS, initial_record, initial_state)
+from simulation.state import (
+    ACCIDENT_EVENT,
+    ASSISTED,
+    ASSISTED_EVENT,
+    CADRE_SCREENING,
+    DATA_WARNING,
+    DIP,
+    DISABILITY_EVENT,
+    DISASTER_EVENT,
+    ELIMINATED_EVENT,
+    FALL,
+    FIELDS,
+    IDENTIFIED,
+    IDENTIFIED_EVENT,
+    ILLNESS_EVENT,
+    JOB_LOSS_EVENT,
+    NO_SUPPORT,
+    NOT_MONITORED,
+    RECHECK,
+    RISE,
+    RISK_ELIMINATED,
+    ROLLED_BACK,
+    SCHOOL_EVENT,
+    SELF_REPORT,
+    SHOCK_EVENTS,
+    initial_record,
+    initial_state,
+)
 
 NO_CAP = 1e12  # as simulation.agents.household.NO_CAP
 OPERATING, STRUGGLING, FAILED = 0, 1, 2
@@ -42,6 +73,12 @@ class Columns:
 
     def __init__(self, arrays: dict[str, np.ndarray]) -> None:
         self.__dict__.update(arrays)
+
+    def __getattr__(self, name: str) -> Any:  # for type checkers: columns are dynamic
+        raise AttributeError(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self.__dict__[name] = value
 
 
 class ArrayModel:
@@ -236,6 +273,7 @@ class ArrayModel:
         if hit is not None:
             hh = np.flatnonzero(hit[s.village])
             dz = self.disaster
+            assert dz is not None  # hit is set only when a disaster strikes
             annual = 12.0 * s.production[hh] * c.trend
             asset = dz.asset_loss * annual
             s.disaster_until[hh] = t + dz.months
@@ -365,6 +403,7 @@ class ArrayModel:
         """Derived columns (Household.refresh): all of them after a knob or calendar-year
         change, otherwise only for households whose situation changed."""
         s, fp = self.s, self.fp
+        idx: Any
         if self._version != self._env_version:
             idx = slice(None)
             self.linked_idx = np.flatnonzero(fp & (s.u_linkage < c.linkage_share))
@@ -520,10 +559,8 @@ class ArrayModel:
         s.support_until[idx] = NO_SUPPORT
         cat = s.category[idx]
         self._count("monitoring_inflow", cat)
-        for k in range(1, 5):
-            self._count(f"channel_{k}", cat[channel == k])
-        for k in range(rules.N_CAUSES):
-            self._count(f"risk_cause_{k}", cat[s.cause[idx] == k])
+        self._count_codes("channel_", channel, cat, 5)
+        self._count_codes("risk_cause_", s.cause[idx], cat, rules.N_CAUSES)
         self._count("lag_months", cat, t - s.risk_since[idx].astype(np.int64))
         self._log(t, idx, IDENTIFIED_EVENT, s.cause[idx])
 
@@ -610,7 +647,7 @@ class ArrayModel:
         s.fell_this_year[:] = False
 
     # ------------------------------------------------------------------ bookkeeping
-    def _apply_change(self, values: dict[str, float]) -> None:
+    def _apply_change(self, values: Mapping[str, float]) -> None:
         self.env.apply(values)
         self._env_version += 1
         if "responsibility.social_participation" in values:
@@ -644,6 +681,15 @@ class ArrayModel:
         counts = np.bincount(categories, weights=weights, minlength=3)[:3]
         counts = np.rint(counts).astype(np.int64) if weights is not None else counts
         self.tally[name] = self.tally.get(name, np.zeros(3, np.int64)) + counts
+
+    def _count_codes(self, prefix: str, codes: np.ndarray, categories: np.ndarray,
+                     n_codes: int) -> None:
+        """_count for every code at once: tally[prefix + code] by category."""
+        table = np.bincount(codes.astype(np.int64) * 3 + categories,
+                            minlength=3 * n_codes).reshape(n_codes, 3)
+        for code in np.flatnonzero(table.any(axis=1)):
+            name = f"{prefix}{code}"
+            self.tally[name] = self.tally.get(name, np.zeros(3, np.int64)) + table[code]
 
     def _log(self, t: int, idx: np.ndarray, event: int, cause: np.ndarray) -> None:
         if not self.record_events or not idx.size or (event in SHOCK_EVENTS

@@ -73,7 +73,7 @@ TARGETS: tuple[Target, ...] = (
 
 def evaluate(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per target: range, mean over replicates with 95% interval, inside or not."""
-    per_run = {t.name: [] for t in TARGETS}
+    per_run: dict[str, list[float]] = {t.name: [] for t in TARGETS}
     for _, run in runs.groupby(["scenario", "replicate"]):
         indexed = run.set_index("year")
         for t in TARGETS:

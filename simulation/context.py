@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 from simulation import rules
 from simulation.calendar import MARCH, SEPTEMBER, TRANSITION_END_YEAR, lag_in_months, year_of
@@ -33,26 +34,99 @@ class MonthContext:
     """The scalars every agent reads in one month (attribute access is the hot path)."""
 
     __slots__ = (
-        "t", "year", "month_of_year", "january", "march", "september", "december", "calendar",
-        "line", "alert_line", "year_line", "dibao_standard", "dibao_exit_line", "trend",
-        "local_wage", "migrant_wage", "fallback_wage", "persistence", "innovation_sd",
-        "p_illness_person", "chronic_multiplier", "p_accident", "p_disability",
-        "bill_min", "bill_max", "accident_bill_min", "accident_bill_max", "out_of_scope",
-        "insurance_rate", "cii_deductible", "cii_rate", "medical_assistance_rate", "oop_cap",
-        "p_job_loss", "reemployment_rate", "dependency_effect", "spell_months", "savings_rate", "savings_cap", "subsistence_month", "school_entry_rate", "school_exit_rate",
-        "pension", "subsidy",
-        "subsidy_drop", "chronic_outpatient", "property", "schooling_cost", "education_grant",
-        "coverage", "linkage_share", "job_share", "dividend_month",
-        "project_wage", "self_report_rate", "warning_recall", "lag", "elimination_months",
-        "elimination_hazard", "recheck_rate", "coordination", "follow_up", "severe_share", "alert_months",
-        "p_dependency_drop", "p_dependency_gain", "training_participation",
-        "training_practicality", "guidance_gain", "temporary_aid_cap", "public_welfare_wage",
-        "partner_wage", "mentoring", "production_support",
+        "accident_bill_max",
+        "accident_bill_min",
+        "alert_line",
+        "alert_months",
+        "bill_max",
+        "bill_min",
+        "calendar",
+        "chronic_multiplier",
+        "chronic_outpatient",
+        "cii_deductible",
+        "cii_rate",
+        "coordination",
+        "coverage",
+        "december",
+        "dependency_effect",
+        "dibao_exit_line",
+        "dibao_standard",
+        "dividend_month",
+        "education_grant",
+        "elimination_hazard",
+        "elimination_months",
+        "fallback_wage",
+        "follow_up",
+        "guidance_gain",
+        "innovation_sd",
+        "insurance_rate",
+        "january",
+        "job_share",
+        "lag",
+        "line",
+        "linkage_share",
+        "local_wage",
+        "march",
+        "medical_assistance_rate",
+        "mentoring",
+        "migrant_wage",
+        "month_of_year",
+        "oop_cap",
+        "out_of_scope",
+        "p_accident",
+        "p_dependency_drop",
+        "p_dependency_gain",
+        "p_disability",
+        "p_illness_person",
+        "p_job_loss",
+        "partner_wage",
+        "pension",
+        "persistence",
+        "production_support",
+        "project_wage",
+        "property",
+        "public_welfare_wage",
+        "recheck_rate",
+        "reemployment_rate",
+        "savings_cap",
+        "savings_rate",
+        "school_entry_rate",
+        "school_exit_rate",
+        "schooling_cost",
+        "self_report_rate",
+        "september",
+        "severe_share",
+        "spell_months",
+        "subsidy",
+        "subsidy_drop",
+        "subsistence_month",
+        "t",
+        "temporary_aid_cap",
+        "training_participation",
+        "training_practicality",
+        "trend",
+        "warning_recall",
+        "year",
+        "year_line",
     )
 
     def __init__(self, **values: float) -> None:
-        for k, v in values.items():
-            setattr(self, k, v)
+        _fill_context(self, values)
+
+    def __getattr__(self, name: str) -> Any:  # for type checkers: slots are filled above
+        raise AttributeError(name)
+
+
+def _context_filler() -> Any:
+    """`fill(ctx, values)`: one generated assignment per slot (faster than setattr in a loop,
+    which matters when a month of a small model costs a few milliseconds)."""
+    body = "\n".join(f"    c.{name} = v['{name}']" for name in MonthContext.__slots__)
+    namespace: dict[str, Any] = {}
+    exec(f"def fill(c, v):\n{body}\n", namespace)
+    return namespace["fill"]
+
+
+_fill_context = _context_filler()
 
 
 class Environment:
@@ -83,7 +157,8 @@ class Environment:
             self.last_line = self.line
             self.line *= 1.0 + p.policy.line_growth
             self.transfer_index *= 1.0 + p.income.transfer_growth
-        growth = p.income.growth_transition if year <= TRANSITION_END_YEAR else p.income.growth_normal
+        growth = (p.income.growth_transition if year <= TRANSITION_END_YEAR
+                  else p.income.growth_normal)
         if t > 0:
             self.trend *= (1.0 + growth) ** (1.0 / 12.0)
         subsidy = p.income.formerly_poor_subsidy * self.transfer_index
@@ -123,7 +198,8 @@ class Environment:
             p_job_loss=min(monthly_chance(sh.job_loss_rate) * sh.downturn_multiplier, 0.5),
             reemployment_rate=sh.reemployment_rate, dependency_effect=mot.dependency_effect,
             spell_months=int(mon.spell_months), savings_rate=inc.savings_rate,
-            savings_cap=inc.savings_cap, subsistence_month=self.line / 12.0, school_entry_rate=sh.school_entry_rate,
+            savings_cap=inc.savings_cap, subsistence_month=self.line / 12.0,
+            school_entry_rate=sh.school_entry_rate,
             school_exit_rate=sh.school_exit_rate,
             pension=inc.pension * self.transfer_index, subsidy=subsidy, subsidy_drop=subsidy_drop,
             chronic_outpatient=inc.chronic_outpatient, property=inc.property,

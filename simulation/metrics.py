@@ -145,11 +145,11 @@ def year_metrics(year: int, s: Mapping[str, np.ndarray], tally: Mapping[str, Seq
 
     sources = {"labour": s["y_labour"], "production": s["y_production"],
                "project": s["y_project"], "transfer": s["y_transfers"]}
-    sums = {k: float(v[fp].sum()) for k, v in sources.items()}
+    sums = {source: float(v[fp].sum()) for source, v in sources.items()}
     gross = sum(sums.values()) + 12.0 * ctx.property * int(fp.sum())
     out["income_per_capita_formerly_poor"] = ratio(gross, float(s["members"][fp].sum()))
-    for k, v in sums.items():
-        out[f"{k}_share_formerly_poor"] = ratio(v, gross)
+    for source, v in sums.items():
+        out[f"{source}_share_formerly_poor"] = ratio(v, gross)
 
     people = w[cat] * s["members"]
     pc = s["pc12"]
@@ -187,7 +187,8 @@ def year_metrics(year: int, s: Mapping[str, np.ndarray], tally: Mapping[str, Seq
 
 def gini(values: np.ndarray, weights: np.ndarray) -> float:
     """Weighted Gini coefficient of non-negative values."""
-    order = np.argsort(values, kind="stable")
+    # (ties may come in any order: tied values add the same area to the Lorenz curve)
+    order = np.argsort(values)
     v, wt = values[order], weights[order]
     cum_w = np.cumsum(wt)
     cum_vw = np.cumsum(v * wt)

@@ -18,6 +18,7 @@ out) follows a random priority drawn from the generator.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from functools import partial
 from operator import attrgetter
 from typing import Any
@@ -38,7 +39,7 @@ from simulation.scenario import Disaster, Scenario
 from simulation.state import FIELDS, SHOCK_EVENTS, initial_record, initial_state
 
 
-class HouseholdDraws:
+class HouseholdDraws:  # noqa: B903 - slots filled from MonthDraws
     """One month's per-household draws, indexed by `idx`. Those every household reads each
     month (and the yearly ones, in their month) become Python lists, the fastest to index;
     the rest stay arrays read through float() on the rare paths that need them."""
@@ -46,6 +47,18 @@ class HouseholdDraws:
     __slots__ = ("earnings", "guide", "job", "process", "report", "school", "screen", "severity",
                  "shock", "train", "warn")
     _LISTS = ("earnings", "shock", "job", "train", "guide", "school")
+
+    earnings: Any
+    guide: Any
+    job: Any
+    process: Any
+    report: Any
+    school: Any
+    screen: Any
+    severity: Any
+    shock: Any
+    train: Any
+    warn: Any
 
     def __init__(self, d: MonthDraws) -> None:
         for name in self.__slots__:
@@ -135,7 +148,7 @@ class PovertyModel(mesa.Model):
         self.agents_by_type[Industry].do("operate")                             # 3
         self._accrue_programme_costs()
         self.crossing = []
-        self.watch = [[] for _ in self.officials]
+        self.watch: list[list[Household]] = [[] for _ in self.officials]
         self.agents_by_type[Household].shuffle_do("live")                       # 4
         self.job_candidates = []
         self.agents_by_type[Official].do("monitor")                             # 5
@@ -163,7 +176,8 @@ class PovertyModel(mesa.Model):
                                 sh.disaster_production_loss, sh.disaster_asset_loss,
                                 int(sh.disaster_months))
         self.disaster = disaster
-        self.village_hit = None if disaster is None else (d.village < disaster.village_share).tolist()
+        self.village_hit = (None if disaster is None
+                            else (d.village < disaster.village_share).tolist())
         if disaster is not None:
             self.tally["disasters"][0] += 1
 
@@ -199,7 +213,7 @@ class PovertyModel(mesa.Model):
             h.y_trained = h.fell_this_year = False
 
     # ------------------------------------------------------------------ events and bookkeeping
-    def _apply_change(self, values: dict[str, float]) -> None:
+    def _apply_change(self, values: Mapping[str, float]) -> None:
         """A scheduled policy change (Mesa event between two months)."""
         self.env.apply(values)
         self.version += 1
@@ -242,7 +256,8 @@ class PovertyModel(mesa.Model):
         get = attrgetter(*names)
         rows = [get(h) for h in self.households]
         columns = zip(*rows, strict=True) if len(names) > 1 else [rows]
-        out = {k: np.array(col, dtype=FIELDS[k]) for k, col in zip(names, columns, strict=True)}
+        out: dict[str, np.ndarray] = {k: np.array(col, dtype=FIELDS[k])
+                                      for k, col in zip(names, columns, strict=True)}
         if fields is None:
             out["ring"] = np.array([h.ring for h in self.households]).T.copy()
             out["losses"] = np.array([h.losses for h in self.households]).T.copy()

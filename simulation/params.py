@@ -98,7 +98,8 @@ _p("county.formerly_poor_share", 0.125, 0.06, 0.20, "share",
    "domain §6: 0.12; Lankao 11.8% (2014)")
 _p("county.marginal_share", 0.03, 0.005, 0.10, "share",
    "marginal (边缘户) households among rural households",
-   "assumption; Baoshan 2021 monitored as many marginal as unstable exited households (domain §2.1)")
+   "assumption; Baoshan 2021 monitored as many marginal as unstable exited households "
+   "(domain §2.1)")
 _p("county.key_village_share", 0.3, 0.0, 1.0, "share",
    "villages with a resident first secretary (驻村第一书记)",
    "domain §2.9 [INFERENCE]: 100-250 former poor villages of 300-600")
@@ -193,9 +194,11 @@ _p("income.production_ordinary", 900.0, 0.0, 5000.0, "yuan/household-month",
 _p("income.property", 40.0, 0.0, 500.0, "yuan/household-month",
    "property income (land rent, collective dividends)", "domain §2.4: ≈1-3% of income")
 _p("income.pension", 180.0, 0.0, 1000.0, "yuan/elderly-month",
-   "resident basic pension per elderly member", "domain §2.6 [INFERENCE]; minimum 93 + local top-up")
+   "resident basic pension per elderly member",
+   "domain §2.6 [INFERENCE]; minimum 93 + local top-up")
 _p("income.formerly_poor_subsidy", 500.0, 0.0, 1500.0, "yuan/household-month",
-   "direct policy transfers to formerly poor households (ecological posts, subsidies, PV dividends)",
+   "direct policy transfers to formerly poor households (ecological posts, subsidies, "
+   "PV dividends)",
    "calibrated: transfers 20-30% of exited households' income (domain §2.4)")
 _p("income.savings_rate", 0.3, 0.0, 0.8, "share",
    "share of income above the subsistence line (the monitoring line) a household saves",
@@ -223,7 +226,8 @@ _p("income.persistence", 0.9, 0.0, 0.99, "per month",
 
 # --------------------------------------------------------------------------- policy
 _p("policy.line_2021", 6000.0, 4000.0, 9000.0, "yuan/person-yr",
-   "monitoring line in 2021 (per-capita net income)", "[OFFICIAL] 中农组发〔2021〕7号 (domain §1.6)")
+   "monitoring line in 2021 (per-capita net income)",
+   "[OFFICIAL] 中农组发〔2021〕7号 (domain §1.6)")
 _p("policy.line_growth", 0.065, 0.0, 0.12, "1/yr",
    "yearly rise of the monitoring line", "domain §1.6: 6,600 (2022), 6,900 (2023) [INFERENCE]")
 _p("policy.dibao_exit_ratio", 1.0, 1.0, 2.0, "x 低保 standard",
@@ -301,7 +305,8 @@ _p("responsibility.first_secretary_visits", 2.0, 1.0, 4.0, "x",
    "visit capacity in villages with a resident first secretary",
    "domain §3.1: first secretaries raise poor households' income (PSM-DID)")
 _p("responsibility.partner_jobs", 10.0, 0.0, 50.0, "placements/partner-yr",
-   "jobs a social partner offers monitored households", "domain §2.5: Shenqiu 154 firms, 3,000+ jobs")
+   "jobs a social partner offers monitored households",
+   "domain §2.5: Shenqiu 154 firms, 3,000+ jobs")
 _p("responsibility.partner_wage", 1500.0, 500.0, 4000.0, "yuan/month",
    "effective wage of a job found through a social partner", "assumption")
 _p("responsibility.mentoring", 0.02, 0.0, 0.1, "motivation/month",
@@ -329,7 +334,8 @@ _p("social_security.follow_up_months", 3, 0, 36, "months",
    "domain §1.4: measures continue to contract end; assumption for M County",
    integer=True, mechanism="social_security", absent=0)
 _p("social_security.insurance_rate", 0.7, 0.0, 0.95, "share",
-   "basic medical insurance reimbursement of in-policy inpatient cost", "domain §3.3: ≈70% (NHSA 2024)")
+   "basic medical insurance reimbursement of in-policy inpatient cost",
+   "domain §3.3: ≈70% (NHSA 2024)")
 _p("social_security.out_of_scope", 0.10, 0.0, 0.5, "share",
    "share of a bill outside the insurance catalogue",
    "domain §6: 0.15 (0.10-0.25); low end: catalogue controls for low-income patients")

@@ -16,12 +16,14 @@ computed once per month in `simulation.context`; transcendental functions are al
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 import numpy as np
 
-# A number: a Python float/int/bool for one household, a numpy array for a column of them.
-X = TypeVar("X", float, np.ndarray, Any)
+# A number: a Python float (or int/bool) for one household, a numpy array for a column.
+# (Typed as Any: which of the two it is, is the caller's business, and mypy cannot narrow
+# the union through arithmetic.)
+X = Any
 
 CAUSES: Final = ("illness", "disability", "job_loss", "accident", "disaster", "schooling",
                  "industry_failure", "transfer_withdrawal", "low_income")
@@ -285,7 +287,8 @@ def industry_transition(status: X, buffer: X, u: X, p_fail: float, p_revive: flo
     """
     struggling_now = (status == 1) | ((status == 0) & (buffer < 0))
     fails = struggling_now & (u < p_fail)
-    revived = (struggling_now & (u >= 1.0 - p_revive)) | ((status == 2) & (u >= 1.0 - 0.2 * p_revive))
+    revived = ((struggling_now & (u >= 1.0 - p_revive))
+               | ((status == 2) & (u >= 1.0 - 0.2 * p_revive)))
     failed = ((status == 2) | fails) & (1 - revived)
     recovered = struggling_now & (buffer >= 0)
     new_status = 2 * failed + 1 * (struggling_now & (1 - fails) & (1 - revived) & (1 - recovered))

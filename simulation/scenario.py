@@ -229,7 +229,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
     key = str(path.resolve())
     if key in seen:
-        raise ScenarioError(f"{path}: key 'base' makes a cycle ({' -> '.join(seen + (key,))})")
+        raise ScenarioError(f"{path}: key 'base' makes a cycle ({' -> '.join((*seen, key))})")
     doc = _read_toml(path)
     origin = str(path)
     for meta in _META_KEYS:
@@ -242,7 +242,7 @@ def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
         except ScenarioError as exc:
             raise ScenarioError(f"{origin}: key 'base' = {doc['base']!r} names no scenario "
                                 f"({str(exc).split(': ', 1)[1]})") from None
-        parent = _load(base_path, seen + (key,))
+        parent = _load(base_path, (*seen, key))
         values = dict(parent.values)
         schedule, disasters, chain = list(parent.schedule), list(parent.disasters), parent.chain
     else:
@@ -262,7 +262,8 @@ def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
                 values[k] = validate_value(origin, k, v)
         else:
             allowed = ", ".join((*_META_KEYS, *SECTIONS, "schedule", "disasters"))
-            raise ScenarioError(f"{origin}: unknown key '{name}'; allowed top-level keys: {allowed}")
+            raise ScenarioError(f"{origin}: unknown key '{name}'; "
+                                f"allowed top-level keys: {allowed}")
 
     _check_consistency(origin, values)
     return Scenario(

@@ -13,8 +13,13 @@ from typing import Final
 import numpy as np
 
 from simulation import rules
-from simulation.population import (FORMERLY_POOR, Population, initial_dibao, solve_earnings,
-                                   steady_month)
+from simulation.population import (
+    FORMERLY_POOR,
+    Population,
+    initial_dibao,
+    solve_earnings,
+    steady_month,
+)
 
 # Monitoring states (DESIGN §3): not monitored -> identified -> assisted -> risk eliminated.
 NOT_MONITORED, IDENTIFIED, ASSISTED, RISK_ELIMINATED = 0, 1, 2, 3
@@ -38,7 +43,8 @@ FIELDS: Final[dict[str, type]] = {
     # who the household is
     "category": np.int8, "village": np.int32, "members": np.int8, "workers": np.int8,
     "migrants": np.int8, "unemployed": np.int8, "elderly": np.int8, "children": np.int8,
-    "students": np.int8, "disabled": np.int8, "chronic": np.bool_, "skill": np.float64, "family_support": np.float64,
+    "students": np.int8, "disabled": np.int8, "chronic": np.bool_, "skill": np.float64,
+    "family_support": np.float64,
     "production": np.float64, "motivation": np.float64, "dependency": np.bool_,
     "trained": np.bool_, "u_coverage": np.float64, "u_linkage": np.float64,
     "u_project_job": np.float64, "dev": np.float64,
@@ -48,11 +54,13 @@ FIELDS: Final[dict[str, type]] = {
     "alert_until": np.int16, "disaster_until": np.int16, "disaster_loss": np.float64,
     # official monitoring
     "state": np.int8, "identified_month": np.int16, "risk_since": np.int16,
-    "secure": np.bool_, "secure_since": np.int16, "above_since": np.int16, "cause": np.int8, "channel": np.int8,
+    "secure": np.bool_, "secure_since": np.int16, "above_since": np.int16, "cause": np.int8,
+    "channel": np.int8,
     "support_until": np.int16, "ever_monitored": np.bool_, "applied": np.bool_,
     "at_risk": np.bool_,
     # assistance measures in force
-    "dibao": np.bool_, "dibao_gap": np.float64, "welfare_job": np.bool_, "partner_job": np.bool_, "edu_aid": np.bool_,
+    "dibao": np.bool_, "dibao_gap": np.float64, "welfare_job": np.bool_, "partner_job": np.bool_,
+    "edu_aid": np.bool_,
     "pending_aid": np.float64,
     # poverty status and this year's tallies
     "below": np.bool_, "ever_fell": np.bool_, "fell_this_year": np.bool_,
@@ -95,11 +103,11 @@ def initial_state(p: SimpleNamespace, pop: Population) -> dict[str, np.ndarray]:
     ring = np.tile(monthly, (12, 1))
     ring[8] -= september
     roll12 = ring[0].copy()
-    for k in range(1, 12):  # sequential sum: the same order a Python loop would add in
-        roll12 = roll12 + ring[k]
+    for month in range(1, 12):  # sequential sum: the order a Python loop would add in
+        roll12 = roll12 + ring[month]
     pc12 = roll12 / hh["members"]
 
-    state = {k: np.zeros(n, dtype) for k, dtype in FIELDS.items()}
+    state: dict[str, np.ndarray] = {k: np.zeros(n, dtype) for k, dtype in FIELDS.items()}
     for k, v in hh.items():
         if k in FIELDS:
             state[k] = v.astype(FIELDS[k])

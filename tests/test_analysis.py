@@ -4,7 +4,6 @@ synthetic inputs with known answers (no simulation runs here; see test_analysis_
 from __future__ import annotations
 
 import math
-from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -12,13 +11,33 @@ import pandas as pd
 import pytest
 
 from analysis.costs import cost_effectiveness
-from analysis.paired import (bootstrap_ratio, describe, fieller_ratio, group_intervals,
-                             paired_differences)
+from analysis.paired import (
+    bootstrap_ratio,
+    describe,
+    fieller_ratio,
+    group_intervals,
+    paired_differences,
+)
 from analysis.results_io import Results
-from analysis.shapley import (NotDecomposable, Pair, all_coalitions, coalition_scenarios,
-                              decompose, find_coalitions, mechanism_changes, shapley_values)
-from analysis.spells import (exit_episodes, kaplan_meier, km_by_replicate, months_below,
-                             reentry_hazard, returned_within, survival_at)
+from analysis.shapley import (
+    NotDecomposable,
+    Pair,
+    all_coalitions,
+    coalition_scenarios,
+    decompose,
+    find_coalitions,
+    mechanism_changes,
+    shapley_values,
+)
+from analysis.spells import (
+    exit_episodes,
+    kaplan_meier,
+    km_by_replicate,
+    months_below,
+    reentry_hazard,
+    returned_within,
+    survival_at,
+)
 from simulation.params import MECHANISMS
 from simulation.scenario import load_scenario
 from simulation.stats import mean_interval
@@ -199,7 +218,7 @@ def test_pairs_that_differ_outside_the_mechanisms_are_not_decomposable(other: st
         mechanism_changes(load_scenario("baseline"), load_scenario(other))
     changed = load_scenario("baseline").with_values({"shocks.accident_rate": 0.02,
                                                       "industry.positioning": 0.9})
-    with pytest.raises(NotDecomposable, match="shocks.accident_rate"):
+    with pytest.raises(NotDecomposable, match=r"shocks\.accident_rate"):
         mechanism_changes(load_scenario("baseline"), changed)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from support import small
 
 from simulation.agents.household import Household
 from simulation.agents.industry import Industry
@@ -14,8 +15,6 @@ from simulation.model import PovertyModel
 from simulation.params import KNOBS
 from simulation.runner import run_one
 from simulation.state import EVENTS
-
-from support import small
 
 NO_SHOCKS = {
     "shocks.hospitalisation_rate": 0.0, "shocks.accident_rate": 0.0,

@@ -8,12 +8,34 @@ import mesa
 
 from simulation import rules
 from simulation.context import LOSS_FLOOR, MonthContext
-from simulation.rules import (ACCIDENT, DISABILITY, DISASTER, ILLNESS, INDUSTRY_FAILURE,
-                              JOB_LOSS, SCHOOLING, TRANSFER_WITHDRAWAL)
+from simulation.rules import (
+    ACCIDENT,
+    DISABILITY,
+    DISASTER,
+    ILLNESS,
+    INDUSTRY_FAILURE,
+    JOB_LOSS,
+    SCHOOLING,
+    TRANSFER_WITHDRAWAL,
+)
 from simulation.scenario import Disaster
-from simulation.state import (ACCIDENT_EVENT, ASSISTED, DIP, DISABILITY_EVENT, DISASTER_EVENT,
-                              FALL, FIELDS, IDENTIFIED, ILLNESS_EVENT, JOB_LOSS_EVENT, NO_SUPPORT,
-                              NOT_MONITORED, RISK_ELIMINATED, RISE, SCHOOL_EVENT)
+from simulation.state import (
+    ACCIDENT_EVENT,
+    ASSISTED,
+    DIP,
+    DISABILITY_EVENT,
+    DISASTER_EVENT,
+    FALL,
+    FIELDS,
+    IDENTIFIED,
+    ILLNESS_EVENT,
+    JOB_LOSS_EVENT,
+    NO_SUPPORT,
+    NOT_MONITORED,
+    RISE,
+    RISK_ELIMINATED,
+    SCHOOL_EVENT,
+)
 
 if TYPE_CHECKING:
     from simulation.model import PovertyModel
@@ -29,7 +51,7 @@ def _state_loader() -> Any:
     generated from FIELDS so the field list is written in one place)."""
     targets = ", ".join(f"h.{name}" for name in FIELDS)
     namespace: dict[str, Any] = {}
-    exec(f"def load(h, row):\n    {targets}, = row\n", namespace)  # noqa: S102
+    exec(f"def load(h, row):\n    {targets}, = row\n", namespace)
     return namespace["load"]
 
 
@@ -109,7 +131,7 @@ class Household(mesa.Agent):
         if u < self.shock_end:  # an illness, accident or disability onset this month
             shock_cost = self._shock(c, t, u, float(d.severity[i]))
         if m.village_hit is not None and m.village_hit[self.village]:
-            shock_cost += self._suffer_disaster(c, t, m.disaster)
+            shock_cost += self._suffer_disaster(c, t, m.disaster)  # type: ignore[arg-type]
         u = d.job[i]
         if u < self.job_low or u >= self.job_high:
             self._change_job(c, t, u)

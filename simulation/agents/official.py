@@ -13,9 +13,21 @@ from typing import TYPE_CHECKING, Any
 import mesa
 
 from simulation import rules
-from simulation.state import (ASSISTED, ASSISTED_EVENT, CADRE_SCREENING, DATA_WARNING,
-                              ELIMINATED_EVENT, IDENTIFIED, IDENTIFIED_EVENT, NO_SUPPORT,
-                              NOT_MONITORED, RECHECK, RISK_ELIMINATED, ROLLED_BACK, SELF_REPORT)
+from simulation.state import (
+    ASSISTED,
+    ASSISTED_EVENT,
+    CADRE_SCREENING,
+    DATA_WARNING,
+    ELIMINATED_EVENT,
+    IDENTIFIED,
+    IDENTIFIED_EVENT,
+    NO_SUPPORT,
+    NOT_MONITORED,
+    RECHECK,
+    RISK_ELIMINATED,
+    ROLLED_BACK,
+    SELF_REPORT,
+)
 
 if TYPE_CHECKING:
     from simulation.agents.household import Household

@@ -90,8 +90,10 @@ def discover(folder: Path, metric: str, threshold: float, *, below: bool = True,
                          f"allowed: {', '.join(outputs)}")
     factors = manifest["factors"]
     ok = samples[samples["complete"].astype(bool)].reset_index(drop=True)
-    x = pd.DataFrame({f["key"]: (ok[f["key"]].round().astype(np.int64) if f["integer"]
-                                 else ok[f["key"]].astype(np.float64)) for f in factors})
+    # Integer knobs go in as floats: EMA Workbench 3.0.0's PRIM fails on int64 columns under
+    # pandas 3 (EMAworkbench#448, fixed after 3.0.0 by PR #451); their limits are rounded
+    # inward afterwards, which keeps the same samples inside the box.
+    x = pd.DataFrame({f["key"]: ok[f["key"]].astype(np.float64) for f in factors})
     values = ok[metric].to_numpy(np.float64)
     y = values < threshold if below else values > threshold
     condition = "below" if below else "above"
@@ -158,6 +160,8 @@ def _limits(lims: pd.DataFrame, initial: pd.DataFrame, inspected: pd.DataFrame,
         if key in qp.index:
             vals = qp.loc[key].to_numpy()
             qp_lo, qp_hi = float(vals[2]), float(vals[3])
+        if f["integer"]:
+            lo, hi = float(np.ceil(lo)), float(np.floor(hi))
         rows.append({"factor": key, "low": lo if r_lo else f["low"],
                      "high": hi if r_hi else f["high"], "restricted_low": r_lo,
                      "restricted_high": r_hi, "qp_low": qp_lo, "qp_high": qp_hi,

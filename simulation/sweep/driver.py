@@ -104,9 +104,10 @@ def periods_of(base: Any) -> tuple[int, ...]:
 
 def fingerprint(spec: SweepSpec, base: Any, engine: str | None) -> dict[str, Any]:
     """Everything results depend on; a resumed sweep must match it exactly."""
-    return {"spec": spec.canonical(), "engine": engine,
-            "base": None if base is None else {"name": base.name, "digest": base.digest()},
-            "periods": list(periods_of(base))}
+    doc = {"spec": spec.canonical(), "engine": engine,
+           "base": None if base is None else {"name": base.name, "digest": base.digest()},
+           "periods": list(periods_of(base))}
+    return json.loads(json.dumps(doc))  # as stored in the manifest (tuples become lists)
 
 
 def _digest(doc: dict[str, Any]) -> str:
@@ -287,7 +288,6 @@ def _execute(spec: SweepSpec, design: Design, store: SweepStore, manifest: dict[
     pending = deque(todo)
     suspects: set[int] = set()
     in_flight: dict[Any, tuple[ChunkJob, int]] = {}
-    generation = 0
     per_run: float | None = None
     start = time.perf_counter()
     last_manifest = 0.0
@@ -319,16 +319,16 @@ def _execute(spec: SweepSpec, design: Design, store: SweepStore, manifest: dict[
                     while pending and len(ids) < size and pending[0] not in suspects:
                         ids.append(pending.popleft())
                 job = ChunkJob(runner, spec.outputs, periods, tuple(task(r) for r in ids))
-                in_flight[executor.submit(run_chunk, job)] = (job, generation)
+                future = executor.submit(run_chunk, job)
+                in_flight[future] = (job, executor.generation)
             for fut in executor.wait(list(in_flight)):
                 job, gen = in_flight.pop(fut)
                 try:
                     rows = fut.result()
                 except Exception as exc:
                     runs = [t.run for t in job.tasks]
-                    if executor.is_infrastructure_error(exc) and gen == generation:
-                        executor.restart()
-                        generation += 1
+                    if executor.is_infrastructure_error(exc) and gen == executor.generation:
+                        executor.restart()  # once per broken pool, not once per lost chunk
                     if len(runs) == 1 and runs[0] in suspects:
                         rows = chunk_error_rows(job, f"{type(exc).__name__}: {exc} (the task "
                                                 "died as a whole, e.g. its worker was killed "

@@ -98,6 +98,7 @@ class SerialExecutor:
 
     def __init__(self) -> None:
         self.capacity = 1
+        self.generation = 0
 
     def submit(self, fn: Callable[[Any], Any], arg: Any) -> cf.Future:
         future: cf.Future = cf.Future()
@@ -146,6 +147,7 @@ class LocalExecutor:
         self.workers = workers
         self.capacity = 2 * workers  # one chunk running and one queued per worker
         self.description = f"local process pool ({workers} workers, fork)"
+        self.generation = 0  # pools started so far - 1 (futures of older pools are stale)
         self._pool = self._start()
 
     def _start(self) -> cf.ProcessPoolExecutor:
@@ -158,7 +160,11 @@ class LocalExecutor:
         return pool
 
     def submit(self, fn: Callable[[Any], Any], arg: Any) -> cf.Future:
-        return self._pool.submit(fn, arg)
+        try:
+            return self._pool.submit(fn, arg)
+        except cf.process.BrokenProcessPool:  # a worker died since the last submit
+            self.restart()
+            return self._pool.submit(fn, arg)
 
     def wait(self, futures: Iterable[Any]) -> set[Any]:
         return set(cf.wait(list(futures), return_when=cf.FIRST_COMPLETED).done)
@@ -170,15 +176,20 @@ class LocalExecutor:
         """After a worker died (e.g. killed for memory), start a fresh pool."""
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._pool = self._start()
+        self.generation += 1
 
     def close(self, cancel: bool = False) -> None:
         self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
 
 
+DASK_CONNECT_TIMEOUT = 20.0  # s to reach the scheduler before giving up (assumption)
+
+
 class DaskExecutor:
     """Chunks as tasks on an existing dask.distributed cluster."""
 
-    def __init__(self, address: str, timeout: float = 20.0) -> None:
+    def __init__(self, address: str, timeout: float | None = None) -> None:
+        timeout = DASK_CONNECT_TIMEOUT if timeout is None else timeout
         try:
             from dask.distributed import Client
         except ImportError:
@@ -194,6 +205,7 @@ class DaskExecutor:
             raise SweepError(f"--scheduler {address}: cannot connect to a Dask scheduler "
                              f"({exc})") from None
         self.address = address
+        self.generation = 0
         self._threads = 0
         self._checked = 0.0
         self.description = f"Dask cluster at {address}"
@@ -213,7 +225,8 @@ class DaskExecutor:
     def wait(self, futures: Iterable[Any]) -> set[Any]:
         from dask.distributed import wait
 
-        return set(wait(list(futures), return_when="FIRST_COMPLETED").done)
+        with self.client.as_current():  # our client is not the process-wide default
+            return set(wait(list(futures), return_when="FIRST_COMPLETED").done)
 
     def is_infrastructure_error(self, exc: BaseException) -> bool:
         from distributed.scheduler import KilledWorker

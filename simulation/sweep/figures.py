@@ -24,11 +24,12 @@ _BAR_INDICES = {"sobol": ("S1", "ST"), "fast": ("S1", "ST"), "rbd_fast": ("S1",)
                 "latin": ("S1", "pawn"), "grid": ("S1", "ST")}
 
 
-def _caption(spec: SweepSpec, runs: int) -> str:
+def _caption(spec: SweepSpec, runs: int, bars: bool = True) -> str:
     conf = spec.option("conf_level")
-    bars = "" if spec.method == "grid" else f"; bars: {conf:.0%} bootstrap intervals"
+    bars_text = f"; bars: {conf:.0%} bootstrap intervals" if bars and spec.method != "grid" \
+        else ""
     return (f"{spec.name}: {spec.method}, N = {spec.samples}, {runs:,} runs "
-            f"({spec.replicates} replicate(s) per sample{bars})")
+            f"({spec.replicates} replicate(s) per sample{bars_text})")
 
 
 def _factor_order(indices: pd.DataFrame, index: str) -> list[str]:
@@ -149,10 +150,13 @@ def top_factor_scatter(spec: SweepSpec, samples: pd.DataFrame, top: dict[str, st
             means = [y[which == b].mean() for b in range(len(edges) - 1) if (which == b).any()]
             ax.plot(centres, means, color="C3", lw=1.5, label="mean in deciles")
             ax.legend(fontsize=7)
-        ax.set_xlabel(factor, fontsize=8)
-        ax.set_ylabel(output, fontsize=8)
+        units = {f.key: f.unit for f in spec.factors}
+        out = next(o for o in spec.outputs if o.metric == output)
+        ax.set_xlabel(f"{factor} ({units.get(factor, '')})", fontsize=8)
+        ax.set_ylabel(f"{output}\n({out.aggregate} over the years, {out.unit})", fontsize=8)
         ax.set_title(f"{output} vs its top factor ({RANKING_INDEX[spec.method]})", fontsize=8)
-    fig.suptitle(_caption(spec, runs) + "; points: sample means over replicates", fontsize=8)
+    fig.suptitle(_caption(spec, runs, bars=False) + "; points: sample means over replicates",
+                 fontsize=8)
     return fig
 
 

@@ -20,6 +20,7 @@ come from the year-to-date metrics.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 import mesa
@@ -84,15 +85,17 @@ class Recorder:
         """
         recorder = cls(len(model.households), model.spec.years * 12)
         reporters = dict(model.datacollector.model_reporters)
-        reporters["teaching_page"] = recorder.capture
+        # a partial is called with the model (a bound method would be called without it)
+        reporters["teaching_page"] = partial(Recorder.capture, recorder)
         model.datacollector = mesa.DataCollector(model_reporters=reporters)
         return recorder
 
     # ------------------------------------------------------------------ capture
     def capture(self, model: PovertyModel) -> int:
-        """Record the month the model has just computed (returns its index)."""
+        """Record the month the model has just computed (returns its index; a second call in
+        the same month — Mesa validates a reporter by calling it — changes nothing)."""
         t = model.month
-        if t >= self.months:
+        if t >= self.months or t < self.t:  # past the horizon, or already recorded
             return t
         cols = model.snapshot(_FIELDS)
         ytd = np.column_stack([cols[f] for f in _YTD_FIELDS])

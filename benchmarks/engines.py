@@ -1,0 +1,135 @@
+"""Engine benchmark: throughput, construction, memory and the random-number floor.
+
+    python benchmarks/engines.py [--quick] [--out benchmarks/engines.json]
+
+Every configuration runs in a fresh process (clean peak-RSS), the baseline scenario for the
+full 15-year horizon unless --quick. Reported per engine and size: household-months per
+second, microseconds per household-month, construction time per household, peak resident
+memory per household; the arrays/agents speed ratio measured in the same run; the array
+engine's time over the time its random numbers alone take (distance from the RNG floor); and
+the no-argument main job's wall time. CPU times are process times (this machine's other load
+does not count); wall times are reported too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _rss_kb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def one(engine: str, households: int, years: int) -> dict:
+    """Run one configuration in this process and return its measurements."""
+    sys.path.insert(0, str(ROOT))
+    import numpy as np
+
+    from simulation.draws import draw_month
+    from simulation.runner import make_model
+    from simulation.scenario import load_scenario
+
+    sc = load_scenario("baseline").with_values({"run.households": households,
+                                                "run.years": years})
+    make_model(sc.with_values({"run.households": 50}), 1, engine).run(1)  # warm imports
+    base_rss = _rss_kb()
+    c0 = time.process_time()
+    model = make_model(sc, 1, engine)
+    c1, w1 = time.process_time(), time.perf_counter()
+    model.run()
+    c2, w2 = time.process_time(), time.perf_counter()
+    peak = _rss_kb()
+    months = years * 12
+    out = {"engine": engine, "households": households, "years": years,
+           "build_cpu_s": c1 - c0, "run_cpu_s": c2 - c1, "run_wall_s": w2 - w1,
+           "build_us_per_household": (c1 - c0) / households * 1e6,
+           "us_per_household_month": (c2 - c1) / households / months * 1e6,
+           "household_months_per_s": households * months / (c2 - c1),
+           "peak_rss_mb": peak / 1024, "rss_per_household_bytes": (peak - base_rss) * 1024
+           / households}
+    if engine == "arrays":
+        n_villages = model.n_villages
+        g = np.random.default_rng(1)
+        c3 = time.process_time()
+        for t in range(months):
+            draw_month(g, t, households, n_villages, n_villages)
+        rng = time.process_time() - c3
+        out["rng_cpu_s"] = rng
+        out["rng_ns_per_household_month"] = rng / households / months * 1e9
+        out["times_rng_floor"] = (c2 - c1) / rng
+    return out
+
+
+def spawn(engine: str, households: int, years: int) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--one", engine, str(households),
+                           str(years)], capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main_job(replicates: int) -> dict:
+    """Wall time of `python run.py` (6 scenarios x replicates x 5,000 x 15 years)."""
+    out = ROOT / "benchmarks" / ".main-job-output"
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "run.py", "--out", str(out), "--replicates",
+                    str(replicates), "--quiet", "--no-figures"], check=True, cwd=ROOT,
+                   capture_output=True)
+    wall = time.perf_counter() - start
+    import shutil
+
+    shutil.rmtree(out, ignore_errors=True)
+    return {"replicates": replicates, "runs": 6 * replicates, "wall_s": wall,
+            "workers": os.cpu_count()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="2 years, no 1M run, 4-replicate main job (smoke test)")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "engines.json"))
+    parser.add_argument("--one", nargs=3, metavar=("ENGINE", "HOUSEHOLDS", "YEARS"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one[0], int(args.one[1]), int(args.one[2]))))
+        return
+    years = 2 if args.quick else 15
+    plan = [("agents", 1000), ("agents", 5000), ("agents", 10_000), ("arrays", 1000),
+            ("arrays", 5000), ("arrays", 10_000), ("arrays", 100_000)]
+    if not args.quick:
+        plan.append(("arrays", 1_000_000))
+    rows = []
+    for engine, n in plan:
+        row = spawn(engine, n, years)
+        rows.append(row)
+        print(f"{engine:>7} {n:>9,} households: {row['us_per_household_month'] * 1000:9.1f} "
+              f"ns/household-month  {row['household_months_per_s'] / 1e6:7.2f} M/s  build "
+              f"{row['build_us_per_household']:6.2f} us/household  peak "
+              f"{row['rss_per_household_bytes']:7.0f} B/household"
+              + (f"  {row['times_rng_floor']:.2f}x RNG floor" if engine == "arrays" else ""),
+              flush=True)
+    by = {(r["engine"], r["households"]): r for r in rows}
+    ratio = (by[("agents", 10_000)]["us_per_household_month"]
+             / by[("arrays", 10_000)]["us_per_household_month"])
+    print(f"\narrays / agents speed at 10,000 households: {ratio:.1f}x")
+    job = main_job(4 if args.quick else 20)
+    print(f"main job ({job['runs']} runs x 5,000 households x 15 years): {job['wall_s']:.1f} s")
+    result = {"machine": platform.platform(), "python": platform.python_version(),
+              "cpus": os.cpu_count(), "years": years, "rows": rows,
+              "arrays_over_agents_10k": ratio, "main_job": job,
+              "created": time.strftime("%Y-%m-%d %H:%M:%S")}
+    Path(args.out).write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print(f"written {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -434,7 +434,9 @@ def who_returns(table: pd.DataFrame, group_labels: dict[str, str], xlabel: str, 
                          100 * sub["high"].to_numpy() - m])
         ax.errorbar(m, y, xerr=err, fmt="o", ms=4, lw=0.9, capsize=2,
                     color=colours.get(scenario), label=_label(scenario))
-    ax.set_yticks(range(len(groups)), [_plain(group_labels[g]) for g in groups], fontsize=8)
+    # short labels: the definitions are in the report's methods section
+    ax.set_yticks(range(len(groups)), [re.sub(r"\s*\(.*\)", "", _plain(group_labels[g]))
+                                       for g in groups], fontsize=8)
     for k in range(1, len(groups)):
         ax.axhline(k - 0.5, color="#dddddd", lw=0.6)
     ax.invert_yaxis()
@@ -566,8 +568,8 @@ def cost_effectiveness_plane(ce: pd.DataFrame, colours: dict[str, str] | None = 
     ax.set_ylim(ymin, ymax)
     ax.set_xlabel("returns to poverty avoided over the horizon (households, county)")
     ax.set_ylabel("extra fiscal cost over the horizon\n(million yuan, nominal)")
-    ax.set_title(f"Cost-effectiveness plane against the baseline — paired means and 95% "
+    ax.set_title(f"Cost-effectiveness plane against the baseline\npaired means and 95% "
                  f"intervals, {_n(ce)}", fontsize=10)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="lower right")
     ax.grid(alpha=0.3)
     return fig

@@ -211,33 +211,34 @@ class Report:
         if not self.baseline:
             return
         base = r.scenarios[self.baseline]
-        rows = []
-        for name in self.focus:
-            if name == self.baseline:
-                continue
-            sc = r.scenarios[name]
-            for key, (old, new) in sc.knob_differences(base).items():
-                p = SCHEMA[key]
-                rows.append({"scenario": _label(name), "key": key,
-                             "mechanism": _label(p.mechanism) if p.mechanism else "(constant)",
-                             f"{_label(self.baseline)}": _value(old, key),
-                             "scenario value": _value(new, key), "unit": p.unit,
-                             "what it is": p.doc})
-            if sc.schedule != base.schedule:
-                rows.append({"scenario": _label(name), "key": "[[schedule]]", "mechanism": "–",
-                             f"{_label(self.baseline)}": str(len(base.schedule)),
-                             "scenario value": str(len(sc.schedule)), "unit": "changes",
-                             "what it is": "dated policy changes differ (see scenario.toml)"})
-            if sc.disasters != base.disasters:
-                rows.append({"scenario": _label(name), "key": "[[disasters]]", "mechanism": "–",
-                             f"{_label(self.baseline)}": str(len(base.disasters)),
-                             "scenario value": str(len(sc.disasters)), "unit": "events",
-                             "what it is": "scheduled disasters differ (see scenario.toml)"})
+        others = [n for n in self.focus if n != self.baseline]
+        diffs = {n: r.scenarios[n].knob_differences(base) for n in others}
+        keys = [k for k in SCHEMA if any(k in d for d in diffs.values())]
+        rows, long = [], []
+        for key in keys:
+            p = SCHEMA[key]
+            row = {"key": key, "mechanism": _label(p.mechanism) if p.mechanism else
+                   "(constant)", "unit": p.unit, _label(self.baseline): _value(
+                       base.values[key], key)}
+            for n in others:
+                row[_label(n)] = _value(diffs[n][key][1], key) if key in diffs[n] else "·"
+                if key in diffs[n]:
+                    long.append({"scenario": n, "key": key, "baseline": diffs[n][key][0],
+                                 "value": diffs[n][key][1], "unit": p.unit})
+            row["what it is"] = p.doc
+            rows.append(row)
+        for n in others:
+            sc = r.scenarios[n]
+            if sc.schedule != base.schedule or sc.disasters != base.disasters:
+                d.note(f"{_label(n)} also differs from {_label(self.baseline)} in its dated "
+                       f"policy changes ({len(sc.schedule)} vs {len(base.schedule)}) or "
+                       f"scheduled disasters ({len(sc.disasters)} vs {len(base.disasters)}); "
+                       f"see {n}/scenario.toml.")
         if rows:
-            frame = pd.DataFrame(rows)
-            d.table(frame, f"Knob differences against {_label(self.baseline)} "
-                    "(Scenario.knob_differences on the saved scenario files)",
-                    text_columns=("what it is",), csv=("knob_differences.csv", frame))
+            d.table(pd.DataFrame(rows), f"Knob values that differ from {_label(self.baseline)} "
+                    "(· = same as the baseline; from the saved scenario files)",
+                    text_columns=("what it is",),
+                    csv=("knob_differences.csv", pd.DataFrame(long)))
 
     def headline(self) -> None:
         r, d = self.r, self.doc
@@ -369,8 +370,7 @@ class Report:
     def decomposition(self) -> None:
         d = self.doc
         d.heading("Mechanism decomposition")
-        pairs = list(self.pairs)
-        source = self.r
+        pairs = [(pair, names, table, self.r) for pair, names, table in self.pairs]
         if self.extra is not None:
             mine = self.r.scenarios[self.names[0]]
             theirs = next(iter(self.extra.scenarios.values()))
@@ -380,16 +380,14 @@ class Report:
                        f"settings ({self.extra.years[0]}–{self.extra.years[-1]}, "
                        f"{theirs.households:,} households, {self.extra.seed_span()}) than "
                        f"these results ({self.r.years[0]}–{self.r.years[-1]}, "
-                       f"{mine.households:,} households, {self.r.seed_span()}); its totals "
-                       "are not comparable with the tables above, only its shares are.")
+                       f"{mine.households:,} households, {self.r.seed_span()}); its numbers "
+                       "describe its own runs and will not match the tables above exactly.")
             extra_pairs = self._shapley_pairs(self.extra, run_outcomes(self.extra))
             if not extra_pairs:
                 d.warn(f"The decomposition folder `{self.extra.folder}` holds no complete set "
                        "of mechanism combinations (write one with `python run.py decompose "
                        "BASE OTHER --out DIR`).")
-            pairs += extra_pairs
-            if extra_pairs:
-                source = self.extra
+            pairs += [(pair, names, table, self.extra) for pair, names, table in extra_pairs]
         if pairs:
             d.paragraph(
                 "The difference between two scenarios is split into the contributions of the "
@@ -399,10 +397,8 @@ class Report:
                 "computed per seed and add up exactly to the total difference; the "
                 "'interaction' row is the total minus the sum of the one-at-a-time effects "
                 "(what the mechanisms achieve together beyond their separate effects).")
-            for pair, names, table in pairs:
-                self._shapley_section(pair, names, table, source if pair.base in
-                                      source.scenarios and names[frozenset()] in
-                                      source.scenarios else self.r)
+            for pair, names, table, source in pairs:
+                self._shapley_section(pair, names, table, source)
             return
         done = False
         if self.baseline:
@@ -421,7 +417,7 @@ class Report:
                 cmd = (f"`python run.py decompose {self.baseline} {other} --years "
                        f"{len(self.r.years)} --households {self.r.scenarios[other].households} "
                        f"--replicates {self.r.replicates} --seed {self.r.manifest['seed']} "
-                       "--out DIR`")
+                       f"--engine {self.r.manifest.get('engine', 'arrays')} --out DIR`")
                 if table is None:
                     d.paragraph(f"{_label(other)} changes {len(pair.players)} mechanisms; a "
                                 f"Shapley decomposition needs all {2 ** len(pair.players)} "
@@ -548,8 +544,10 @@ class Report:
                                                                        math.nan)))}
                 for k in WITHIN_YEARS:
                     values = sub[f"within_{k}y"].dropna().to_numpy()
-                    row[f"within {k} yr"] = pct(*mean_interval(values), 2) if values.size \
-                        else "beyond horizon"
+                    text = pct(*mean_interval(values), 2) if values.size else "beyond horizon"
+                    if 0 < values.size < len(sub):  # some replicates' follow-up is too short
+                        text += f" (n = {values.size})"
+                    row[f"within {k} yr"] = text
                 row["replicates"] = str(len(sub))
                 rows.append(row)
         d.table(pd.DataFrame(rows), f"Share of each exit cohort that returned within 1, 2, 3 "

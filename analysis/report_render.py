@@ -34,23 +34,23 @@ main{max-width:62rem;margin:0 auto;padding:1rem 1rem 3rem}
 h1{font-size:1.6rem;line-height:1.25;margin:.5rem 0 1rem}
 h2{font-size:1.3rem;margin:2.2rem 0 .6rem;padding-top:.6rem;border-top:2px solid var(--rule)}
 h3{font-size:1.05rem;margin:1.4rem 0 .4rem}
-p,li{max-width:48rem}
+p,li{max-width:48rem;overflow-wrap:break-word}
 a{color:var(--accent)}
 nav ol{padding-left:1.3rem;columns:2;column-gap:2rem}
 nav li{break-inside:avoid}
 .note{color:var(--muted);font-size:.9rem}
 .warn{background:#fff6e0;border-left:4px solid #e0a100;padding:.5rem .8rem}
-.table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch;margin:.6rem 0 1.2rem;
+.table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch;margin:0 0 1.2rem;
 border:1px solid var(--rule);border-radius:4px}
 table{border-collapse:collapse;font-size:.84rem;min-width:100%}
-caption{caption-side:top;text-align:left;padding:.5rem .6rem;color:var(--muted);
-font-size:.85rem;background:var(--band)}
+p.caption{color:var(--muted);font-size:.88rem;margin:1.2rem 0 .3rem}
 th,td{padding:.32rem .6rem;border-bottom:1px solid var(--rule);text-align:right;
 vertical-align:top;white-space:nowrap}
 th{background:var(--band);font-weight:600}
 th:first-child,td:first-child{text-align:left;position:sticky;left:0;background:#fff}
 th:first-child{background:var(--band)}
 td.text,th.text{text-align:left;white-space:normal;min-width:12rem}
+td.left,th.left{text-align:left}
 tbody tr:nth-child(even) td{background:#fbfbfc}
 figure{margin:1rem 0 1.6rem}
 figure img{display:block;max-width:100%;height:auto;border:1px solid var(--rule);
@@ -135,6 +135,15 @@ def _inline_html(text: str) -> str:
     return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", out)
 
 
+_NUMERIC = re.compile(r"^\s*([-+−≥]\s?)?[\d∞–]")
+
+
+def _numeric(column: pd.Series) -> bool:
+    """Whether a formatted column holds numbers (right-aligned) rather than text."""
+    cells = [str(v) for v in column if str(v).strip() not in ("", "–", "-", "·")]
+    return bool(cells) and sum(bool(_NUMERIC.match(v)) for v in cells) >= 0.8 * len(cells)
+
+
 def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -165,14 +174,17 @@ def render_html(doc: Document) -> str:
         elif b.kind == "table":
             assert b.frame is not None
             cls = {c: ' class="text"' for c in b.text_columns}
+            cls.update({c: ' class="left"' for c in b.frame.columns
+                        if c not in cls and not _numeric(b.frame[c])})
             head = "".join(f"<th{cls.get(c, '')} scope=\"col\">{html.escape(str(c))}</th>"
                            for c in b.frame.columns)
             rows = "".join("<tr>" + "".join(f"<td{cls.get(c, '')}>{_inline_html(v)}</td>"
                                             for c, v in zip(b.frame.columns, row, strict=True))
                            + "</tr>" for row in b.frame.itertuples(index=False))
-            parts.append(f'<div class="table-wrap"><table><caption>{_inline_html(b.text)}'
-                         f"</caption><thead><tr>{head}</tr></thead><tbody>{rows}</tbody>"
-                         "</table></div>")
+            # the caption sits outside the scrolling box so that it wraps on a phone
+            parts.append(f'<p class="caption">{_inline_html(b.text)}</p>'
+                         f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead>'
+                         f"<tbody>{rows}</tbody></table></div>")
         elif b.kind == "figure":
             data = base64.b64encode(b.png).decode("ascii")
             parts.append(f'<figure id="fig-{b.name}"><img src="data:image/png;base64,{data}" '
@@ -199,8 +211,8 @@ def render_markdown(doc: Document, assets: str) -> str:
         elif b.kind == "table":
             assert b.frame is not None
             cols = [str(c) for c in b.frame.columns]
-            align = ["---" if c in b.text_columns or k == 0 else "---:"
-                     for k, c in enumerate(cols)]
+            align = ["---" if c in b.text_columns or k == 0 or not _numeric(b.frame[c])
+                     else "---:" for k, c in enumerate(cols)]
             lines += [f"*{b.text}*", "", "| " + " | ".join(_md_cell(c) for c in cols) + " |",
                       "| " + " | ".join(align) + " |"]
             lines += ["| " + " | ".join(_md_cell(str(v)) for v in row) + " |"
@@ -212,11 +224,18 @@ def render_markdown(doc: Document, assets: str) -> str:
 
 
 # ----------------------------------------------------------------------------- writing
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_text(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is for sharing
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -259,6 +278,7 @@ def write_document(doc: Document, html_path: Path) -> tuple[Path, Path, Path]:
                 (tmp / f"{b.name}.png").write_bytes(b.png)
         for name, frame in doc.tables.items():
             frame.to_csv(tmp / name, index=False)
+        os.chmod(tmp, 0o777 & ~_umask())
         old = None
         if assets.exists():
             old = parent / f".{assets.name}.old-{os.getpid()}"

@@ -252,21 +252,23 @@ def reentry_hazard(episodes: pd.DataFrame, horizon_months: int) -> pd.DataFrame:
         risk), returns (county), exposure_sample (simulated household-years), hazard.
     """
     years = max(1, math.ceil(horizon_months / 12))
+    keys = ["cohort", "scenario", "replicate"]
+    codes = episodes.groupby(keys, sort=False).ngroup().to_numpy()
+    groups = episodes[keys].drop_duplicates().reset_index(drop=True)  # in ngroup order
+    n = len(groups)
     dur = episodes["duration"].to_numpy()
     w = episodes["weight"].to_numpy()
     ret = episodes["returned"].to_numpy()
     interval = np.clip(np.ceil(dur / 12.0).astype(int) - 1, 0, None)
     parts = []
-    keys = episodes[["cohort", "scenario", "replicate"]]
-    for k in range(years):
+    for k in range(years):  # one pass per year since exit; bincount keeps memory flat
         raw = np.clip(dur - 12 * k, 0, 12) / 12.0
-        events = (ret & (interval == k)) * w
-        part = keys.assign(year_since_exit=k, exposure=raw * w, returns=events,
-                           exposure_sample=raw)
-        parts.append(part)
-    long = pd.concat(parts, ignore_index=True)
-    agg = (long.groupby(["cohort", "scenario", "replicate", "year_since_exit"], sort=False)
-           [["exposure", "returns", "exposure_sample"]].sum().reset_index())
+        parts.append(groups.assign(
+            year_since_exit=k,
+            exposure=np.bincount(codes, weights=raw * w, minlength=n),
+            returns=np.bincount(codes, weights=(ret & (interval == k)) * w, minlength=n),
+            exposure_sample=np.bincount(codes, weights=raw, minlength=n)))
+    agg = pd.concat(parts, ignore_index=True)
     agg["hazard"] = np.where(agg["exposure"] > 0, agg["returns"]
                              / agg["exposure"].where(agg["exposure"] > 0, 1.0), np.nan)
     return agg

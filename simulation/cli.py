@@ -271,6 +271,16 @@ def cmd_discover(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return discover_command(args, argv)
 
 
+def cmd_demo(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from simulation.teaching.server import PortError, serve
+
+    try:
+        serve(port=args.port, scenario=args.scenario)
+    except PortError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
 # ----------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     shipped = ", ".join(p.stem for p in shipped_scenarios())
@@ -350,13 +360,23 @@ def build_parser() -> argparse.ArgumentParser:
                                    "Workbench): boxes of knob ranges, with coverage and "
                                    "density.")
     add_discover_arguments(p)
+
+    p = sub.add_parser("demo", help="serve the teaching page: a live county in the browser",
+                       description="Serve the teaching page on 127.0.0.1 (Mesa SolaraViz, "
+                                   "agents engine): sliders for the four mechanisms, the "
+                                   "county's households, monitors, live charts, household "
+                                   "stories, compare mode. Works offline. Ctrl-C stops it.")
+    p.add_argument("--port", type=_positive("--port", 1024, 65535), default=8521,
+                   help="port on 127.0.0.1 (default 8521)")
+    p.add_argument("--scenario", help="scenario TOML file to open the page with (a file with "
+                                      "errors opens the page with the error shown)")
     return parser
 
 
 COMMANDS = {None: cmd_main, "simulate": cmd_simulate, "compare": cmd_compare,
             "validate": cmd_validate, "params": cmd_params, "calibration": cmd_calibration,
             "report": cmd_report, "decompose": cmd_decompose,
-            "sweep": cmd_sweep, "discover": cmd_discover}
+            "sweep": cmd_sweep, "discover": cmd_discover, "demo": cmd_demo}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

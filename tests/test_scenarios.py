@@ -110,6 +110,12 @@ def test_malformed_toml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     _rejected(_write(tmp_path, "[responsibility\nduty = \n"), capsys, "not valid TOML")
 
 
+def test_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_bytes(b"[responsibility]\nduty_performance = 0.5 # \xff\xfe\n")
+    _rejected(path, capsys, "UTF-8")
+
+
 def test_missing_file_and_base(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(tmp_path / "nope.toml")]) == 2
     assert "no such scenario file" in capsys.readouterr().err

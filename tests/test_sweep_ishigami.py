@@ -19,6 +19,10 @@ from simulation.sweep.driver import run_sweep
 from simulation.sweep.models import ishigami_indices
 from simulation.sweep.spec import parse_sweep
 
+pytestmark = pytest.mark.filterwarnings(
+    # numpy's BLAS threads make every fork "multi-threaded"; the sweep's pool forks by design
+    "ignore:This process .* is multi-threaded:DeprecationWarning")
+
 TOL = {"atol": 0.05, "rtol": 0.1}
 EXACT = ishigami_indices()
 
@@ -82,7 +86,7 @@ def test_sobol_convergence_reports_quarter_half_and_full_n(sobol_runs) -> None:
     ("fast", 1000, ("S1", "ST")),
     ("rbd_fast", 2000, ("S1",)),
     ("latin", 2000, ("S1",)),
-    ("grid", 40, ("S1", "ST")),
+    ("grid", 25, ("S1", "ST")),
 ])
 def test_other_methods_recover_ishigami(tmp_path: Path, method: str, samples: int,
                                         checks: tuple[str, ...]) -> None:

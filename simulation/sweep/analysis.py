@@ -18,8 +18,10 @@ Every interval is the half-width of a bootstrap confidence interval at `conf_lev
 no sampling error and PAWN no bootstrap, so they have no interval. (SALib documents FAST's
 bootstrap intervals as indicative only; the note is passed on.) PAWN (Pianosi & Wagener
 2015) is the median Kolmogorov-Smirnov distance between the output's distribution and its
-distributions conditional on slices of a factor: moment-independent, cheap on any sample. indices.csv has one row per method, output, factor,
-index: value and interval; second-order rows name the pair as "a:b".
+distributions conditional on slices of a factor: moment-independent, cheap on any sample.
+
+indices.csv has one row per method, output, factor, index: value and interval; second-order
+rows name the pair as "a:b".
 """
 
 from __future__ import annotations
@@ -81,14 +83,14 @@ def analyze(spec: SweepSpec, design: Design, samples: pd.DataFrame) -> Analysis:
         y = samples[o.metric].to_numpy(np.float64)
         # Some SALib analysers seed numpy's *global* generator (fast, pawn) and change the
         # warning filters; keep both from leaking into the rest of the program.
-        state = np.random.get_state()
+        state = np.random.get_state()  # noqa: NPY002 - saved to undo SALib's seeding
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 with np.errstate(all="ignore"):
                     out_rows, used, conv = _analyze_one(spec, design, o.metric, y, result)
             finally:
-                np.random.set_state(state)
+                np.random.set_state(state)  # noqa: NPY002
         rows += out_rows
         conv_rows += conv
         result.samples_used[o.metric] = used

@@ -18,7 +18,8 @@ def _int_in(name: str, low: int, high: int):  # type: ignore[no-untyped-def]
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}")
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}") \
+                from None
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{name} = {value} is out of range; allowed: "
                                              f"[{low}, {high}]")
@@ -31,7 +32,7 @@ def _float_in(name: str, low: float, high: float):  # type: ignore[no-untyped-de
         try:
             value = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}")
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{name} = {value} is out of range; allowed: "
                                              f"[{low:g}, {high:g}]")
@@ -41,6 +42,12 @@ def _float_in(name: str, low: float, high: float):  # type: ignore[no-untyped-de
 
 def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of `sweep` (see module docstring of simulation.sweep)."""
+    from simulation.sweep.spec import METHODS, SWEEP_DIR
+
+    shipped = ", ".join(sorted(f.stem for f in SWEEP_DIR.glob("*.toml"))) or "none"
+    p.epilog = (f"Methods: {', '.join(METHODS)}. Shipped sweeps: {shipped}. The sweep file "
+                "format is documented in simulation/sweep/spec.py. Results: indices.csv, "
+                "convergence.csv (Sobol), samples.csv, runs.parquet, failures.csv, figures/.")
     p.add_argument("sweep", help="sweep file (TOML) or the name of one in scenarios/sweeps/")
     p.add_argument("--workers", type=_int_in("--workers", 1, 4096), default=None,
                    help="local worker processes (default: all cores; 1 = this process)")
@@ -95,7 +102,8 @@ class _Bar:
     """tqdm progress bar on stderr: runs done, failures, time left."""
 
     def __init__(self, enabled: bool, name: str) -> None:
-        self.enabled, self.name, self.bar = enabled, name, None
+        self.enabled, self.name = enabled, name
+        self.bar: Any = None
 
     def __call__(self, done: int, total: int, failed: int) -> None:
         if not self.enabled:

@@ -174,9 +174,9 @@ def run_sweep(spec: SweepSpec, out: Path | str, *, engine: str | None = None,
     total = design_rows(spec) * spec.replicates
     existing = SweepStore.inspect(out)
     if existing is not None and not resume:
-        raise OutputError(f"{out}: already holds a sweep ({existing.get('status', '?')}, "
-                          f"{existing.get('runs_on_disk', '?')} of {existing.get('total_runs', '?')}"
-                          " runs); add --resume to continue it, or choose another --out")
+        held = f"{existing.get('runs_on_disk', '?')} of {existing.get('total_runs', '?')} runs"
+        raise OutputError(f"{out}: already holds a sweep ({existing.get('status', '?')}, {held});"
+                          " add --resume to continue it, or choose another --out")
     if existing is not None:
         if existing.get("format") != FORMAT or "fingerprint" not in existing:
             raise OutputError(f"{out}/manifest.json: not a sweep folder of this program")

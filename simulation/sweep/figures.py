@@ -12,13 +12,13 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; never a window
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-from simulation.sweep.analysis import RANKING_INDEX, Analysis, top_factors  # noqa: E402
-from simulation.sweep.spec import SweepSpec  # noqa: E402
+from simulation.sweep.analysis import RANKING_INDEX, Analysis, top_factors
+from simulation.sweep.spec import SweepSpec
 
 _BAR_INDICES = {"sobol": ("S1", "ST"), "fast": ("S1", "ST"), "rbd_fast": ("S1",),
                 "latin": ("S1", "pawn"), "grid": ("S1", "ST")}

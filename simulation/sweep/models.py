@@ -17,7 +17,7 @@ import difflib
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -142,8 +142,9 @@ class IshigamiModel:
 
     name = "ishigami"
     uses_scenarios = False
-    params = {k: Param(k, 0.0, -math.pi, math.pi, "-", "Ishigami input", "Ishigami & Homma 1990")
-              for k in ("x1", "x2", "x3")}
+    params: ClassVar[dict[str, Param]] = {
+        k: Param(k, 0.0, -math.pi, math.pi, "-", "Ishigami input", "Ishigami & Homma 1990")
+        for k in ("x1", "x2", "x3")}
 
     def factor_param(self, origin: str, key: str, sweepable: bool = True) -> Param:
         if key not in self.params:

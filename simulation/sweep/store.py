@@ -74,6 +74,11 @@ def atomic_write_frame(path: Path, frame: pd.DataFrame) -> None:
         raise
 
 
+def _part_number(path: Path) -> int:
+    match = PART.match(path.name)
+    return int(match.group(1)) if match else -1
+
+
 def run_schema(factors: Iterable[str], outputs: Iterable[str], periods: Iterable[int]) -> pa.Schema:
     """The fixed column schema of part files (the same for every part of a sweep)."""
     outputs = list(outputs)
@@ -96,7 +101,7 @@ class SweepStore:
         self.schema = schema
         self._lock_fh: Any = None
         existing = self.part_files()
-        self._next = (int(PART.match(existing[-1].name).group(1)) + 1) if existing else 0
+        self._next = _part_number(existing[-1]) + 1 if existing else 0
 
     # ------------------------------------------------------------------ folder life cycle
     @staticmethod
@@ -174,8 +179,7 @@ class SweepStore:
     def part_files(self) -> list[Path]:
         if not self.parts.is_dir():
             return []
-        return sorted((p for p in self.parts.iterdir() if PART.match(p.name)),
-                      key=lambda p: int(PART.match(p.name).group(1)))
+        return sorted((p for p in self.parts.iterdir() if PART.match(p.name)), key=_part_number)
 
     def write_part(self, rows: list[dict[str, Any]]) -> Path:
         """Write finished runs as the next part file (atomically); returns its path."""

@@ -117,13 +117,14 @@ class Experiment:
 
 EXPERIMENTS: Final = (
     Experiment(
-        "Widen social security, watch illness-driven falls shrink", "baseline", "",
+        "Widen social security, watch illness-driven returns fall", "baseline", "",
         {"social_security.coverage": 1.0},
-        watch="the red illness bars in *Why households fell below the line*: the first county's "
-              "(full colour) are shorter than the comparison's (light)",
+        watch="*Returns since 2021* ends lower in the first county, and its red illness bars in "
+              "*Why households fell below the line* (full colour) are shorter than the "
+              "comparison's (light)",
         why="covered households get medical assistance and a cap on what a hospital bill costs "
             "them; uncovered ones pay the bill from a thin income",
-        outcome="illness_falls"),
+        outcome="illness_returns"),
     Experiment(
         "Switch off monitoring", "baseline", "no_monitoring",
         watch="the comparison's *Monitored now* stays at zero and its map collects red dots "

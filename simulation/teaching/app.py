@@ -1,0 +1,65 @@
+"""The teaching page: Mesa's SolaraViz around a live county (serve with `python run.py demo`).
+
+SolaraViz supplies the frame and the Mesa controls — Reset, play/pause, Step, play and render
+intervals, households and seed (applied at Reset) — and drives the `Lesson` model. The page
+adds, in the sidebar, the scenario pickers above those controls and the mechanism knobs below
+them, and fills the main area itself (SolaraViz gets no components of its own), so the county,
+its story and the charts keep a fixed, designed layout instead of a grid of equal tiles.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import solara
+from mesa.visualization import Slider, SolaraViz
+
+from simulation.runner import DEFAULT_SEED
+from simulation.teaching.components import Main, ScenarioCard, SidebarBelow
+from simulation.teaching.lesson import (MAX_HOUSEHOLDS, MIN_HOUSEHOLDS, PAGE_HOUSEHOLDS, Lesson,
+                                        Settings)
+
+TITLE: Final = "Return to poverty in M County — teaching page"
+PLAY_INTERVAL_MS: Final = 20
+"""Pause between frames while playing (Mesa's default is 100 ms): with one month a frame the
+page runs a simulated year in about a second (benchmarks/teaching_page.py)."""
+RENDER_INTERVAL: Final = 1
+"""Months per frame (and per Step); the teacher can raise it in the Controls card."""
+
+STARTUP: dict[str, str | None] = {"scenario": None}
+"""Set by `simulation.teaching.server.serve`: a scenario file to open the page with."""
+
+
+def initial_settings() -> Settings:
+    """A session's settings: the baseline, or the file given to `run.py demo --scenario`."""
+    settings = Settings()
+    if STARTUP["scenario"]:
+        settings.scenario = settings.reference(settings.add_file(STARTUP["scenario"]))
+    return settings
+
+
+def model_params(settings: Settings) -> dict[str, Any]:
+    """SolaraViz's model parameters: size and seed (at Reset), and the session's settings (a
+    fixed parameter: Reset builds the new Lesson from the same Settings object)."""
+    return {
+        "households": Slider("Households (at Reset)", PAGE_HOUSEHOLDS, MIN_HOUSEHOLDS,
+                             MAX_HOUSEHOLDS, 100),
+        "rng": {"type": "InputText", "value": str(DEFAULT_SEED), "label": "Seed (at Reset)"},
+        "settings": settings,
+    }
+
+
+@solara.component
+def Page() -> None:
+    """One browser session: its own settings, model and selected household."""
+    settings = solara.use_memo(initial_settings, [])
+    first = solara.use_memo(lambda: Lesson(settings=settings), [])
+    model = solara.use_reactive(first)
+    selected = solara.use_reactive(None)
+    params = solara.use_memo(lambda: model_params(settings), [])
+    with solara.Sidebar():
+        ScenarioCard(model, selected)
+    SolaraViz(model, components=[], model_params=params, name=TITLE,
+              play_interval=PLAY_INTERVAL_MS, render_interval=RENDER_INTERVAL)
+    SidebarBelow(model)
+    Main(model, selected)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _stats
+from scipy.special import stdtrit  # Student-t quantile; lighter than scipy.stats
 
 from simulation.stats import LEVEL
 
@@ -39,7 +39,7 @@ def group_intervals(frame: pd.DataFrame, keys: Sequence[str], value: str,
     agg = grouped.agg(["mean", "std", "count"]).reset_index()
     n = agg["count"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(n > 1, _stats.t.ppf(0.5 + level / 2.0, np.maximum(n - 1, 1)), 0.0)
+        t = np.where(n > 1, stdtrit(np.maximum(n - 1, 1), 0.5 + level / 2.0), 0.0)
         half = np.where(n > 1, t * agg["std"].to_numpy(dtype=float) / np.sqrt(n), 0.0)
     mean = agg["mean"].to_numpy(dtype=float)
     out = agg[list(keys)].copy()
@@ -155,7 +155,7 @@ def fieller_ratio(numerator: Sequence[float] | np.ndarray, denominator: Sequence
         return RatioInterval(estimate, math.nan, math.nan, "unbounded")
     cov = np.cov(x, y, ddof=1) / n
     va, vb, c = float(cov[0, 0]), float(cov[1, 1]), float(cov[0, 1])
-    t2 = float(_stats.t.ppf(0.5 + level / 2.0, n - 1)) ** 2
+    t2 = float(stdtrit(n - 1, 0.5 + level / 2.0)) ** 2
     qa = b * b - t2 * vb
     qb = a * b - t2 * c
     qc = a * a - t2 * va

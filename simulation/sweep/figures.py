@@ -43,8 +43,9 @@ def index_bars(spec: SweepSpec, indices: pd.DataFrame, runs: int) -> Figure:
     outputs = spec.output_names
     order = _factor_order(indices, RANKING_INDEX[spec.method])
     height = max(3.0, 0.32 * len(order) + 1.6)
-    fig, axes = plt.subplots(1, len(outputs), figsize=(3.6 * len(outputs) + 2.5, height),
-                             sharey=True, layout="constrained", squeeze=False)
+    width = max(7.5, 3.6 * len(outputs) + 2.5)
+    fig, axes = plt.subplots(1, len(outputs), figsize=(width, height), sharey=True,
+                             layout="constrained", squeeze=False)
     pos = np.arange(len(order))
     width = 0.8 / len(kinds)
     for ax, output in zip(axes[0], outputs, strict=True):
@@ -68,7 +69,7 @@ def morris_plot(spec: SweepSpec, indices: pd.DataFrame, runs: int) -> Figure:
     """Per output, mu* against sigma (Campolongo et al. 2007): far right = influential,
     high = non-linear or interacting. Horizontal bars: interval of mu*."""
     outputs = spec.output_names
-    fig, axes = plt.subplots(1, len(outputs), figsize=(4.6 * len(outputs), 4.4),
+    fig, axes = plt.subplots(1, len(outputs), figsize=(max(7.5, 4.6 * len(outputs)), 4.6),
                              layout="constrained", squeeze=False)
     for ax, output in zip(axes[0], outputs, strict=True):
         sub = indices[indices["output"] == output].pivot_table(
@@ -110,8 +111,9 @@ def convergence_plot(spec: SweepSpec, convergence: pd.DataFrame, runs: int,
                      top: int = 8) -> Figure:
     """ST at N/4, N/2 and N base samples for the most influential factors of each output."""
     outputs = spec.output_names
-    fig, axes = plt.subplots(1, len(outputs), figsize=(4.4 * len(outputs) + 1.5, 4.0),
-                             layout="constrained", squeeze=False)
+    width = max(7.5, 4.4 * len(outputs) + 1.5)
+    fig, axes = plt.subplots(1, len(outputs), figsize=(width, 4.0), layout="constrained",
+                             squeeze=False)
     for ax, output in zip(axes[0], outputs, strict=True):
         sub = convergence[(convergence["output"] == output) & (convergence["index"] == "ST")]
         if sub.empty:
@@ -136,7 +138,8 @@ def top_factor_scatter(spec: SweepSpec, samples: pd.DataFrame, top: dict[str, st
                        runs: int) -> Figure:
     """Each output against its most influential factor, with the mean in 10 bins."""
     outputs = [o for o in spec.output_names if o in top]
-    fig, axes = plt.subplots(1, max(1, len(outputs)), figsize=(4.2 * max(1, len(outputs)), 3.8),
+    width = max(7.5, 4.2 * len(outputs))
+    fig, axes = plt.subplots(1, max(1, len(outputs)), figsize=(width, 3.8),
                              layout="constrained", squeeze=False)
     for ax, output in zip(axes[0], outputs, strict=False):
         factor = top[output]

@@ -35,8 +35,14 @@ def cause_label(cause: str) -> str:
     return cause.replace("_", " ")
 
 
-def month_labels(horizon: int) -> list[str]:
-    return [month_label(t) for t in range(horizon)]
+def month_date(t: int) -> str:
+    """ECharts date of month `t` (0 = January 2021)."""
+    return f"{month_label(t)}-01"
+
+
+def timed(values: Sequence[float] | Any) -> list[list[Any]]:
+    """[[date, value], ...] for consecutive months from January 2021."""
+    return [[month_date(t), v] for t, v in enumerate(list(values))]
 
 
 def _years(horizon: int) -> list[str]:
@@ -50,14 +56,17 @@ def _title(text: str, runs: Sequence[Run]) -> dict[str, Any]:
             "textStyle": {"fontSize": 14}, "subtextStyle": {"fontSize": 11}}
 
 
-def _time_axis(horizon: int) -> dict[str, Any]:
-    return {"type": "category", "data": month_labels(horizon), "boundaryGap": False,
-            "axisLabel": {"interval": 11, "formatter": "{value}"},
-            "axisTick": {"interval": 11}}
+def time_axis(horizon: int) -> dict[str, Any]:
+    """The whole horizon, labelled by year."""
+    return {"type": "time", "min": month_date(0), "max": month_date(horizon),
+            "axisLabel": {"formatter": "{yyyy}", "hideOverlap": True},
+            "splitLine": {"show": False}}
 
 
-def _grid(runs: Sequence[Run]) -> dict[str, Any]:
-    return {"left": 48, "right": 16, "top": 78 if len(runs) > 1 else 62, "bottom": 28}
+def _grid(runs: Sequence[Run], legend_rows: int = 1) -> dict[str, Any]:
+    """Room for the title, the comparison subtitle and `legend_rows` rows of legend."""
+    top = (42 if len(runs) > 1 else 24) + 20 * legend_rows + 18
+    return {"left": 48, "right": 16, "top": top, "bottom": 24}
 
 
 def _legend(names: Sequence[str], runs: Sequence[Run]) -> dict[str, Any]:
@@ -77,7 +86,7 @@ def _markers(run: Run) -> dict[str, Any]:
         if c.live:
             marks.append((c.month, f"{c.key.split('.', 1)[1].replace('_', ' ')} "
                                    f"{c.old:g} → {c.new:g}"))
-    data = [{"xAxis": month_label(m), "label": {"formatter": text, "position": "insideEndTop",
+    data = [{"xAxis": month_date(m), "label": {"formatter": text, "position": "insideEndTop",
                                                 "fontSize": 10}}
             for m, text in marks if m < run.horizon]
     return {"symbol": "none", "silent": True, "data": data,
@@ -94,14 +103,14 @@ def below_line_option(runs: Sequence[Run]) -> dict[str, Any]:
             key = ("below_formerly_poor", "below_marginal", "below_ordinary")[k]
             s: dict[str, Any] = {
                 "name": name, "type": "line", "showSymbol": False,
-                "data": rec.series[key][:rec.t].tolist(), "itemStyle": {"color": colour},
+                "data": timed(rec.series[key][:rec.t].tolist()), "itemStyle": {"color": colour},
                 "lineStyle": {"width": 2, "type": "solid" if i == 0 else "dashed"}}
             if i == 0 and k == 0:
                 s["markLine"] = _markers(run)
             series.append(s)
     return {**_BASE, "title": _title("Households below the line now (dots on the map)", runs),
             "tooltip": {"trigger": "axis"}, "legend": _legend(list(CATEGORY_COLOURS), runs),
-            "grid": _grid(runs), "xAxis": _time_axis(horizon),
+            "grid": _grid(runs), "xAxis": time_axis(horizon),
             "yAxis": {"type": "value", "name": "households", "minInterval": 1},
             "series": series}
 
@@ -114,24 +123,26 @@ def monitoring_option(runs: Sequence[Run]) -> dict[str, Any]:
         rec = run.recorder
         stock: dict[str, Any] = {
             "name": "monitored now", "type": "line", "showSymbol": False,
-            "data": rec.series["monitored"][:rec.t].tolist(), "itemStyle": {"color": "#f08a24"},
+            "data": timed(rec.series["monitored"][:rec.t].tolist()),
+            "itemStyle": {"color": "#f08a24"},
             "lineStyle": {"width": 2, "type": "solid" if i == 0 else "dashed"}}
         if i == 0:
             stock["markLine"] = _markers(run)
         series.append(stock)
         opacity = 1.0 if i == 0 else 0.45
         series.append({"name": "identified this month (inflow)", "type": "bar", "stack": f"f{i}",
-                       "data": rec.series["inflow"][:rec.t].tolist(),
+                       "data": timed(rec.series["inflow"][:rec.t].tolist()), "barMaxWidth": 6,
                        "itemStyle": {"color": "#f2c230", "opacity": opacity}})
         series.append({"name": "risk eliminated this month (outflow)", "type": "bar",
                        "stack": f"f{i}",
-                       "data": (-rec.series["outflow"][:rec.t]).tolist(),
+                       "data": timed((-rec.series["outflow"][:rec.t]).tolist()),
+                       "barMaxWidth": 6,
                        "itemStyle": {"color": "#31a354", "opacity": opacity}})
     return {**_BASE, "title": _title("Monitoring: stock, inflow (+) and outflow (−)", runs),
             "tooltip": {"trigger": "axis"},
             "legend": _legend(["monitored now", "identified this month (inflow)",
                                "risk eliminated this month (outflow)"], runs),
-            "grid": _grid(runs), "xAxis": {**_time_axis(horizon), "boundaryGap": True},
+            "grid": _grid(runs, legend_rows=2), "xAxis": time_axis(horizon),
             "yAxis": {"type": "value", "name": "households", "minInterval": 1},
             "series": series}
 
@@ -151,9 +162,8 @@ def causes_option(runs: Sequence[Run]) -> dict[str, Any]:
                               "opacity": 1.0 if i == 0 else 0.45}})
     return {**_BASE, "title": _title("Why households fell below the line (per year)", runs),
             "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
-            "legend": {**_legend([cause_label(c) for c in CAUSES], runs), "type": "scroll",
-                       "right": 4},
-            "grid": _grid(runs), "xAxis": {"type": "category", "data": _years(horizon)},
+            "legend": {**_legend([cause_label(c) for c in CAUSES], runs), "right": 4},
+            "grid": _grid(runs, legend_rows=2), "xAxis": {"type": "category", "data": _years(horizon)},
             "yAxis": {"type": "value", "name": "households", "minInterval": 1},
             "series": series}
 

@@ -142,10 +142,10 @@ def ScenarioCard(model: solara.Reactive[Lesson], selected: solara.Reactive[Any])
         compare_label = settings.label(settings.compare) if settings.compare else NO_COMPARISON
         solara.Select("Compare with (same seed)", values=[NO_COMPARISON, *choices],
                       value=compare_label, on_value=pick_compare)
-        solara.Text(lesson.base.description or "", style={"font-size": "12px"})
-        solara.Text(f"Seed {lesson.seed} · {lesson.households:,} households · choosing a "
-                    "scenario restarts in January 2021", style={"font-size": "12px",
-                                                               "opacity": "0.7"})
+        solara.Div(children=[lesson.base.description or ""], style={"font-size": "12px"})
+        solara.Div(children=[f"Seed {lesson.seed} · {lesson.households:,} households · "
+                             "choosing a scenario restarts in January 2021"],
+                   style={"font-size": "12px", "opacity": "0.7", "margin": "4px 0 8px 0"})
         solara.FileDrop(label="Drop a scenario file (.toml) here", on_file=dropped,
                         lazy=False)
 

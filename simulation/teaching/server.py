@@ -30,6 +30,8 @@ class PortError(ValueError):
 def check_port(host: str, port: int) -> None:
     """Fail early, with one clear message, when the port is taken."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # as uvicorn binds: a port left in TIME_WAIT by a server just stopped is free
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError as exc:

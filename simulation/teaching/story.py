@@ -12,7 +12,7 @@ from simulation.calendar import month_label
 from simulation.population import CATEGORIES, FORMERLY_POOR
 from simulation.rules import CAUSES
 from simulation.state import CHANNELS, EVENTS, MONITORING_STATES
-from simulation.teaching.charts import month_labels
+from simulation.teaching.charts import month_date, time_axis, timed
 from simulation.teaching.recorder import SOURCES
 from simulation.teaching.status import STATUSES, SUPPORT_FLAGS, SUPPORT_TEXT
 
@@ -34,8 +34,9 @@ KIND_COLOURS: Final = {"shock": "#8c6bb1", "fall": "#d7301f", "rise": "#2171b5",
                        "identified": "#c79a00", "assisted": "#f08a24", "eliminated": "#31a354",
                        "support": "#555555"}
 SOURCE_COLOURS: Final = ("#6baed6", "#74c476", "#9e9ac8", "#fdae6b", "#d7301f")
-SOURCE_TEXT: Final = ("wages", "farming / business", "industry dividend or job", "transfers",
-                      "rigid costs (medical, school...)")
+SOURCE_TEXT: Final = ("wages", "farm / business", "industry project", "transfers",
+                      "rigid costs")
+INCOME_TEXT: Final = "income per person, last 12 months"
 
 
 @dataclass(frozen=True)
@@ -168,18 +169,18 @@ def story_option(run: Run, idx: int) -> dict[str, Any]:
         series.append({"name": SOURCE_TEXT[k], "type": "line", "stack": "income",
                        "areaStyle": {"opacity": 0.85}, "showSymbol": False,
                        "lineStyle": {"width": 0}, "itemStyle": {"color": SOURCE_COLOURS[k]},
-                       "data": np.round(income[:, k], 0).tolist()})
-    series.append({"name": SOURCE_TEXT[-1], "type": "bar", "barWidth": "60%",
+                       "data": timed(np.round(income[:, k], 0).tolist())})
+    series.append({"name": SOURCE_TEXT[-1], "type": "bar", "barMaxWidth": 5,
                    "itemStyle": {"color": SOURCE_COLOURS[-1]},
-                   "data": np.round(-income[:, -1], 0).tolist()})
-    series.append({"name": "12-month income per person", "type": "line", "yAxisIndex": 1,
+                   "data": timed(np.round(-income[:, -1], 0).tolist())})
+    series.append({"name": INCOME_TEXT, "type": "line", "yAxisIndex": 1,
                    "showSymbol": False, "itemStyle": {"color": "#111"},
-                   "lineStyle": {"width": 2}, "data": np.round(rec.pc12[:t, idx], 0).tolist()})
+                   "lineStyle": {"width": 2}, "data": timed(np.round(rec.pc12[:t, idx], 0).tolist())})
     series.append({"name": "monitoring line", "type": "line", "yAxisIndex": 1,
                    "showSymbol": False, "itemStyle": {"color": "#d7301f"},
                    "lineStyle": {"width": 1.5, "type": "dashed"},
-                   "data": np.round(rec.line[:t], 0).tolist()})
-    marks = [{"xAxis": month_label(e.month), "lineStyle": {"color": KIND_COLOURS[e.kind]},
+                   "data": timed(np.round(rec.line[:t], 0).tolist())})
+    marks = [{"xAxis": month_date(e.month), "lineStyle": {"color": KIND_COLOURS[e.kind]},
               "label": {"show": False}} for e in timeline(run, idx)
              if e.kind in ("shock", "fall", "identified")]
     series[-1]["markLine"] = {"symbol": "none", "silent": True, "data": marks}
@@ -188,11 +189,13 @@ def story_option(run: Run, idx: int) -> dict[str, Any]:
             "title": {"text": f"Household #{idx}: income month by month", "left": 4,
                       "textStyle": {"fontSize": 14}},
             "tooltip": {"trigger": "axis"},
-            "legend": {"top": 22, "left": 4, "itemWidth": 14, "textStyle": {"fontSize": 11},
-                       "data": [*SOURCE_TEXT, "12-month income per person", "monitoring line"]},
-            "grid": {"left": 52, "right": 56, "top": 82, "bottom": 28},
-            "xAxis": {"type": "category", "data": month_labels(horizon),
-                      "axisLabel": {"interval": 11}, "axisTick": {"interval": 11}},
-            "yAxis": [{"type": "value", "name": "yuan/month"},
-                      {"type": "value", "name": "yuan/person·yr", "splitLine": {"show": False}}],
+            "legend": {"top": 22, "left": 4, "itemWidth": 12, "itemGap": 6,
+                       "textStyle": {"fontSize": 11},
+                       "data": [*SOURCE_TEXT, INCOME_TEXT, "monitoring line"]},
+            "grid": {"left": 52, "right": 60, "top": 84, "bottom": 24},
+            "xAxis": time_axis(horizon),
+            "yAxis": [{"type": "value", "name": "household, yuan/month",
+                       "nameTextStyle": {"align": "left"}},
+                      {"type": "value", "name": "yuan/person·yr", "splitLine": {"show": False},
+                       "nameTextStyle": {"align": "right"}}],
             "series": series}

@@ -39,7 +39,7 @@ from simulation.scenario import Disaster, Scenario
 from simulation.state import FIELDS, SHOCK_EVENTS, initial_record, initial_state
 
 
-class HouseholdDraws:  # noqa: B903 - slots filled from MonthDraws
+class HouseholdDraws:
     """One month's per-household draws, indexed by `idx`. Those every household reads each
     month (and the yearly ones, in their month) become Python lists, the fastest to index;
     the rest stay arrays read through float() on the rare paths that need them."""
@@ -266,9 +266,6 @@ class PovertyModel(mesa.Model):
     def event_table(self) -> np.ndarray:
         """Events sorted by (month, household, event): independent of activation order."""
         return np.array(sorted(self.events), dtype=np.int32).reshape(-1, 4)
-
-    def results(self) -> list[dict[str, Any]]:
-        return self.years
 
 
 _MONTHLY = {"monitoring_inflow": "identified", "risk_eliminated": "risk_eliminated"}

@@ -70,6 +70,7 @@ def make_model(scenario: Scenario, seed: int, engine: str = "arrays", *,
 
 @dataclass(frozen=True)
 class _Task:
+    index: int
     scenario: Scenario
     replicate: int
     seed: int
@@ -77,9 +78,9 @@ class _Task:
     record_events: bool
 
 
-def _run_task(task: _Task) -> RunResult:
-    return run_one(task.scenario, task.seed, replicate=task.replicate, engine=task.engine,
-                   record_events=task.record_events)
+def _run_task(task: _Task) -> tuple[int, RunResult]:
+    return task.index, run_one(task.scenario, task.seed, replicate=task.replicate,
+                               engine=task.engine, record_events=task.record_events)
 
 
 def default_workers() -> int:
@@ -92,10 +93,10 @@ def run_many(scenarios: Sequence[Scenario], replicates: int, seed: int = DEFAULT
              progress: Callable[[int, int], None] | None = None) -> list[RunResult]:
     """Every scenario on seeds seed .. seed + replicates - 1; results in (scenario, replicate)
     order whatever the number of workers."""
-    tasks = [_Task(sc, r, seed + r, engine, record_events)
-             for sc in scenarios for r in range(replicates)]
+    pairs = [(sc, r) for sc in scenarios for r in range(replicates)]
+    tasks = [_Task(k, sc, r, seed + r, engine, record_events) for k, (sc, r) in enumerate(pairs)]
     workers = min(workers or default_workers(), len(tasks))
-    results: list[RunResult] = []
+    results: list[tuple[int, RunResult]] = []
     if workers <= 1:
         for task in tasks:
             results.append(_run_task(task))
@@ -112,15 +113,5 @@ def run_many(scenarios: Sequence[Scenario], replicates: int, seed: int = DEFAULT
                 results.append(result)
                 if progress:
                     progress(len(results), len(tasks))
-    order = {(sc.name, r): k for k, (sc, r) in
-             enumerate((t.scenario, t.replicate) for t in tasks)}
-    return sorted(results, key=lambda res: order[(res.scenario, res.replicate)])
+    return [result for _, result in sorted(results, key=lambda pair: pair[0])]
 
-
-def seeds_for(replicates: int, seed: int = DEFAULT_SEED) -> list[int]:
-    return [seed + r for r in range(replicates)]
-
-
-def describe(result: RunResult) -> dict[str, Any]:
-    return {"scenario": result.scenario, "replicate": result.replicate, "seed": result.seed,
-            "engine": result.engine, "seconds": round(result.seconds, 3)}

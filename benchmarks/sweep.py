@@ -47,6 +47,8 @@ def _sweep(spec, workers: int, max_runs: int | None, figures: bool) -> dict:  # 
                 "run_phase_s": report.wall_seconds,
                 "runs_per_s": report.computed / report.wall_seconds,
                 "model_s_per_run": report.run_seconds / max(report.computed, 1),
+                "model_cpu_s_per_run": report.run_cpu_seconds / max(report.computed, 1),
+                "load_average_after": os.getloadavg()[0],
                 "analysis_and_figures_s": total - report.wall_seconds if report.complete
                 else 0.0,
                 "end_to_end_s": total, "complete": report.complete,
@@ -67,6 +69,8 @@ def main() -> int:
     parser.add_argument("--engine", default=None)
     parser.add_argument("--serial-runs", type=int, default=None,
                         help="runs for the 1-vs-2 worker comparison (0 = the whole sweep)")
+    parser.add_argument("--no-full", action="store_true",
+                        help="only the 1-vs-2 worker comparison, not the full sweep")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "sweep.json"))
     args = parser.parse_args()
 
@@ -92,7 +96,8 @@ def main() -> int:
                                  "python": platform.python_version()},
                      "engine": ENGINE, "factors": len(spec.factors), "samples": spec.samples,
                      "households": args.households, "years": args.years,
-                     "total_runs": total, "comparison_runs": k, "notes": notes}
+                     "total_runs": total, "comparison_runs": k, "notes": notes,
+                     "load_average_before": os.getloadavg()[0]}
     full_feasible = ENGINE == "arrays"
     print(f"1 worker, first {k:,} runs ...", flush=True)
     one = _sweep(spec, 1, None if k == total else k, figures=False)
@@ -102,7 +107,9 @@ def main() -> int:
     speedup = one["run_phase_s"] / two["run_phase_s"]
     results["speedup_2_over_1"] = speedup
     results["parallel_efficiency"] = speedup / 2
-    if k < total and full_feasible:
+    if args.no_full:
+        notes.append("full sweep skipped (--no-full)")
+    elif k < total and full_feasible:
         print(f"2 workers, full sweep ({total:,} runs) ...", flush=True)
         results["full_two_workers"] = _sweep(spec, 2, None, figures=True)
     elif k < total:
@@ -117,10 +124,13 @@ def main() -> int:
     if "full_two_workers" in results and results["full_two_workers"] is not two:
         rows.append(("2 workers, full", results["full_two_workers"]))
     print(f"\n{'configuration':<18}{'runs':>8}{'run phase s':>14}{'runs/s':>10}"
-          f"{'model s/run':>13}{'analysis+fig s':>16}")
+          f"{'model s/run':>13}{'cpu s/run':>11}{'analysis+fig s':>16}{'load':>7}")
     for name, r in rows:
         print(f"{name:<18}{r['runs']:>8,}{r['run_phase_s']:>14.1f}{r['runs_per_s']:>10.2f}"
-              f"{r['model_s_per_run']:>13.3f}{r['analysis_and_figures_s']:>16.1f}")
+              f"{r['model_s_per_run']:>13.3f}{r['model_cpu_s_per_run']:>11.3f}"
+              f"{r['analysis_and_figures_s']:>16.1f}{r['load_average_after']:>7.2f}")
+    print("(model s/run: wall time per run inside the worker; cpu s/run: its CPU time - wall "
+          "above CPU means the worker waited for a core; load: 1-min load average after)")
     print(f"\nspeed-up of 2 workers over 1 on the same {k:,} runs: {speedup:.2f}x "
           f"(parallel efficiency {speedup / 2:.0%}; target >= 1.8x)")
     full = results.get("full_two_workers")

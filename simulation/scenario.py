@@ -92,7 +92,9 @@ class Scenario:
     def with_values(self, overrides: Mapping[str, float], origin: str = "command line") -> Scenario:
         """A copy with some keys changed (validated like a file's values)."""
         checked = {k: validate_value(origin, k, v) for k, v in overrides.items()}
-        return replace(self, values={**self.values, **checked})
+        values = {**self.values, **checked}
+        _check_consistency(origin, values)
+        return replace(self, values=values)
 
     def knob_differences(self, other: Scenario) -> dict[str, tuple[float, float]]:
         """Keys whose value differs from `other`'s: key -> (other's value, this value)."""

@@ -41,7 +41,7 @@ years = 2
 "industry.positioning" = [0.0, 1.0]
 "social_security.follow_up_months" = [0, 24]
 """
-VOLATILE = ["seconds", "worker"]  # how long and where a run ran: not a result
+VOLATILE = ["seconds", "cpu_seconds", "worker"]  # how long and where a run ran: not a result
 
 
 def sweep_file(tmp_path: Path, samples: int = 8) -> Path:

@@ -53,7 +53,7 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
                    help="local worker processes (default: all cores; 1 = this process)")
     p.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
-                        "(needs the 'dask' extra)")
+                        "(needs the 'dask' extra; overrides --workers)")
     p.add_argument("--resume", action="store_true",
                    help="continue the sweep in --out: nothing already on disk is recomputed")
     p.add_argument("--retry-failed", action="store_true",
@@ -189,11 +189,12 @@ def format_report(report: Any, args: argparse.Namespace | None = None) -> str:
     conf = spec.option("conf_level")
     lines += ["", f"Most influential factors by {index} ({spec.method}; ± half-width of the "
               f"{conf:.0%} bootstrap interval):"]
+    used = {"sobol": "base samples", "morris": "trajectories"}.get(spec.method, "samples")
     for o in spec.outputs:
         sub = a.indices[(a.indices["output"] == o.metric) & (a.indices["index"] == index)]
         sub = sub.dropna(subset=["value"]).sort_values("value", ascending=False).head(5)
         lines.append(f"  {o.metric} ({o.aggregate}, {o.unit}; "
-                     f"{a.samples_used.get(o.metric, 0):,} samples)")
+                     f"{a.samples_used.get(o.metric, 0):,} {used})")
         for _, r in sub.iterrows():
             ci = "" if r["interval"] != r["interval"] else f" ± {r['interval']:.3g}"
             lines.append(f"      {r['factor']:<42} {r['value']:>9.3g}{ci}")

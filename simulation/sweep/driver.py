@@ -74,7 +74,8 @@ class SweepReport:
     analysis: Analysis | None = None
     top: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    run_seconds: float = 0.0  # summed model time of the runs computed in this call
+    run_seconds: float = 0.0  # summed model wall time of the runs computed in this call
+    run_cpu_seconds: float = 0.0  # ... and their CPU time
 
 
 def default_engine() -> str:
@@ -344,6 +345,7 @@ def _execute(spec: SweepSpec, design: Design, store: SweepStore, manifest: dict[
                 report.failed += n_failed
                 seconds = sum(r["seconds"] for r in rows)
                 report.run_seconds += seconds
+                report.run_cpu_seconds += sum(r["cpu_seconds"] for r in rows)
                 mean = seconds / len(rows)
                 per_run = mean if per_run is None else 0.7 * per_run + 0.3 * mean
                 if progress:

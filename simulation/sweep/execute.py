@@ -59,7 +59,7 @@ def run_chunk(job: ChunkJob) -> list[dict[str, Any]]:
     worker = f"{socket.gethostname()}:{os.getpid()}"
     rows = []
     for t in job.tasks:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         row: dict[str, Any] = {"run": t.run, "sample": t.sample, "replicate": t.replicate,
                                "seed": t.seed, "worker": worker, **t.values}
         try:
@@ -79,6 +79,8 @@ def run_chunk(job: ChunkJob) -> list[dict[str, Any]]:
             tb = traceback.format_exc(limit=-3)
             row.update(status="failed", error=f"{type(exc).__name__}: {exc}\n{tb}")
         row["seconds"] = time.perf_counter() - start
+        # CPU time next to wall time: a gap means the worker waited for a core (contention)
+        row["cpu_seconds"] = time.process_time() - cpu
         rows.append(row)
     return rows
 
@@ -86,7 +88,8 @@ def run_chunk(job: ChunkJob) -> list[dict[str, Any]]:
 def chunk_error_rows(job: ChunkJob, error: str) -> list[dict[str, Any]]:
     """Rows for runs whose task could not complete (worker died, scheduler gave up)."""
     return [{"run": t.run, "sample": t.sample, "replicate": t.replicate, "seed": t.seed,
-             "worker": "", **t.values, "status": "failed", "error": error, "seconds": 0.0}
+             "worker": "", **t.values, "status": "failed", "error": error, "seconds": 0.0,
+             "cpu_seconds": 0.0}
             for t in job.tasks]
 
 

@@ -7,8 +7,9 @@ Layout of a sweep folder:
     sweep.toml            the sweep file as given; base.toml the resolved base scenario
     design.parquet        sample, factors in SALib units (raw:<key>) and model units (<key>)
     parts/part-NNNNNN.parquet   finished runs, one file per completed chunk of runs: run,
-                          sample, replicate, seed, status (ok | failed), error, seconds,
-                          worker, factor values, outputs (aggregated), <metric>@<year>
+                          sample, replicate, seed, status (ok | failed), error, seconds
+                          (wall), cpu_seconds, worker, factor values, outputs
+                          (aggregated), <metric>@<year>
     runs.parquet, samples.csv, failures.csv, indices.csv, convergence.csv, outputs.csv,
     figures/*.png         written when every run is on disk (see analysis.py)
 
@@ -38,7 +39,8 @@ import pyarrow.parquet as pq
 from simulation.errors import OutputError
 
 PART = re.compile(r"^part-(\d{6,})\.parquet$")
-BASE_COLUMNS = ("run", "sample", "replicate", "seed", "status", "error", "seconds", "worker")
+BASE_COLUMNS = ("run", "sample", "replicate", "seed", "status", "error", "seconds",
+                "cpu_seconds", "worker")
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -85,7 +87,8 @@ def run_schema(factors: Iterable[str], outputs: Iterable[str], periods: Iterable
     fields = [pa.field("run", pa.int64()), pa.field("sample", pa.int64()),
               pa.field("replicate", pa.int64()), pa.field("seed", pa.int64()),
               pa.field("status", pa.string()), pa.field("error", pa.string()),
-              pa.field("seconds", pa.float64()), pa.field("worker", pa.string())]
+              pa.field("seconds", pa.float64()), pa.field("cpu_seconds", pa.float64()),
+              pa.field("worker", pa.string())]
     fields += [pa.field(k, pa.float64()) for k in factors]
     fields += [pa.field(m, pa.float64()) for m in outputs]
     fields += [pa.field(f"{m}@{p}", pa.float64()) for m in outputs for p in periods]

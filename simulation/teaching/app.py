@@ -16,8 +16,13 @@ from mesa.visualization import Slider, SolaraViz
 
 from simulation.runner import DEFAULT_SEED
 from simulation.teaching.components import Main, ScenarioCard, SidebarBelow
-from simulation.teaching.lesson import (MAX_HOUSEHOLDS, MIN_HOUSEHOLDS, PAGE_HOUSEHOLDS, Lesson,
-                                        Settings)
+from simulation.teaching.lesson import (
+    MAX_HOUSEHOLDS,
+    MIN_HOUSEHOLDS,
+    PAGE_HOUSEHOLDS,
+    Lesson,
+    Settings,
+)
 
 TITLE: Final = "Return to poverty in M County — teaching page"
 PLAY_INTERVAL_MS: Final = 20
@@ -54,12 +59,13 @@ def Page() -> None:
     """One browser session: its own settings, model and selected household."""
     settings = solara.use_memo(initial_settings, [])
     first = solara.use_memo(lambda: Lesson(settings=settings), [])
-    model = solara.use_reactive(first)
+    model: solara.Reactive[Lesson] = solara.use_reactive(first)
     selected = solara.use_reactive(None)
     params = solara.use_memo(lambda: model_params(settings), [])
-    with solara.Sidebar():
-        ScenarioCard(model, selected)
-    SolaraViz(model, components=[], model_params=params, name=TITLE,
-              play_interval=PLAY_INTERVAL_MS, render_interval=RENDER_INTERVAL)
-    SidebarBelow(model)
-    Main(model, selected)
+    with solara.Column(gap="0px"):  # only Main shows here; the rest lives in bars and sidebar
+        with solara.Sidebar():
+            ScenarioCard(model, selected)
+        SolaraViz(model, components=[], model_params=params, name=TITLE,
+                  play_interval=PLAY_INTERVAL_MS, render_interval=RENDER_INTERVAL)
+        SidebarBelow(model)
+        Main(model, selected)

@@ -86,9 +86,10 @@ def _markers(run: Run) -> dict[str, Any]:
         if c.live:
             marks.append((c.month, f"{c.key.split('.', 1)[1].replace('_', ' ')} "
                                    f"{c.old:g} → {c.new:g}"))
+    # (a change before the first month is part of the set-up, not an event on the time line)
     data = [{"xAxis": month_date(m), "label": {"formatter": text, "position": "insideEndTop",
                                                 "fontSize": 10}}
-            for m, text in marks if m < run.horizon]
+            for m, text in marks if 0 < m < run.horizon]
     return {"symbol": "none", "silent": True, "data": data,
             "lineStyle": {"color": "#555", "type": "dotted"}}
 
@@ -108,10 +109,11 @@ def below_line_option(runs: Sequence[Run]) -> dict[str, Any]:
             if i == 0 and k == 0:
                 s["markLine"] = _markers(run)
             series.append(s)
-    return {**_BASE, "title": _title("Households below the line now (dots on the map)", runs),
+    return {**_BASE, "title": _title("Households below the line now (dots on the map)",
+                                     runs),
             "tooltip": {"trigger": "axis"}, "legend": _legend(list(CATEGORY_COLOURS), runs),
             "grid": _grid(runs), "xAxis": time_axis(horizon),
-            "yAxis": {"type": "value", "name": "households", "minInterval": 1},
+            "yAxis": {"type": "value", "minInterval": 1},
             "series": series}
 
 
@@ -138,12 +140,13 @@ def monitoring_option(runs: Sequence[Run]) -> dict[str, Any]:
                        "data": timed((-rec.series["outflow"][:rec.t]).tolist()),
                        "barMaxWidth": 6,
                        "itemStyle": {"color": "#31a354", "opacity": opacity}})
-    return {**_BASE, "title": _title("Monitoring: stock, inflow (+) and outflow (−)", runs),
+    return {**_BASE,
+            "title": _title("Monitoring: households monitored, inflow (+), outflow (−)", runs),
             "tooltip": {"trigger": "axis"},
             "legend": _legend(["monitored now", "identified this month (inflow)",
                                "risk eliminated this month (outflow)"], runs),
             "grid": _grid(runs, legend_rows=2), "xAxis": time_axis(horizon),
-            "yAxis": {"type": "value", "name": "households", "minInterval": 1},
+            "yAxis": {"type": "value", "minInterval": 1},
             "series": series}
 
 
@@ -160,11 +163,13 @@ def causes_option(runs: Sequence[Run]) -> dict[str, Any]:
                 "data": rec.falls_by_cause[:years, k].tolist(),
                 "itemStyle": {"color": CAUSE_COLOURS[k % len(CAUSE_COLOURS)],
                               "opacity": 1.0 if i == 0 else 0.45}})
-    return {**_BASE, "title": _title("Why households fell below the line (per year)", runs),
+    return {**_BASE,
+            "title": _title("Why households fell below the line (households per year)", runs),
             "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
             "legend": {**_legend([cause_label(c) for c in CAUSES], runs), "right": 4},
-            "grid": _grid(runs, legend_rows=2), "xAxis": {"type": "category", "data": _years(horizon)},
-            "yAxis": {"type": "value", "name": "households", "minInterval": 1},
+            "grid": _grid(runs, legend_rows=2),
+            "xAxis": {"type": "category", "data": _years(horizon)},
+            "yAxis": {"type": "value", "minInterval": 1},
             "series": series}
 
 
@@ -181,12 +186,12 @@ def cost_option(runs: Sequence[Run]) -> dict[str, Any]:
                 "data": [round(r.get(f"fiscal_cost_{mechanism}", 0.0) / 1e6, 2) for r in rows],
                 "itemStyle": {"color": MECHANISM_COLOURS[k % len(MECHANISM_COLOURS)],
                               "opacity": 1.0 if i == 0 else 0.45}})
-    return {**_BASE, "title": _title("Fiscal cost by mechanism (county, million yuan per year)",
-                                     runs),
+    return {**_BASE, "title": _title("Fiscal cost by mechanism (county, million yuan per year; "
+                                     "this year so far)", runs),
             "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
             "legend": _legend([MECHANISM_NAMES.get(m, m) for m in MECHANISMS], runs),
             "grid": _grid(runs), "xAxis": {"type": "category", "data": _years(horizon)},
-            "yAxis": {"type": "value", "name": "M yuan"}, "series": series}
+            "yAxis": {"type": "value"}, "series": series}
 
 
 def yearly_rows(run: Run) -> list[dict[str, float]]:

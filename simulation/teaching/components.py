@@ -8,7 +8,6 @@ the model moves, exactly like Mesa's own plot components.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +17,10 @@ from mesa.visualization.utils import force_update, update_counter
 
 from simulation.population import SECTORS
 from simulation.teaching import charts, info, monitors, story
-from simulation.teaching.echart import EChart
 from simulation.teaching.knobs import knob_groups
 from simulation.teaching.lesson import Lesson, Run
-from simulation.teaching.status import STATUSES, household_status
+from simulation.teaching.status import STATUSES
+from simulation.teaching.widgets import CountyMapWidget, EChart, KnobPanelWidget, to_json
 
 HERE = Path(__file__).parent
 NO_COMPARISON = "— none —"
@@ -37,14 +36,16 @@ CSS = """
 .teach-monitor--date .teach-monitor__value { font-size: 20px; }
 .teach-run-label { font-weight: 500; margin: 6px 0 2px 2px; }
 .teach-story table { border-collapse: collapse; font-size: 13px; }
-.teach-story td { padding: 1px 8px 1px 0; vertical-align: top; }
+.teach-story td, .teach-story th { padding: 1px 10px 1px 0; vertical-align: top;
+  text-align: left; }
 .teach-story td:first-child { opacity: 0.7; white-space: nowrap; }
 .teach-timeline { max-height: 260px; overflow-y: auto; font-size: 12.5px; }
 .teach-timeline div { padding: 1px 0; }
 .teach-timeline b { display: inline-block; width: 64px; font-weight: 500; }
 .teach-info { max-width: 980px; font-size: 14.5px; line-height: 1.5; }
 .teach-info h2 { margin-top: 18px; font-size: 20px; }
-.teach-info h3 { font-size: 16px; }
+.teach-info h3 { font-size: 16px; margin-top: 10px; }
+.teach-info strong, .teach-story b, .teach-timeline b { font-weight: 600; }
 .teach-info table { border-collapse: collapse; }
 .teach-info td, .teach-info th { border-bottom: 1px solid rgba(127,127,127,0.3);
   padding: 3px 10px 3px 0; text-align: left; vertical-align: top; }
@@ -52,25 +53,17 @@ CSS = """
 """
 
 
-# ----------------------------------------------------------------------------- Vue widgets
-@solara.component_vue(str(HERE / "county.vue"))
-def CountyWidget(run: int, title: str, geometry: dict, villages: list, status: list, counts: list,
-                 legend: list, selected: int,
-                 event_select_household: Callable[[dict], None]) -> None:
-    """The county map (SVG drawn in the browser; see county.vue)."""
-
-
-@solara.component_vue(str(HERE / "knobs.vue"))
-def KnobWidget(groups: list, event_set_knob: Callable[[dict], None]) -> None:
-    """The mechanism sliders (see knobs.vue)."""
-
-
 # ----------------------------------------------------------------------------- data helpers
-def map_layout(run: Run) -> dict[str, Any]:
+def map_layout(run: Run) -> str:
     """JSON layout of a run's map: extent and household positions (sent once per run)."""
     lay = run.layout
-    return {"width": round(lay.width, 2), "height": round(lay.height, 2),
-            "x": np.round(lay.x, 2).tolist(), "y": np.round(lay.y, 2).tolist()}
+    return to_json({"width": round(lay.width, 2), "height": round(lay.height, 2),
+                    "x": np.round(lay.x, 2).tolist(), "y": np.round(lay.y, 2).tolist()})
+
+
+def status_text(status: np.ndarray) -> str:
+    """Status codes as one digit per household (what county.vue reads)."""
+    return (np.asarray(status, np.uint8) + ord("0")).tobytes().decode("ascii")
 
 
 def map_villages(run: Run) -> list[dict[str, Any]]:
@@ -95,16 +88,17 @@ def map_villages(run: Run) -> list[dict[str, Any]]:
     return villages
 
 
-def status_now(run: Run) -> np.ndarray:
-    """Map status of every household after the last month simulated."""
-    rec = run.recorder
-    if rec.t:
-        return rec.status[rec.t - 1]
-    cols = run.model.snapshot(("category", "state", "below"))
-    return household_status(cols["category"], cols["state"], cols["below"])
-
-
 LEGEND = [{"text": text, "fill": fill, "ring": ring} for _, text, fill, ring in STATUSES]
+
+
+def run_title(lesson: Lesson, index: int) -> str:
+    """'Your county: baseline + 2 slider changes' / 'Comparison: social_security'."""
+    run = lesson.runs[index]
+    moved = len(lesson.settings.overrides) if index == 0 else 0
+    name = run.label + (f" + {moved} slider change{'s' if moved > 1 else ''}" if moved else "")
+    if len(lesson.runs) == 1:
+        return name
+    return ("Your county: " if index == 0 else "Comparison: ") + name
 
 
 # ----------------------------------------------------------------------------- sidebar
@@ -168,7 +162,7 @@ def KnobCard(model: solara.Reactive[Lesson]) -> None:
         solara.Text("A slider acts on the first county from the next month on; Reset starts "
                     "2021 again with it. ▲ = baseline (M County's status quo).",
                     style={"font-size": "12px", "opacity": "0.75"})
-        KnobWidget(groups=knob_groups(lesson), event_set_knob=set_knob)
+        KnobPanelWidget.element(groups=to_json(knob_groups(lesson)), on_set_knob=set_knob)
         changes = lesson.runs[0].changes
         if changes:
             from simulation.calendar import month_label
@@ -205,11 +199,11 @@ def Monitors(lesson: Lesson) -> None:
     date, sub = monitors.date_text(lesson.month)
     for i, run in enumerate(lesson.runs):
         if len(lesson.runs) > 1:
-            solara.Text(("Your county: " if i == 0 else "Comparison: ") + run.label,
-                        classes=["teach-run-label"])
-        with solara.Div(classes=["teach-monitors"]):
+            solara.Text(run_title(lesson, i), classes=["teach-run-label"])
+        with solara.Div(classes=["teach-monitors"], attributes={"data-run": str(i)}):
             with solara.Div(classes=["teach-monitor", "teach-monitor--date"],
-                            attributes={"data-monitor": "date"}):
+                            attributes={"data-monitor": "date"},
+                            style={} if i == 0 else {"visibility": "hidden"}):
                 solara.Div(children=["Date"], classes=["teach-monitor__label"])
                 solara.Div(children=[date], classes=["teach-monitor__value"])
                 solara.Div(children=[sub], classes=["teach-monitor__county"])
@@ -226,18 +220,17 @@ def CountyMap(lesson: Lesson, index: int, selected: solara.Reactive[Any]) -> Non
     update_counter.get()
     run = lesson.runs[index]
     layout = solara.use_memo(lambda: map_layout(run), [id(run)])
-    status = status_now(run)
+    status = run.status_now()
     counts = np.bincount(status, minlength=len(STATUSES)).tolist()
     chosen = selected.value[1] if selected.value and selected.value[0] == index else -1
 
     def select(data: dict[str, Any]) -> None:
         selected.set((int(data["run"]), int(data["household"])))
 
-    title = run.label if len(lesson.runs) == 1 else \
-        ("Your county: " if index == 0 else "Comparison: ") + run.label
-    CountyWidget(run=index, title=f"{title} — click a household", geometry=layout,
-                 villages=map_villages(run), status=status.tolist(), counts=counts, legend=LEGEND, selected=chosen,
-                 event_select_household=select)
+    title = run_title(lesson, index)
+    CountyMapWidget.element(run=index, title=f"{title} — click a household", geometry=layout,
+                            villages=to_json(map_villages(run)), status=status_text(status),
+                            counts=counts, legend=LEGEND, selected=chosen, on_select=select)
 
 
 @solara.component
@@ -256,7 +249,7 @@ def Story(lesson: Lesson, selected: solara.Reactive[Any]) -> None:
         rows = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>"
                        for k, v in story.facts(run, idx).items())
         solara.HTML(tag="div", unsafe_innerHTML=f"<table>{rows}</table>")
-        EChart(story.story_option(run, idx), height="270px")
+        EChart(story.story_option(run, idx), height="340px")
         entries = story.timeline(run, idx)
         lines = "".join(f'<div><b>{e.when}</b><span style="color:{story.KIND_COLOURS[e.kind]}">'
                         f"{e.text}</span></div>" for e in entries) or \
@@ -296,24 +289,24 @@ def Main(model: solara.Reactive[Lesson], selected: solara.Reactive[Any]) -> None
     lesson = model.value
     solara.Style(CSS)
     with solara.Column(style={"width": "100%"}, gap="8px"):
-        Errors(lesson)
+        if lesson.errors:
+            Errors(lesson)
         with solara.lab.Tabs(value=0):
-            with solara.lab.Tab("County"):
-                with solara.Column(gap="8px"):
-                    Monitors(lesson)
-                    if len(lesson.runs) == 1:
-                        with solara.Columns([7, 5]):
-                            CountyMap(lesson, 0, selected)
-                            Story(lesson, selected)
-                    else:
-                        with solara.Columns([6, 6]):
-                            CountyMap(lesson, 0, selected)
-                            CountyMap(lesson, 1, selected)
+            with solara.lab.Tab("County"), solara.Column(gap="8px"):
+                Monitors(lesson)
+                if len(lesson.runs) == 1:
+                    with solara.Columns([7, 5]):
+                        CountyMap(lesson, 0, selected)
                         Story(lesson, selected)
-                    Charts(lesson)
+                else:
+                    with solara.Columns([6, 6]):
+                        CountyMap(lesson, 0, selected)
+                        CountyMap(lesson, 1, selected)
+                    Story(lesson, selected)
+                Charts(lesson)
             with solara.lab.Tab("Info"):
-                solara.HTML(tag="div", unsafe_innerHTML=info.to_html(info.info_markdown()),
+                solara.HTML(tag="div", unsafe_innerHTML=info.info_html(),
                             classes=["teach-info"])
             with solara.lab.Tab("Glossary"):
-                solara.HTML(tag="div", unsafe_innerHTML=info.to_html(info.glossary_markdown()),
+                solara.HTML(tag="div", unsafe_innerHTML=info.glossary_html(),
                             classes=["teach-info"])

@@ -45,7 +45,9 @@ def falls(run: Run, cause: str | None = None, formerly_poor_only: bool = False) 
 def mean_series(run: Run, names: Sequence[str]) -> float:
     """Monthly mean of the sum of recorder series (e.g. households below the line)."""
     t = run.recorder.t
-    return float(sum(run.recorder.series[n][:t] for n in names).mean()) if t else 0.0
+    if not t:
+        return 0.0
+    return float(np.sum([run.recorder.series[n][:t] for n in names], axis=0).mean())
 
 
 def mean_year(run: Run, metric: str) -> float:

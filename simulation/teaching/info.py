@@ -91,10 +91,11 @@ NOTICE: Final = """
   How long do they stay that way? The ring appears when monitoring catches them.
 - **Illness** is the most common cause of falling back: watch the red bars in
   *Why households fell below the line*. A hospital bill comes all at once.
-- Most households under monitoring never fall below the line at all: they are caught while
-  **at risk**, in the alert band just above it. Compare *Monitored now* with *Below the line now*.
-- **January**: the monitoring line rises each year, and households whose income did not keep
-  up slip under it — cause "low income".
+- Many households under monitoring never fall below the line at all: they are caught while
+  **at risk**, in the alert band just above it. Compare *Monitored now* with *Below the line
+  now*.
+- The monitoring line **rises every year**: a household whose income does not keep up slips
+  under it without any shock — cause "low income".
 - **Industry squares** turning yellow (struggling) and grey (failed): linked households lose
   their dividend and project job, and "industry failure" appears among the causes.
 - **2026**: the transition period ends; in *transfer_withdrawal* the subsidies stop, and
@@ -173,8 +174,10 @@ def things_to_try() -> str:
              "(`python -m simulation.teaching.experiments`). One seed is one possible "
              "history: an effect can hide in a single run, so try two or three seeds.", ""]
     for exp in EXPERIMENTS:
-        lines.append(f"**{exp.title}.** To do: {exp.instructions()} Watch: {exp.watch}. "
-                     f"Why: {exp.why}.\n")
+        lines += [f"### {exp.title}", "",
+                  f"- **Do**: {exp.instructions()}",
+                  f"- **Watch**: {exp.watch}.",
+                  f"- **Why**: {exp.why}.", ""]
     return "\n".join(lines)
 
 
@@ -193,3 +196,13 @@ def glossary_markdown() -> str:
 
 def to_html(text: str) -> str:
     return markdown.markdown(text, extensions=["tables"])
+
+
+@cache
+def info_html() -> str:
+    return to_html(info_markdown())
+
+
+@cache
+def glossary_html() -> str:
+    return to_html(glossary_markdown())

@@ -46,7 +46,7 @@ def slider_step(param: Param) -> float:
 
 def format_value(value: float, param: Param) -> str:
     if param.integer:
-        return f"{int(round(value))}"
+        return f"{round(value)}"
     if abs(value) >= 1000:
         return f"{value:,.0f}"
     return f"{value:.3g}"
@@ -64,7 +64,7 @@ def knob_groups(lesson: Lesson) -> list[dict[str, Any]]:
     pending = lesson.pending()
     groups = []
     for mechanism in MECHANISMS:
-        knobs = []
+        knobs: list[dict[str, Any]] = []
         for p in (k for k in KNOBS if k.mechanism == mechanism):
             value = lesson.knob_value(p.key)
             scenario_value = lesson.base.values[p.key]
@@ -79,5 +79,5 @@ def knob_groups(lesson: Lesson) -> list[dict[str, Any]]:
             })
         groups.append({"mechanism": mechanism,
                        "title": MECHANISM_TITLES.get(mechanism, mechanism),
-                       "moved": sum(k["moved"] for k in knobs), "knobs": knobs})
+                       "moved": sum(bool(k["moved"]) for k in knobs), "knobs": knobs})
     return groups

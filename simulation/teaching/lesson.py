@@ -19,20 +19,30 @@ from pathlib import Path
 from typing import Any, Final
 
 import mesa
+import numpy as np
 
 from simulation.model import PovertyModel
 from simulation.params import SCHEMA
 from simulation.runner import DEFAULT_SEED
-from simulation.scenario import (Scenario, ScenarioError, load_scenario, shipped_scenarios,
-                                 validate_value)
+from simulation.scenario import (
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    shipped_scenarios,
+    validate_value,
+)
 from simulation.teaching.layout import CountyLayout, county_layout
 from simulation.teaching.recorder import Recorder
+from simulation.teaching.status import household_status
 
 PAGE_HOUSEHOLDS: Final = 1000
 """Default simulated households on the page: ~10 villages, readable dots, ~20 ms a month."""
 MIN_HOUSEHOLDS, MAX_HOUSEHOLDS = 200, 3000
 """Page limits: the history of 3,000 households over 15 years takes ~16 MB per county."""
 MAX_SEED: Final = 2**31 - 1
+STOP: Final = threading.Event()
+"""Set when the server shuts down: lessons stop stepping, so a page left playing does not keep
+the process alive (SolaraViz's play loop runs in a non-daemon thread until the model stops)."""
 SETUP_ONLY: Final = frozenset({"motivation.dependency_prevalence"})
 """Knobs read only when the county is built (who starts with a dependency mindset); a change
 waits for Reset. tests/test_teaching.py checks every other knob acts in a running county."""
@@ -131,6 +141,15 @@ class Run:
         if self.running:
             self.model.step()
 
+    def status_now(self) -> np.ndarray:
+        """Map status of every household after the last month simulated (at the start: as
+        the county enters 2021)."""
+        rec = self.recorder
+        if rec.t:
+            return rec.status[rec.t - 1]
+        cols = self.model.snapshot(("category", "state", "below"))
+        return household_status(cols["category"], cols["state"], cols["below"])
+
     def value(self, key: str) -> float:
         """The knob value in force now (scheduled changes included)."""
         return float(self.model.env.values[key])
@@ -201,7 +220,8 @@ class Lesson(mesa.Model):
         try:
             return load_scenario(reference)
         except ScenarioError as exc:
-            self.errors.append(f"{exc} — showing the baseline instead")
+            self.errors.append(f"{exc} — showing the baseline instead; fix the file and "
+                               "press Reset to read it again")
             return load_scenario("baseline")
 
     def _valid_overrides(self, base: Scenario) -> dict[str, float]:
@@ -227,6 +247,9 @@ class Lesson(mesa.Model):
 
     def step(self) -> None:
         """One month in every county (knob changes made since the last step first)."""
+        if STOP.is_set():
+            self.running = False
+            return
         with self._lock:
             if self._queued:
                 self.runs[0].apply(dict(self._queued))

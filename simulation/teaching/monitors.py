@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from simulation.calendar import START_YEAR
 from simulation.teaching.charts import yearly_rows
+from simulation.teaching.status import BELOW_UNNOTICED
 
 if TYPE_CHECKING:
     from simulation.teaching.lesson import Run
 
-BELOW = ("below_formerly_poor", "below_marginal", "below_ordinary")
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
                "September", "October", "November", "December")
 
@@ -68,7 +70,7 @@ def monitors(run: Run) -> list[Monitor]:
                 f"≈ {_n(now('newly_poor_households'))} in the county",
                 "marginal or ordinary households falling below the line this year"),
         Monitor("below_now", "Below the line now",
-                _n(sum(int(rec.series[k][rec.t - 1]) for k in BELOW) if rec.t else 0),
+                _n(int(np.count_nonzero(run.status_now() >= BELOW_UNNOTICED))),
                 f"≈ {_n(now('below_line_households'))} in the county",
                 "households whose 12-month per-capita income is below the monitoring line"),
         Monitor("monitored_now", "Monitored now", _n(now("monitored_stock_sample")),

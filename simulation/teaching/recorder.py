@@ -92,10 +92,15 @@ class Recorder:
 
     # ------------------------------------------------------------------ capture
     def capture(self, model: PovertyModel) -> int:
-        """Record the month the model has just computed (returns its index; a second call in
-        the same month — Mesa validates a reporter by calling it — changes nothing)."""
+        """Record the month the model has just computed (returns its index).
+
+        Only a call from within the model's step records: there Mesa has counted the step and
+        the model has not yet moved to the next month. A second call in the same month (Mesa
+        validates a reporter by calling it) or a call between steps changes nothing.
+        """
         t = model.month
-        if t >= self.months or t < self.t:  # past the horizon, or already recorded
+        inside_step = model.steps == t + 1
+        if not inside_step or t >= self.months or t < self.t:
             return t
         cols = model.snapshot(_FIELDS)
         ytd = np.column_stack([cols[f] for f in _YTD_FIELDS])

@@ -6,17 +6,20 @@ every front-end file served from the solara-assets package, so the page needs no
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import socket
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
 from simulation.scenario import ScenarioError, load_scenario, resolve_path
+from simulation.teaching.lesson import STOP
 
 HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 8521
@@ -57,6 +60,8 @@ def configure(scenario: str | None) -> None:
     os.environ["SOLARA_APP"] = "simulation.teaching.app"
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     os.environ.setdefault("SOLARA_THEME_VARIANT", "light")
+    # plain http on this machine is intended: Solara's advice for https deployments is noise
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
     import solara.server.settings as settings
 
     settings.main.mode = "production"
@@ -78,8 +83,9 @@ def serve(port: int = DEFAULT_PORT, scenario: str | None = None, host: str = HOS
     configure(path)
     import uvicorn
 
+    # Ctrl-C closes open pages after 2 s instead of waiting for every browser to leave
     config = uvicorn.Config("solara.server.starlette:app", host=host, port=port,
-                            log_level="warning", lifespan="on")
+                            log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
 
     def tell_when_ready() -> None:
@@ -90,8 +96,17 @@ def serve(port: int = DEFAULT_PORT, scenario: str | None = None, host: str = HOS
             announce(f"Teaching page{shown}: http://{host}:{port}/  — press Ctrl-C to stop")
 
     threading.Thread(target=tell_when_ready, daemon=True).start()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after stopping
         server.run()
-    except KeyboardInterrupt:  # uvicorn re-raises the signal after shutting down
-        pass
+    STOP.set()
+    close_sessions()
     announce("Teaching page stopped.")
+
+
+def close_sessions() -> None:
+    """Close every browser session's kernel (their widgets and tasks)."""
+    from solara.server import kernel_context
+
+    for context in list(kernel_context.contexts.values()):
+        with contextlib.suppress(Exception):
+            context.close()

@@ -36,7 +36,7 @@ KIND_COLOURS: Final = {"shock": "#8c6bb1", "fall": "#d7301f", "rise": "#2171b5",
 SOURCE_COLOURS: Final = ("#6baed6", "#74c476", "#9e9ac8", "#fdae6b", "#d7301f")
 SOURCE_TEXT: Final = ("wages", "farm / business", "industry project", "transfers",
                       "rigid costs")
-INCOME_TEXT: Final = "income per person, last 12 months"
+INCOME_TEXT: Final = "income per person (12 months)"
 
 
 @dataclass(frozen=True)
@@ -119,18 +119,23 @@ def support_spans(bits: np.ndarray) -> list[Entry]:
     return out
 
 
+def count(n: int, one: str, many: str | None = None) -> str:
+    """'1 child', '3 children'."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def facts(run: Run, idx: int) -> dict[str, str]:
     """Who the household is and where it stands now (label -> text)."""
     h = run.model.households[idx]
     rec = run.recorder
-    people = [f"{h.members} members", f"{h.workers} able to work"]
-    people += [f"{n} {w}" for n, w in ((h.migrants, "migrant workers"),
-                                       (h.elderly, "elderly"), (h.children, "children"),
-                                       (h.students, "students"), (h.disabled, "disabled"))
-               if n]
+    people = [count(h.members, "member"), f"{h.workers} able to work"]
+    people += [count(n, one, many) for n, one, many in (
+        (h.migrants, "migrant worker", "migrant workers"), (h.elderly, "elderly", "elderly"),
+        (h.children, "child", "children"), (h.students, "student", "students"),
+        (h.disabled, "disabled", "disabled")) if n]
     if h.chronic:
         people.append("a chronic patient")
-    status = STATUSES[int(rec.status[rec.t - 1, idx])][1] if rec.t else "—"
+    status = STATUSES[int(run.status_now()[idx])][1]
     line = float(rec.line[rec.t - 1]) if rec.t else float(run.model.ctx.line)
     measures = [SUPPORT_TEXT[f] for f in SUPPORT_FLAGS if getattr(h, f)]
     out = {
@@ -160,42 +165,50 @@ def summary(run: Run, idx: int) -> dict[str, int]:
 
 
 def story_option(run: Run, idx: int) -> dict[str, Any]:
-    """Monthly income by source (stacked, yuan/month) and 12-month income against the line."""
+    """Two panels on one time axis: above, the 12-month per-capita income against the line
+    (what decides poverty); below, this month's income by source (stacked) and rigid costs
+    (below zero), yuan per household-month. Dotted lines mark shocks, falls, identification."""
     rec = run.recorder
     t = rec.t
     income = rec.income[:t, idx]
-    series: list[dict[str, Any]] = []
+    marks = {"symbol": "none", "silent": True, "data": [
+        {"xAxis": month_date(e.month), "lineStyle": {"color": KIND_COLOURS[e.kind]},
+         "label": {"show": False}} for e in timeline(run, idx)
+        if e.kind in ("shock", "fall", "identified")]}
+    series: list[dict[str, Any]] = [
+        {"name": INCOME_TEXT, "type": "line", "showSymbol": False, "itemStyle": {"color": "#111"},
+         "lineStyle": {"width": 2}, "data": timed(np.round(rec.pc12[:t, idx], 0).tolist()),
+         "markLine": marks},
+        {"name": "monitoring line", "type": "line", "showSymbol": False,
+         "itemStyle": {"color": "#d7301f"}, "lineStyle": {"width": 1.5, "type": "dashed"},
+         "data": timed(np.round(rec.line[:t], 0).tolist())},
+    ]
     for k, _source in enumerate(SOURCES[:-1]):
         series.append({"name": SOURCE_TEXT[k], "type": "line", "stack": "income",
-                       "areaStyle": {"opacity": 0.85}, "showSymbol": False,
-                       "lineStyle": {"width": 0}, "itemStyle": {"color": SOURCE_COLOURS[k]},
+                       "xAxisIndex": 1, "yAxisIndex": 1, "areaStyle": {"opacity": 0.85},
+                       "showSymbol": False, "lineStyle": {"width": 0},
+                       "itemStyle": {"color": SOURCE_COLOURS[k]},
                        "data": timed(np.round(income[:, k], 0).tolist())})
-    series.append({"name": SOURCE_TEXT[-1], "type": "bar", "barMaxWidth": 5,
-                   "itemStyle": {"color": SOURCE_COLOURS[-1]},
-                   "data": timed(np.round(-income[:, -1], 0).tolist())})
-    series.append({"name": INCOME_TEXT, "type": "line", "yAxisIndex": 1,
-                   "showSymbol": False, "itemStyle": {"color": "#111"},
-                   "lineStyle": {"width": 2}, "data": timed(np.round(rec.pc12[:t, idx], 0).tolist())})
-    series.append({"name": "monitoring line", "type": "line", "yAxisIndex": 1,
-                   "showSymbol": False, "itemStyle": {"color": "#d7301f"},
-                   "lineStyle": {"width": 1.5, "type": "dashed"},
-                   "data": timed(np.round(rec.line[:t], 0).tolist())})
-    marks = [{"xAxis": month_date(e.month), "lineStyle": {"color": KIND_COLOURS[e.kind]},
-              "label": {"show": False}} for e in timeline(run, idx)
-             if e.kind in ("shock", "fall", "identified")]
-    series[-1]["markLine"] = {"symbol": "none", "silent": True, "data": marks}
-    horizon = run.horizon
+    series.append({"name": SOURCE_TEXT[-1], "type": "bar", "barMaxWidth": 5, "xAxisIndex": 1,
+                   "yAxisIndex": 1, "itemStyle": {"color": SOURCE_COLOURS[-1]},
+                   "data": timed(np.round(-income[:, -1], 0).tolist()), "markLine": marks})
+    axis = time_axis(run.horizon)
+    small = {"fontSize": 11}
     return {"animation": False,
-            "title": {"text": f"Household #{idx}: income month by month", "left": 4,
-                      "textStyle": {"fontSize": 14}},
+            "title": [{"text": f"Household #{idx}", "left": 4, "textStyle": {"fontSize": 14}},
+                      {"text": "income per person over the last 12 months (yuan/yr)",
+                       "left": 50, "top": 24, "textStyle": small},
+                      {"text": "this month: income by source, costs below 0 (yuan)",
+                       "left": 50, "top": 156, "textStyle": small}],
             "tooltip": {"trigger": "axis"},
-            "legend": {"top": 22, "left": 4, "itemWidth": 12, "itemGap": 6,
-                       "textStyle": {"fontSize": 11},
-                       "data": [*SOURCE_TEXT, INCOME_TEXT, "monitoring line"]},
-            "grid": {"left": 52, "right": 60, "top": 84, "bottom": 24},
-            "xAxis": time_axis(horizon),
-            "yAxis": [{"type": "value", "name": "household, yuan/month",
-                       "nameTextStyle": {"align": "left"}},
-                      {"type": "value", "name": "yuan/person·yr", "splitLine": {"show": False},
-                       "nameTextStyle": {"align": "right"}}],
+            "axisPointer": {"link": [{"xAxisIndex": "all"}]},
+            "legend": {"bottom": 0, "left": 4, "itemWidth": 12, "itemGap": 6,
+                       "textStyle": small,
+                       "data": [INCOME_TEXT, "monitoring line", *SOURCE_TEXT]},
+            "grid": [{"left": 56, "right": 12, "top": 44, "height": 96},
+                     {"left": 56, "right": 12, "top": 176, "height": 110}],
+            "xAxis": [{**axis, "gridIndex": 0, "axisLabel": {"show": False}},
+                      {**axis, "gridIndex": 1}],
+            "yAxis": [{"type": "value", "gridIndex": 0, "splitNumber": 3},
+                      {"type": "value", "gridIndex": 1, "splitNumber": 3}],
             "series": series}

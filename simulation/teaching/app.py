@@ -9,12 +9,14 @@ its story and the charts keep a fixed, designed layout instead of a grid of equa
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Final
 
 import solara
 from mesa.visualization import Slider, SolaraViz
 
 from simulation.runner import DEFAULT_SEED
+from simulation.scenario import SCENARIO_DIR
 from simulation.teaching.components import Main, ScenarioCard, SidebarBelow
 from simulation.teaching.lesson import (
     MAX_HOUSEHOLDS,
@@ -38,8 +40,11 @@ STARTUP: dict[str, str | None] = {"scenario": None}
 def initial_settings() -> Settings:
     """A session's settings: the baseline, or the file given to `run.py demo --scenario`."""
     settings = Settings()
-    if STARTUP["scenario"]:
-        settings.scenario = settings.reference(settings.add_file(STARTUP["scenario"]))
+    path = STARTUP["scenario"]
+    if path and Path(path).parent == SCENARIO_DIR:  # a shipped one: pick it by name
+        settings.scenario = Path(path).stem
+    elif path:
+        settings.scenario = settings.reference(settings.add_file(path))
     return settings
 
 

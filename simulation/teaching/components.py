@@ -15,6 +15,7 @@ import numpy as np
 import solara
 from mesa.visualization.utils import force_update, update_counter
 
+from simulation.calendar import month_label
 from simulation.population import SECTORS
 from simulation.teaching import charts, info, monitors, story
 from simulation.teaching.knobs import knob_groups
@@ -165,8 +166,6 @@ def KnobCard(model: solara.Reactive[Lesson]) -> None:
         KnobPanelWidget.element(groups=to_json(knob_groups(lesson)), on_set_knob=set_knob)
         changes = lesson.runs[0].changes
         if changes:
-            from simulation.calendar import month_label
-
             with solara.Column(classes=["teach-changes"], gap="0px"):
                 solara.Text("Changes in this run:", style={"font-weight": "500"})
                 for c in changes[-8:]:

@@ -22,7 +22,6 @@ import mesa
 import numpy as np
 
 from simulation.model import PovertyModel
-from simulation.params import SCHEMA
 from simulation.runner import DEFAULT_SEED
 from simulation.scenario import (
     Scenario,
@@ -310,8 +309,3 @@ class Lesson(mesa.Model):
         """Setup-only knob values waiting for Reset."""
         built = self.runs[0].scenario.values
         return {k: self.knob_value(k) for k in SETUP_ONLY if built[k] != self.knob_value(k)}
-
-
-def knob_keys() -> tuple[str, ...]:
-    """Every mechanism knob, in schema order."""
-    return tuple(k for k, p in SCHEMA.items() if p.is_knob)

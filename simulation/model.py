@@ -35,7 +35,7 @@ from simulation.context import Environment, MonthContext
 from simulation.draws import MonthDraws, draw_month
 from simulation.params import as_namespace
 from simulation.population import build_population
-from simulation.scenario import Disaster, Scenario
+from simulation.scenario import Disaster, Scenario, validate_value
 from simulation.state import FIELDS, SHOCK_EVENTS, initial_record, initial_state
 
 
@@ -197,14 +197,17 @@ class PovertyModel(mesa.Model):
         for mechanism, yearly in self.env.programme_costs().items():
             self.programme_costs[mechanism] += yearly / 12.0
 
-    def _close_year(self) -> None:
-        """December: the year's statistics, then reset the yearly tallies."""
+    def year_to_date(self) -> dict[str, float]:
+        """This year's metrics so far (in December: the year's row of `years`)."""
         snapshot = self.snapshot(metrics.SNAPSHOT_FIELDS)
         costs = {**self.programme_costs, "training_unit": self.env.p.costs.training}
-        row = metrics.year_metrics(self.ctx.year, snapshot, dict(self.tally), costs,
-                                   self.population.weights,
-                                   [ind.status for ind in self.industries], self.ctx)
-        self.years.append(row)
+        return metrics.year_metrics(self.ctx.year, snapshot, dict(self.tally), costs,
+                                    self.population.weights,
+                                    [ind.status for ind in self.industries], self.ctx)
+
+    def _close_year(self) -> None:
+        """December: the year's statistics, then reset the yearly tallies."""
+        self.years.append(self.year_to_date())
         self.tally.clear()
         self.programme_costs.clear()
         for h in self.households:
@@ -213,6 +216,12 @@ class PovertyModel(mesa.Model):
             h.y_trained = h.fell_this_year = False
 
     # ------------------------------------------------------------------ events and bookkeeping
+    def apply_policy(self, values: Mapping[str, float], origin: str = "policy change") -> None:
+        """Put knob values in force from the next month (as a scheduled change would); the
+        values are validated against the schema (ScenarioError naming key and range)."""
+        checked = {k: validate_value(origin, k, v) for k, v in values.items()}
+        self._apply_change(checked)
+
     def _apply_change(self, values: Mapping[str, float]) -> None:
         """A scheduled policy change (Mesa event between two months)."""
         self.env.apply(values)

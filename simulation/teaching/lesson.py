@@ -155,9 +155,7 @@ class Run:
 
     def apply(self, values: dict[str, float]) -> None:
         """Put knob values in force from the next month, as a scheduled policy change does."""
-        # PovertyModel applies dated scenario changes through this method (a Mesa event between
-        # two months); the page needs the same effect now. A public hook is requested upstream.
-        self.model._apply_change(values)
+        self.model.apply_policy(values, origin="teaching page")
 
 
 class Lesson(mesa.Model):

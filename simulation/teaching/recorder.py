@@ -130,12 +130,7 @@ class Recorder:
             self.events[idx].append((month, event, cause, channel))
         self._seen = len(model.events)
 
-        # same inputs as the model's December close (simulation.model.PovertyModel._close_year)
-        costs = {**model.programme_costs, "training_unit": model.env.p.costs.training}
-        self.ytd = metrics.year_metrics(
-            model.ctx.year, {k: cols[k] for k in metrics.SNAPSHOT_FIELDS}, dict(model.tally),
-            costs, model.population.weights, [ind.status for ind in model.industries],
-            model.ctx)
+        self.ytd = model.year_to_date()
         self.t = t + 1
         return t
 

@@ -23,7 +23,7 @@ from matplotlib.ticker import MaxNLocator
 from simulation.rules import CAUSES
 from simulation.stats import mean_interval
 
-CAUSE_COLOURS = dict(zip(CAUSES, plt.get_cmap("tab10").colors, strict=False))
+CAUSE_COLOURS = dict(zip(CAUSES, (plt.get_cmap("tab10")(k) for k in range(10)), strict=False))
 
 
 def _band(runs: pd.DataFrame, metric: str) -> pd.DataFrame:

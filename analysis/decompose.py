@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -77,9 +76,8 @@ def _write_csv(table: pd.DataFrame, path: Path) -> None:
 
 def cli(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run the coalitions of BASE and OTHER, write the results folder and decomposition.csv."""
-    from simulation.cli import UsageError, _load, _progress
+    from simulation.cli import UsageError, _load, run_with_progress
     from simulation.results import write_results
-    from simulation.runner import run_many
 
     base, other = _load([args.base, args.other], args.years, args.households)
     try:
@@ -90,14 +88,7 @@ def cli(args: argparse.Namespace, argv: Sequence[str]) -> int:
     total = len(scenarios) * args.replicates
     print(f"{len(scenarios)} combinations of {len(pair.players)} mechanism changes "
           f"({', '.join(pair.players)}) x {args.replicates} replicates = {total} runs")
-    update, close = _progress(not args.quiet, total, "decomposition runs")
-    start = time.perf_counter()
-    try:
-        results = run_many(scenarios, args.replicates, args.seed, engine=args.engine,
-                           workers=args.workers, progress=update)
-    finally:
-        close()
-    wall = time.perf_counter() - start
+    results, wall = run_with_progress(scenarios, args, "decomposition runs")
     write_results(out, scenarios, results, baseline=base.name, seed=args.seed,
                   replicates=args.replicates, engine=args.engine, wall_seconds=wall,
                   command=["run.py", *argv], figures=not args.no_figures)

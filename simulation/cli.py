@@ -13,6 +13,7 @@ import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from simulation.errors import OutputError
 from simulation.params import SCHEMA
@@ -95,20 +96,28 @@ def _progress(enabled: bool, total: int, what: str):  # type: ignore[no-untyped-
     return update, bar.close
 
 
-def _run_and_write(scenarios: list[Scenario], args: argparse.Namespace, out: Path,
-                   baseline: str | None, argv: Sequence[str]) -> None:
-    from simulation.results import write_results
+def run_with_progress(scenarios: list[Scenario], args: argparse.Namespace,
+                      what: str = "simulating") -> tuple[list[Any], float]:
+    """Every scenario on the replicates' seeds with a progress bar; (results, wall seconds)."""
     from simulation.runner import run_many
 
     total = len(scenarios) * args.replicates
-    update, close = _progress(not args.quiet, total, "simulating")
+    update, close = _progress(not args.quiet, total, what)
     start = time.perf_counter()
     try:
         results = run_many(scenarios, args.replicates, args.seed, engine=args.engine,
                            workers=args.workers, progress=update)
     finally:
         close()
-    wall = time.perf_counter() - start
+    return results, time.perf_counter() - start
+
+
+def _run_and_write(scenarios: list[Scenario], args: argparse.Namespace, out: Path,
+                   baseline: str | None, argv: Sequence[str]) -> None:
+    from simulation.results import write_results
+
+    results, wall = run_with_progress(scenarios, args)
+    total = len(results)
     table = write_results(out, scenarios, results, baseline=baseline, seed=args.seed,
                           replicates=args.replicates, engine=args.engine, wall_seconds=wall,
                           command=["run.py", *argv], figures=not args.no_figures)

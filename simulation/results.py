@@ -21,7 +21,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -156,16 +157,7 @@ def write_results(out: Path, scenarios: Sequence[Scenario], results: Sequence[Ru
                   wall_seconds: float, command: Sequence[str], figures: bool = True,
                   extra_files: dict[str, str] | None = None) -> pd.DataFrame:
     """Write every result file into `out` atomically; return the headline table."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: exists and is not a folder")
-    parent = out.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot create the output folder ({exc.strerror})") from None
-    try:
+    with atomic_folder(Path(out)) as tmp:
         runs = runs_frame(results)
         runs.to_parquet(tmp / "runs.parquet", index=False)
         summarize(runs).to_csv(tmp / "summary.csv", index=False)
@@ -197,19 +189,30 @@ def write_results(out: Path, scenarios: Sequence[Scenario], results: Sequence[Ru
             from analysis.figures import save_standard_figures
 
             save_standard_figures(runs, tmp / "figures", baseline)
-        _swap_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return table
 
 
-def _swap_into_place(tmp: Path, out: Path) -> None:
-    """Replace `out` by the finished `tmp` folder (old results are removed only after)."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        out.rename(old)
-    tmp.rename(out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+@contextmanager
+def atomic_folder(out: Path) -> Iterator[Path]:
+    """Build a result folder beside `out`, then swap it in whole: on any failure or
+    interruption the temporary folder is removed and an existing `out` is left untouched."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: exists and is not a folder")
+    parent = out.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot create the output folder ({exc.strerror})") from None
+    try:
+        yield tmp
+        old = None
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            out.rename(old)
+        tmp.rename(out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

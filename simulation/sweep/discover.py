@@ -18,8 +18,6 @@ statistically meaningful (EMA Workbench's binomial test; > 0.05 suggests droppin
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.errors import OutputError
+from simulation.results import atomic_folder
 from simulation.sweep.spec import SweepError
 
 
@@ -201,14 +199,7 @@ def format_discovery(d: Discovery) -> str:
 def write_discovery(d: Discovery, out: Path, figures: bool = True) -> None:
     """boxes.csv, trajectory.csv, discovery.json and figures, atomically into `out`."""
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: exists and is not a folder")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot create the output folder ({exc.strerror})") from None
-    try:
+    with atomic_folder(out) as tmp:
         boxes = pd.concat([b.limits.assign(box=b.number, coverage=b.coverage,
                                            density=b.density, mass=b.mass)
                            for b in d.boxes]) if d.boxes else pd.DataFrame()
@@ -223,16 +214,6 @@ def write_discovery(d: Discovery, out: Path, figures: bool = True) -> None:
         (tmp / "discovery.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
         if figures and d.boxes:
             _figures(d, tmp)
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{tmp.name[-8:]}")
-            out.rename(old)
-        tmp.rename(out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _figures(d: Discovery, folder: Path) -> None:

@@ -197,6 +197,20 @@ def paired_difference_by_year(diffs: pd.DataFrame, ylabel: str, title: str,
     return fig
 
 
+def _stacked_years(ax, wide: pd.DataFrame, keys, colours, title: str) -> None:  # type: ignore[no-untyped-def]
+    """Stacked yearly bars of `wide` (years x keys) on one panel."""
+    bottom = np.zeros(len(wide))
+    for key in keys:
+        values = wide[key].to_numpy() if key in wide else np.zeros(len(wide))
+        ax.bar(wide.index, values, bottom=bottom, color=colours[key], width=0.8,
+               label=_label(key))
+        bottom += values
+    ax.set_title(title, fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.tick_params(labelsize=8)
+
+
 def falls_by_cause_panels(yearly: pd.DataFrame, what: str) -> Figure:
     """County households falling below the line per year by cause, one panel per scenario
     (stacked bars of means over replicates).
@@ -211,16 +225,7 @@ def falls_by_cause_panels(yearly: pd.DataFrame, what: str) -> Figure:
     for ax, scenario in zip(axes.flat, scenarios, strict=False):
         sub = yearly[yearly["scenario"] == scenario]
         wide = sub.pivot_table(index="year", columns="cause", values="mean", sort=True)
-        bottom = np.zeros(len(wide))
-        for cause in present:
-            values = wide[cause].to_numpy() if cause in wide else np.zeros(len(wide))
-            ax.bar(wide.index, values, bottom=bottom, color=CAUSE_COLOURS[cause], width=0.8,
-                   label=_label(cause))
-            bottom += values
-        ax.set_title(_label(scenario), fontsize=10)
-        ax.grid(axis="y", alpha=0.3)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.tick_params(labelsize=8)
+        _stacked_years(ax, wide, present, CAUSE_COLOURS, _label(scenario))
     for ax in axes[:, 0]:
         ax.set_ylabel("households/yr (county)")
     handles, labels = axes.flat[0].get_legend_handles_labels()
@@ -500,16 +505,7 @@ def cost_by_mechanism(costs: pd.DataFrame) -> Figure:
     for ax, scenario in zip(axes.flat, scenarios, strict=False):
         wide = costs[costs["scenario"] == scenario].pivot_table(
             index="year", columns="mechanism", values="mean", sort=True)
-        bottom = np.zeros(len(wide))
-        for m in mechanisms:
-            values = wide[m].to_numpy() / 1e6
-            ax.bar(wide.index, values, bottom=bottom, color=MECHANISM_COLOURS[m], width=0.8,
-                   label=_label(m))
-            bottom += values
-        ax.set_title(_label(scenario), fontsize=10)
-        ax.grid(axis="y", alpha=0.3)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.tick_params(labelsize=8)
+        _stacked_years(ax, wide / 1e6, mechanisms, MECHANISM_COLOURS, _label(scenario))
     for ax in axes[:, 0]:
         ax.set_ylabel("million yuan/yr (nominal)")
     handles, labels = axes.flat[0].get_legend_handles_labels()

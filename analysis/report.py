@@ -774,7 +774,7 @@ class Report:
         return ci(row[key], row[f"{key}_low"], row[f"{key}_high"])
 
     def calibration(self) -> None:
-        from simulation.calibration import CALIBRATION_YEARS, evaluate
+        from simulation.calibration import CALIBRATION_YEARS, evaluate, format_value
 
         r, d = self.r, self.doc
         d.heading("Calibration")
@@ -792,12 +792,7 @@ class Report:
                     "docs/ODD.md). A target is met when the mean over replicates lies inside "
                     "its range.")
 
-        def fmt(v: float, unit: str) -> str:
-            if unit == "yuan/person":
-                return f"{v:,.0f}"
-            if unit == "flag":
-                return f"{v:.2f}"
-            return f"{100 * v:.2f}%"
+        fmt = format_value
 
         rows = [{"target": t["description"],
                  "range": f"{fmt(t['low_target'], t['unit'])} – {fmt(t['high_target'], t['unit'])}",

@@ -88,15 +88,18 @@ def evaluate(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def format_value(v: float, unit: str) -> str:
+    """A target value as the calibration tables print it (shares as percentages)."""
+    if unit == "yuan/person":
+        return f"{v:,.0f}"
+    if unit == "flag":
+        return f"{v:.2f}"
+    return f"{100 * v:.2f}%"
+
+
 def format_table(table: pd.DataFrame) -> str:
     """Plain-text calibration table."""
-
-    def fmt(v: float, unit: str) -> str:
-        if unit == "yuan/person":
-            return f"{v:,.0f}"
-        if unit == "flag":
-            return f"{v:.2f}"
-        return f"{100 * v:.2f}%"
+    fmt = format_value
 
     lines = [f"{'target':<24}{'range':>20}{'mean':>11}{'95% interval':>24}  inside",
              "-" * 86]

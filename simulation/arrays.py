@@ -179,13 +179,9 @@ class ArrayModel:
 
     # ------------------------------------------------------------------ phases 2 and 3
     def _strike_covariate_shocks(self, d: MonthDraws) -> np.ndarray | None:
-        disaster, self.pending_disaster = self.pending_disaster, None
-        if disaster is None and d.disaster < self.env.disaster_chance():
-            sh = self.env.p.shocks
-            disaster = Disaster(self.month, sh.disaster_village_share,
-                                sh.disaster_production_loss, sh.disaster_asset_loss,
-                                int(sh.disaster_months))
-        self.disaster = disaster
+        disaster = self.disaster = self.env.disaster(self.month, self.pending_disaster,
+                                                     d.disaster)
+        self.pending_disaster = None
         if disaster is None:
             return None
         self._count("disasters", np.array([0], np.int8))

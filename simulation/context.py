@@ -16,6 +16,7 @@ from simulation import rules
 from simulation.calendar import MARCH, SEPTEMBER, TRANSITION_END_YEAR, lag_in_months, year_of
 from simulation.params import as_namespace
 from simulation.population import Population
+from simulation.scenario import Disaster
 
 LOSS_DECAY = 0.9
 """Monthly decay of the loss ledger used to attribute causes (half-life ≈ 6.6 months)."""
@@ -225,8 +226,16 @@ class Environment:
         )
 
     # ------------------------------------------------------------------ model-level quantities
-    def disaster_chance(self) -> float:
-        return monthly_chance(self.p.shocks.disaster_rate)
+    def disaster(self, t: int, scheduled: Disaster | None, u: float) -> Disaster | None:
+        """This month's county disaster: the scheduled one, else a random one when the
+        month's disaster uniform falls below the monthly chance."""
+        if scheduled is not None:
+            return scheduled
+        if u < monthly_chance(self.p.shocks.disaster_rate):
+            sh = self.p.shocks
+            return Disaster(t, sh.disaster_village_share, sh.disaster_production_loss,
+                            sh.disaster_asset_loss, int(sh.disaster_months))
+        return None
 
     def partners(self) -> int:
         """Simulated social partners (social participation per 100 villages)."""

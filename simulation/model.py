@@ -168,14 +168,10 @@ class PovertyModel(mesa.Model):
     # ------------------------------------------------------------------ phases owned by the model
     def _strike_covariate_shocks(self) -> None:
         """Phase 2: a scheduled disaster, or a random one, hits a share of villages."""
-        d, disaster = self.draws, self.pending_disaster
+        d = self.draws
+        disaster = self.disaster = self.env.disaster(self.month, self.pending_disaster,
+                                                     d.disaster)
         self.pending_disaster = None
-        if disaster is None and d.disaster < self.env.disaster_chance():
-            sh = self.env.p.shocks
-            disaster = Disaster(self.month, sh.disaster_village_share,
-                                sh.disaster_production_loss, sh.disaster_asset_loss,
-                                int(sh.disaster_months))
-        self.disaster = disaster
         self.village_hit = (None if disaster is None
                             else (d.village < disaster.village_share).tolist())
         if disaster is not None:

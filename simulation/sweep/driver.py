@@ -313,7 +313,11 @@ def _execute(spec: SweepSpec, design: Design, store: SweepStore, manifest: dict[
         if progress:
             progress(report.done, total, report.failed)
         while pending or in_flight:
-            while pending and len(in_flight) < executor.capacity:
+            # A suspect (a run whose chunk died with its worker) runs alone: if it kills its
+            # worker again, nothing else in the pool dies with it.
+            while (pending and len(in_flight) < executor.capacity
+                   and not (in_flight and pending[0] in suspects)
+                   and not any(j.tasks[0].run in suspects for j, _ in in_flight.values())):
                 ids = [pending.popleft()]
                 if ids[0] not in suspects:
                     size = chunk_size()

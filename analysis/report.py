@@ -99,6 +99,13 @@ def _label(name: str) -> str:
 
 
 # ----------------------------------------------------------------------------- the report
+
+def _outcome_format(outcome: str) -> tuple[float, int, str]:
+    """Scale, decimals and unit of a decomposed outcome in report tables."""
+    if outcome == "fiscal_cost":
+        return 1e-6, 1, "million yuan"
+    return 1.0, 0, OUTCOMES[outcome][0]
+
 class Report:
     """Computes every table and figure of the report from a loaded results folder."""
 
@@ -445,8 +452,7 @@ class Report:
         rows = []
         for outcome in SHAPLEY_OUTCOMES:
             sub = table[table["outcome"] == outcome].set_index("component")
-            scale, decimals = (1e-6, 1) if outcome == "fiscal_cost" else (1.0, 0)
-            unit = "million yuan" if outcome == "fiscal_cost" else OUTCOMES[outcome][0]
+            scale, decimals, unit = _outcome_format(outcome)
             for comp in [*pair.players, "interaction", "total"]:
                 s = sub.loc[comp]
                 rows.append({
@@ -494,8 +500,7 @@ class Report:
         rows = []
         for outcome in SHAPLEY_OUTCOMES:
             sub = table[table["outcome"] == outcome].set_index("component")
-            scale, decimals = (1e-6, 1) if outcome == "fiscal_cost" else (1.0, 0)
-            unit = "million yuan" if outcome == "fiscal_cost" else OUTCOMES[outcome][0]
+            scale, decimals, unit = _outcome_format(outcome)
             for comp in [*pair.players, "interaction", "total"]:
                 s = sub.loc[comp]
                 rows.append({"outcome": f"{_label(outcome)} ({unit})",

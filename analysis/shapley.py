@@ -132,6 +132,14 @@ def coalition_scenarios(base: Scenario, other: Scenario) -> tuple[Pair, list[Sce
     return pair, scenarios
 
 
+
+def _saved_as(scenarios: Mapping[str, Scenario], target: Scenario) -> str | None:
+    """The name of a saved scenario identical to `target` (values, schedule, disasters)."""
+    return next((n for n, sc in scenarios.items()
+                 if dict(sc.values) == dict(target.values)
+                 and sc.schedule == target.schedule and sc.disasters == target.disasters),
+                None)
+
 def find_coalitions(scenarios: Mapping[str, Scenario], base: str,
                     other: str) -> dict[Coalition, str] | None:
     """Coalition -> scenario name when every coalition of the pair is among `scenarios`
@@ -142,10 +150,7 @@ def find_coalitions(scenarios: Mapping[str, Scenario], base: str,
         return None
     found: dict[Coalition, str] = {}
     for coalition, target in zip(all_coalitions(pair.players), wanted, strict=True):
-        match = next((n for n, sc in scenarios.items()
-                      if dict(sc.values) == dict(target.values)
-                      and sc.schedule == target.schedule and sc.disasters == target.disasters),
-                     None)
+        match = _saved_as(scenarios, target)
         if match is None:
             return None
         found[coalition] = match
@@ -214,10 +219,7 @@ def one_at_a_time(per_run: pd.DataFrame, pair: Pair, scenarios: Mapping[str, Sce
     for coalition, target in zip(all_coalitions(pair.players), wanted, strict=True):
         if len(coalition) != 1:
             continue
-        match = next((n for n, sc in scenarios.items()
-                      if dict(sc.values) == dict(target.values)
-                      and sc.schedule == target.schedule and sc.disasters == target.disasters),
-                     None)
+        match = _saved_as(scenarios, target)
         if match is None:
             return None
         singles[next(iter(coalition))] = match

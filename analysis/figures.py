@@ -17,6 +17,7 @@ matplotlib.use("Agg")  # files only; never a window
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -38,6 +39,20 @@ def _replicates(runs: pd.DataFrame) -> int:
     return int(runs.groupby("scenario")["replicate"].nunique().min())
 
 
+def _n_text(n: int) -> str:
+    return f"n = {n} replicate{'s' if n != 1 else ''}"
+
+
+def _year_axis(ax: Axes, years: pd.Series | pd.Index) -> None:
+    """Whole years on the x axis. A single year gets its own tick and a two-year span: alone,
+    matplotlib spreads one point over two centuries or labels fractions of a year."""
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    years = np.unique(np.asarray(years, dtype=float))
+    if years.size == 1:
+        ax.set_xticks(years)
+        ax.set_xlim(years[0] - 1, years[0] + 1)
+
+
 def returns_by_scenario(runs: pd.DataFrame) -> Figure:
     """Formerly poor households returning to poverty per year, by scenario, with 95% bands."""
     fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
@@ -46,9 +61,10 @@ def returns_by_scenario(runs: pd.DataFrame) -> Figure:
         line, = ax.plot(g["year"], g["mean"], marker="o", ms=3, label=scenario)
         ax.fill_between(g["year"], g["low"], g["high"], color=line.get_color(), alpha=0.2)
     ax.set_xlabel("year")
+    _year_axis(ax, band["year"])
     ax.set_ylabel("households returning to poverty (county, per year)")
     ax.set_title(f"Returns to poverty by scenario — mean and 95% interval, "
-                 f"{_replicates(runs)} replicates")
+                 f"{_n_text(_replicates(runs))}")
     ax.legend(fontsize=8, ncol=2)
     ax.grid(alpha=0.3)
     return fig
@@ -70,7 +86,7 @@ def causes_of_returns(runs: pd.DataFrame) -> Figure:
     ax.set_xlabel("households falling below the line over the horizon (county)")
     years = runs["year"].min(), runs["year"].max()
     ax.set_title(f"Causes of falls (returns and new poverty), {years[0]}–{years[1]} — "
-                 f"mean of {_replicates(runs)} replicates")
+                 f"mean of {_n_text(_replicates(runs))}")
     ax.legend(fontsize=7, ncol=3, loc="lower right")
     return fig
 
@@ -81,23 +97,27 @@ def monitoring_flows(runs: pd.DataFrame) -> Figure:
     scenarios = list(dict.fromkeys(runs["scenario"]))
     cols = min(3, len(scenarios))
     rows = -(-len(scenarios) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False,
-                             sharey=True, layout="constrained")
+    # at least 6.5 in wide: the title of a single panel (one scenario) would be cut off
+    fig, axes = plt.subplots(rows, cols, figsize=(max(6.5, 4.2 * cols), 3.2 * rows),
+                             squeeze=False, sharey=True, layout="constrained")
     for ax, scenario in zip(axes.flat, scenarios, strict=False):
         sub = runs[runs["scenario"] == scenario]
         for metric, style, label in (("monitored_stock", "-", "monitored stock"),
                                      ("monitoring_inflow", "--", "inflow (identified)"),
                                      ("risk_eliminated", ":", "outflow (risk eliminated)")):
             b = _band(sub, metric)
-            line, = ax.plot(b["year"], b["mean"], style, label=label)
+            # a marker for a single year: a line through one point draws nothing
+            line, = ax.plot(b["year"], b["mean"], style, ms=3, label=label,
+                            marker="o" if len(b) == 1 else None)
             ax.fill_between(b["year"], b["low"], b["high"], color=line.get_color(), alpha=0.15)
         ax.set_title(scenario, fontsize=10)
+        _year_axis(ax, sub["year"])
         ax.grid(alpha=0.3)
     for ax in axes.flat[len(scenarios):]:
         ax.set_visible(False)
     axes[0, 0].set_ylabel("households (county)")
     axes[0, 0].legend(fontsize=7)
-    fig.suptitle(f"Dynamic monitoring — mean and 95% interval, {_replicates(runs)} replicates")
+    fig.suptitle(f"Dynamic monitoring — mean and 95% interval, {_n_text(_replicates(runs))}")
     return fig
 
 
@@ -142,8 +162,7 @@ def _colours(frame: pd.DataFrame, colours: dict[str, str] | None) -> dict[str, s
 
 
 def _n(frame: pd.DataFrame) -> str:
-    n = int(frame["replicates"].min()) if "replicates" in frame and len(frame) else 0
-    return f"n = {n} replicate{'s' if n != 1 else ''}"
+    return _n_text(int(frame["replicates"].min()) if "replicates" in frame and len(frame) else 0)
 
 
 def _label(text: str) -> str:
@@ -162,8 +181,10 @@ def _plain(text: str) -> str:
 def _grid(count: int, cols: int = 3, width: float = 3.6, height: float = 2.9,
           **kwargs: Any) -> tuple[Figure, np.ndarray]:
     cols = max(1, min(cols, count))
-    rows = -(-count // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols + 0.6, height * rows + 0.9),
+    rows = max(1, -(-count // cols))  # no panel to draw still makes a (blank) figure
+    # at least 7.5 in wide: one or two panels would cut the figure's title off
+    fig, axes = plt.subplots(rows, cols, figsize=(max(7.5, width * cols + 0.6),
+                                                  height * rows + 0.9),
                              squeeze=False, layout="constrained", **kwargs)
     for ax in axes.flat[count:]:
         ax.set_visible(False)
@@ -189,7 +210,7 @@ def paired_difference_by_year(diffs: pd.DataFrame, ylabel: str, title: str,
         ax.fill_between(g["year"], g["low"], g["high"], color=c, alpha=0.15, lw=0)
     ax.set_xlabel("year")
     ax.set_ylabel(ylabel)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _year_axis(ax, diffs["year"])
     ax.set_title(f"{title}\nmean of paired differences and 95% interval, {_n(diffs)}",
                  fontsize=10)
     ax.legend(fontsize=8, ncol=2)
@@ -207,7 +228,7 @@ def _stacked_years(ax, wide: pd.DataFrame, keys, colours, title: str) -> None:  
         bottom += values
     ax.set_title(title, fontsize=10)
     ax.grid(axis="y", alpha=0.3)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _year_axis(ax, wide.index)
     ax.tick_params(labelsize=8)
 
 
@@ -229,8 +250,9 @@ def falls_by_cause_panels(yearly: pd.DataFrame, what: str) -> Figure:
     for ax in axes[:, 0]:
         ax.set_ylabel("households/yr (county)")
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=min(5, len(labels)),
-               fontsize=8)
+    if labels:  # no falls at all (a tiny run): no bars, and a legend of none cannot be laid out
+        fig.legend(handles, labels, loc="outside lower center", ncol=min(5, len(labels)),
+                   fontsize=8)
     fig.suptitle(f"{what.capitalize()} by cause and year — mean over replicates, "
                  f"{_n(yearly)}", fontsize=11)
     return fig
@@ -241,8 +263,10 @@ def cause_differences(diffs: pd.DataFrame, what: str,
     """Change against the baseline over the horizon by cause, per scenario (paired means and
     95% intervals). `diffs`: scenario, metric (a cause), mean, low, high, replicates."""
     colours = _colours(diffs, colours)
+    # causes with any change or any spread; bounds are NaN where one pair gives no interval
     causes = [c for c in CAUSES if c in set(diffs["metric"])
-              and (diffs.loc[diffs["metric"] == c, ["low", "high"]].abs().to_numpy().sum() > 0)]
+              and np.nansum(np.abs(diffs.loc[diffs["metric"] == c, ["mean", "low", "high"]]
+                                   .to_numpy(dtype=float))) > 0]
     scenarios = list(dict.fromkeys(diffs["scenario"]))
     fig, ax = plt.subplots(figsize=(7.5, 1.3 + 0.13 * max(1, len(causes)) * max(2, len(scenarios))),
                            layout="constrained")
@@ -322,7 +346,8 @@ def shapley_by_cause(table: pd.DataFrame, pair: str) -> Figure:
     comps = [c for c in dict.fromkeys(t["component"]) if c != "total"] + ["total"]
     grid = t.pivot_table(index="component", columns="cause", values="shapley", sort=False) \
         .reindex(index=comps, columns=causes)
-    fig, ax = plt.subplots(figsize=(1.6 + 0.85 * max(1, len(causes)), 1.4 + 0.5 * len(comps)),
+    # at least 5.5 in wide: with one or two causes the two-line title would be cut off
+    fig, ax = plt.subplots(figsize=(max(5.5, 1.6 + 0.85 * len(causes)), 1.4 + 0.5 * len(comps)),
                            layout="constrained")
     limit = float(np.nanmax(np.abs(grid.to_numpy()))) if grid.size else 1.0
     image = ax.imshow(grid.to_numpy(), cmap="RdBu_r", vmin=-limit or -1, vmax=limit or 1,
@@ -375,13 +400,18 @@ def km_cumulative_returns(bands: pd.DataFrame, cohort_labels: dict[str, str],
     axes[0, 0].set_ylabel("returned to poverty (%, Kaplan–Meier 1 − S(t))")
     axes[0, 0].legend(fontsize=7.5)
     fig.suptitle(f"Time to return after exit — county-weighted Kaplan–Meier, censored at the "
-                 f"horizon;\nmean and 95% interval over replicates, n = {full} replicates",
+                 f"horizon;\nmean and 95% interval over replicates, {_n_text(full)}",
                  fontsize=10)
     return fig
 
 
+MIN_EXPOSURE = 50.0
+"""Simulated household-years at risk per replicate below which a hazard is not drawn."""
+
+
 def reentry_hazard(hazard: pd.DataFrame, cohort_labels: dict[str, str],
-                   colours: dict[str, str] | None = None, min_exposure: float = 50.0) -> Figure:
+                   colours: dict[str, str] | None = None,
+                   min_exposure: float = MIN_EXPOSURE) -> Figure:
     """Returns per 100 household-years at risk by years since exit, per cohort and scenario.
 
     Args:
@@ -390,14 +420,15 @@ def reentry_hazard(hazard: pd.DataFrame, cohort_labels: dict[str, str],
             at risk per replicate): years with less than `min_exposure` are not drawn.
     """
     colours = _colours(hazard, colours)
-    cohorts = [c for c in cohort_labels if c in set(hazard["cohort"])]
+    full = int(hazard["replicates"].max()) if len(hazard) else 0
+    shown = (hazard["replicates"] == full) & hazard["mean"].notna()
+    if "exposure_sample" in hazard:
+        shown &= hazard["exposure_sample"] >= min_exposure
+    # a panel per cohort with something to draw (small runs leave some cohorts without)
+    cohorts = [c for c in cohort_labels if c in set(hazard.loc[shown, "cohort"])]
     fig, axes = _grid(len(cohorts), cols=len(cohorts), width=3.8, height=3.4)
     scenarios = list(dict.fromkeys(hazard["scenario"]))
     offset = 0.6 / max(1, len(scenarios))
-    full = int(hazard["replicates"].max()) if len(hazard) else 0
-    shown = hazard["replicates"] == full
-    if "exposure_sample" in hazard:
-        shown &= hazard["exposure_sample"] >= min_exposure
     for ax, cohort in zip(axes.flat, cohorts, strict=False):
         sub = hazard[(hazard["cohort"] == cohort) & shown].dropna(subset=["mean"])
         for k, scenario in enumerate(scenarios):
@@ -410,12 +441,15 @@ def reentry_hazard(hazard: pd.DataFrame, cohort_labels: dict[str, str],
                         color=colours.get(scenario), label=_label(scenario))
         ax.set_title(cohort_labels[cohort], fontsize=9.5)
         ax.set_xlabel("years since exit")
+        # whole years since exit; each year's points sit inside [k, k + 1)
+        ax.set_xlim(0, int(sub["year_since_exit"].max()) + 1 if len(sub) else 1)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
     axes[0, 0].set_ylabel("returns per 100 household-years at risk")
     axes[0, 0].legend(fontsize=7.5)
     fig.suptitle(f"Re-entry hazard by time since exit — county-weighted; mean and 95% "
-                 f"interval over replicates, n = {full} replicates\n(years with at least "
+                 f"interval over replicates, {_n_text(full)}\n(years with at least "
                  f"{min_exposure:g} simulated household-years at risk per replicate)",
                  fontsize=10)
     return fig
@@ -490,7 +524,7 @@ def village_distribution(villages: pd.DataFrame, replicates: int,
                              label="other villages")], fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     ax.set_title(f"Returns by village — distribution over villages of all replicates "
-                 f"(n = {replicates} replicates,\n{len(v) // max(1, len(scenarios))} villages "
+                 f"({_n_text(replicates)},\n{len(v) // max(1, len(scenarios))} villages "
                  f"per scenario with ≥ {min_households} formerly poor sample households)",
                  fontsize=10)
     return fig
@@ -528,18 +562,28 @@ def _iso_levels(ratios: np.ndarray, most: int = 4) -> list[float]:
     return levels
 
 
+def _error_bar(mean: float, low: float, high: float) -> list[list[float]] | None:
+    """matplotlib's asymmetric error of one point; None (no bar) without an interval."""
+    if low != low or high != high:
+        return None
+    return [[mean - low], [high - mean]]
+
+
 def cost_effectiveness_plane(ce: pd.DataFrame, colours: dict[str, str] | None = None) -> Figure:
     """Cost-effectiveness plane: returns avoided (x) against extra fiscal cost (y) over the
     horizon, each scenario against the baseline with paired 95% intervals on both axes, and
     dashed lines of equal cost per avoided return."""
     colours = _colours(ce, colours)
     fig, ax = plt.subplots(figsize=(7.5, 4.8), layout="constrained")
-    x = ce["avoided_returns"].to_numpy()
-    y = ce["extra_cost"].to_numpy() / 1e6
-    xmax = max(1.0, float(np.nanmax(ce["avoided_returns_high"])) * 1.15)
-    xmin = min(0.0, float(np.nanmin(ce["avoided_returns_low"])) * 1.15)
-    ymax = max(1.0, float(np.nanmax(ce["extra_cost_high"])) / 1e6 * 1.15)
-    ymin = min(0.0, float(np.nanmin(ce["extra_cost_low"])) / 1e6 * 1.15)
+    x = ce["avoided_returns"].to_numpy(dtype=float)
+    y = ce["extra_cost"].to_numpy(dtype=float) / 1e6
+    # the limits take in the points too: with one pair the bounds are NaN (no interval)
+    xs_all = np.r_[x, ce["avoided_returns_low"], ce["avoided_returns_high"]].astype(float)
+    ys_all = np.r_[y, ce["extra_cost_low"] / 1e6, ce["extra_cost_high"] / 1e6].astype(float)
+    xmax = max(1.0, float(np.nanmax(xs_all)) * 1.15)
+    xmin = min(0.0, float(np.nanmin(xs_all)) * 1.15)
+    ymax = max(1.0, float(np.nanmax(ys_all)) * 1.15)
+    ymin = min(0.0, float(np.nanmin(ys_all)) * 1.15)
     finite = ce["per_return"].replace([np.inf, -np.inf], np.nan).dropna()
     finite = finite[finite > 0]
     for level in _iso_levels(finite.to_numpy()):
@@ -553,10 +597,10 @@ def cost_effectiveness_plane(ce: pd.DataFrame, colours: dict[str, str] | None = 
     for k, row in ce.reset_index(drop=True).iterrows():
         c = colours.get(row["scenario"])
         ax.errorbar(x[k], y[k],
-                    xerr=[[x[k] - row["avoided_returns_low"]], [row["avoided_returns_high"]
-                                                                - x[k]]],
-                    yerr=[[y[k] - row["extra_cost_low"] / 1e6],
-                          [row["extra_cost_high"] / 1e6 - y[k]]],
+                    xerr=_error_bar(x[k], row["avoided_returns_low"],
+                                    row["avoided_returns_high"]),
+                    yerr=_error_bar(y[k], row["extra_cost_low"] / 1e6,
+                                    row["extra_cost_high"] / 1e6),
                     fmt="o", ms=6, color=c, capsize=3, lw=1.0, label=_label(row["scenario"]))
     ax.axhline(0, color="black", lw=0.8)
     ax.axvline(0, color="black", lw=0.8)

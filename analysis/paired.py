@@ -30,7 +30,8 @@ BOOTSTRAP_RESAMPLES = 2000
 def group_intervals(frame: pd.DataFrame, keys: Sequence[str], value: str,
                     level: float = LEVEL) -> pd.DataFrame:
     """Mean and Student-t interval of `value` over the rows of each key group (NaN values left
-    out), vectorized; the same numbers as simulation.stats.mean_interval per group.
+    out), vectorized; the same numbers as simulation.stats.mean_interval per group (so a group
+    of one value has NaN bounds: one run gives no interval).
 
     Returns:
         keys..., mean, low, high, replicates (rows used).
@@ -39,8 +40,8 @@ def group_intervals(frame: pd.DataFrame, keys: Sequence[str], value: str,
     agg = grouped.agg(["mean", "std", "count"]).reset_index()
     n = agg["count"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(n > 1, stdtrit(np.maximum(n - 1, 1), 0.5 + level / 2.0), 0.0)
-        half = np.where(n > 1, t * agg["std"].to_numpy(dtype=float) / np.sqrt(n), 0.0)
+        t = np.where(n > 1, stdtrit(np.maximum(n - 1, 1), 0.5 + level / 2.0), np.nan)
+        half = np.where(n > 1, t * agg["std"].to_numpy(dtype=float) / np.sqrt(n), np.nan)
     mean = agg["mean"].to_numpy(dtype=float)
     out = agg[list(keys)].copy()
     out["mean"], out["low"], out["high"] = mean, mean - half, mean + half

@@ -182,14 +182,21 @@ class Report:
         d.paragraph(
             f"This report compares {len(self.focus)} scenario"
             f"{'s' if len(self.focus) != 1 else ''} "
-            f"({', '.join(f'**{_label(n)}**' for n in self.focus)}) over {len(years)} years "
+            f"({', '.join(f'**{_label(n)}**' for n in self.focus)}) over {len(years)} "
+            f"year{'s' if len(years) != 1 else ''} "
             f"({years[0]}–{years[-1]}) in a simulated county of {county:,} rural households "
             f"(a stratified sample of {sc.households:,} simulated households, weighted to the "
-            f"county). Each scenario was run {r.replicates} times ({r.seed_span()}); replicate r "
-            "of every scenario uses the same seed, so differences against the baseline "
+            f"county). Each scenario was run "
+            f"{'once' if r.replicates == 1 else f'{r.replicates} times'} ({r.seed_span()}); "
+            "replicate r of every scenario uses the same seed, so differences against the "
+            "baseline "
             f"(**{_label(self.baseline) if self.baseline else 'none'}**) are paired per seed. "
             "Every interval is a 95% interval of the mean over replicates (Student t); every "
             "table and figure states its number of replicates.")
+        if r.replicates < 2:
+            d.warn("One replicate: an interval needs at least two runs, so the tables show the "
+                   "single run's values without intervals, and the figures' bands are absent. "
+                   "Run more replicates (`--replicates`) to see how much the results vary.")
         if len(self.names) != len(self.focus):
             d.note(f"The folder also holds {len(self.names) - len(self.focus)} intermediate "
                    "scenarios of a mechanism decomposition; they are used in the "
@@ -213,7 +220,7 @@ class Report:
                          "disasters": str(len(sc.disasters)),
                          "digest": str(r.manifest["scenarios"].get(name, {}).get("digest",
                                                                                   "–"))})
-        d.table(pd.DataFrame(rows), "Scenarios (resolved files: <scenario>/scenario.toml in the "
+        d.table(pd.DataFrame(rows), "Scenarios (resolved files: scenarios/<scenario>.toml in the "
                 "results folder)", text_columns=("description",))
         if not self.baseline:
             return
@@ -240,7 +247,7 @@ class Report:
                 d.note(f"{_label(n)} also differs from {_label(self.baseline)} in its dated "
                        f"policy changes ({len(sc.schedule)} vs {len(base.schedule)}) or "
                        f"scheduled disasters ({len(sc.disasters)} vs {len(base.disasters)}); "
-                       f"see {n}/scenario.toml.")
+                       f"see scenarios/{n}.toml.")
         if rows:
             d.table(pd.DataFrame(rows), f"Knob values that differ from {_label(self.baseline)} "
                     "(· = same as the baseline; from the saved scenario files)",
@@ -251,7 +258,8 @@ class Report:
         r, d = self.r, self.doc
         d.heading("Headline results")
         metrics = ["returns", "new_poverty", "household_years_below", "fiscal_cost"]
-        desc = describe(self._focus(self.per_run), metrics, order=self.focus)
+        desc = describe(self._focus(self.per_run), metrics,
+                                                 order=self.focus)
         rows = []
         for name in self.focus:
             sub = desc[desc["scenario"] == name].set_index("metric")
@@ -266,12 +274,13 @@ class Report:
                          "household-years below the line": cell("household_years_below"),
                          "fiscal cost (million yuan)": cell("fiscal_cost", 1e-6, 1),
                          "replicates": str(int(sub["replicates"].iloc[0]))})
-        d.table(pd.DataFrame(rows), f"County totals over {len(r.years)} years "
+        d.table(pd.DataFrame(rows), f"County totals over {len(r.years)} "
+                f"year{'s' if len(r.years) != 1 else ''} "
                 f"({r.years[0]}–{r.years[-1]}): mean [95% interval]; {self.n_note}",
                 csv=("headline.csv", desc))
         if self.baseline and len(self.focus) > 1:
-            diffs = paired_differences(self._focus(self.per_run), self.baseline, metrics,
-                                       order=self.focus)
+            diffs = paired_differences(
+                self._focus(self.per_run), self.baseline, metrics, order=self.focus)
             rows = []
             for name in self.focus[1:] if self.focus[0] == self.baseline else \
                     [n for n in self.focus if n != self.baseline]:
@@ -296,21 +305,27 @@ class Report:
             if gain:
                 d.note(gain)
         runs = self._focus(r.runs)
-        d.figure(figures.returns_by_scenario(runs), "returns_by_year",
-                 f"Formerly poor households returning to poverty per year (county), mean and "
-                 f"95% interval; {self.n_note}.")
+        returns = bool(runs["returned_households"].any())
+        if returns:
+            d.figure(figures.returns_by_scenario(runs), "returns_by_year",
+                     f"Formerly poor households returning to poverty per year (county), mean "
+                     f"and 95% interval; {self.n_note}.")
+        else:  # lines flat at zero would only look like a drawing error
+            d.note("No formerly poor household returned to poverty in any of these runs, so "
+                   "there are no figures of returns per year.")
         if self.baseline and len(self.focus) > 1:
-            yearly = paired_differences(runs, self.baseline, ["returned_households",
-                                                              "newly_poor_households"],
-                                        order=self.focus, by=["year"])
+            yearly = paired_differences(
+                runs, self.baseline, ["returned_households", "newly_poor_households"],
+                order=self.focus, by=["year"])
             ret = yearly[yearly["metric"] == "returned_households"]
-            d.figure(figures.paired_difference_by_year(
-                ret, "change in returns (households/yr, county)",
-                f"Returns to poverty: scenario − {_label(self.baseline)} per year",
-                self.colours), "returns_difference_by_year",
-                f"Change in yearly returns against {_label(self.baseline)} (paired on seeds); "
-                f"{self.n_note}.")
             self.doc.tables["paired_differences_by_year.csv"] = yearly
+            if returns:
+                d.figure(figures.paired_difference_by_year(
+                    ret, "change in returns (households/yr, county)",
+                    f"Returns to poverty: scenario − {_label(self.baseline)} per year",
+                    self.colours), "returns_difference_by_year",
+                    f"Change in yearly returns against {_label(self.baseline)} (paired on "
+                    f"seeds); {self.n_note}.")
 
     def _pairing_gain(self) -> str:
         """How much narrower the paired interval of the change in returns is than an
@@ -349,7 +364,8 @@ class Report:
         d.tables["causes_by_year.csv"] = yearly
         for group in ("returns", "new_poverty"):
             totals = cause_totals(falls, group)
-            desc = describe(totals, [*CAUSES, "total"], order=self.focus)
+            desc = describe(totals, [*CAUSES, "total"],
+                                                     order=self.focus)
             rows = []
             for cause in [*CAUSES, "total"]:
                 row = {"cause": _label(cause)}
@@ -360,19 +376,30 @@ class Report:
             d.table(pd.DataFrame(rows), f"{GROUP_LABELS[group].capitalize()} by cause, county "
                     f"households over the horizon: mean [95% interval]; {self.n_note}",
                     csv=(f"{group}_by_cause.csv", desc))
+            if not totals["total"].any():
+                # panels without a single bar: say so instead of drawing them
+                d.note(f"No {GROUP_LABELS[group]} in any of these runs, so there are no "
+                       "figures by cause.")
+                continue
             d.figure(figures.falls_by_cause_panels(yearly[yearly["group"] == group],
                                                    GROUP_LABELS[group]),
                      f"{group}_by_cause_and_year",
                      f"{GROUP_LABELS[group].capitalize()} by cause and year (county households, "
                      f"means); {self.n_note}.")
             if self.baseline and len(self.focus) > 1 and group == "returns":
-                diffs = paired_differences(totals, self.baseline, list(CAUSES),
-                                           order=self.focus)
-                d.figure(figures.cause_differences(diffs, GROUP_LABELS[group], self.colours),
-                         f"{group}_cause_differences",
-                         f"Change in {GROUP_LABELS[group]} by cause against "
-                         f"{_label(self.baseline)} (paired); {self.n_note}.")
+                diffs = paired_differences(
+                    totals, self.baseline, list(CAUSES), order=self.focus)
                 d.tables[f"{group}_by_cause_differences.csv"] = diffs
+                if diffs["mean"].ne(0).any() or diffs["high"].gt(diffs["low"]).any():
+                    d.figure(figures.cause_differences(diffs, GROUP_LABELS[group],
+                                                       self.colours),
+                             f"{group}_cause_differences",
+                             f"Change in {GROUP_LABELS[group]} by cause against "
+                             f"{_label(self.baseline)} (paired); {self.n_note}.")
+                else:  # an axis without a single bar
+                    d.note(f"No scenario changes {GROUP_LABELS[group]} by any cause against "
+                           f"{_label(self.baseline)} in these runs, so there is no figure of "
+                           "the changes.")
 
     def decomposition(self) -> None:
         d = self.doc
@@ -445,6 +472,7 @@ class Report:
         d = self.doc
         label = f"{_label(pair.other)} − {_label(pair.base)}"
         d.heading(f"Shapley decomposition: {label}", level=3)
+        table = table
         coalitions = all_coalitions(pair.players)
         d.note(f"{len(coalitions)} combinations of {len(pair.players)} mechanism changes "
                f"({', '.join(_label(m) for m in pair.players)}), each run on "
@@ -473,14 +501,21 @@ class Report:
                 f"{source.replicate_note()}",
                 csv=(f"shapley_{pair.base}_{pair.other}.csv", table))
         returns = table[table["outcome"] == "returns"]
-        d.figure(figures.shapley_contributions(
-            returns, "contribution to the change in returns (households, county, horizon)",
-            label), f"shapley_{pair.other}", f"Shapley decomposition of the change in returns, "
-                                              f"{label}; {source.replicate_note()}.")
         by_cause = table[table["outcome"].str.startswith("returns_")]
-        d.figure(figures.shapley_by_cause(by_cause, label), f"shapley_causes_{pair.other}",
-                 f"Shapley contributions to the change in returns by cause, {label}; "
-                 f"{source.replicate_note()}.")
+        if returns[["shapley", "low", "high", "alone", "alone_low", "alone_high"]] \
+                .fillna(0.0).ne(0.0).any(axis=None):
+            d.figure(figures.shapley_contributions(
+                returns, "contribution to the change in returns (households, county, horizon)",
+                label), f"shapley_{pair.other}", f"Shapley decomposition of the change in "
+                                                  f"returns, {label}; "
+                                                  f"{source.replicate_note()}.")
+            d.figure(figures.shapley_by_cause(by_cause, label), f"shapley_causes_{pair.other}",
+                     f"Shapley contributions to the change in returns by cause, {label}; "
+                     f"{source.replicate_note()}.")
+        else:  # every bar and cell would be 0
+            d.note(f"Returns to poverty do not change in these runs: {label} and every "
+                   "mechanism's contribution are 0 on every seed, so there are no figures of "
+                   "the decomposition of returns.")
         coalition_rows = [{"combination": ", ".join(_label(m) for m in pair.players if m in c)
                            or "(none: the base)", "scenario": names[c]} for c in coalitions]
         d.table(pd.DataFrame(coalition_rows), "Combinations run (each on the same seeds)",
@@ -488,6 +523,7 @@ class Report:
 
     def _one_at_a_time_section(self, pair: Pair, table: pd.DataFrame, cmd: str) -> None:
         d = self.doc
+        table = table
         label = f"{_label(pair.other)} − {_label(pair.base)}"
         d.heading(f"One mechanism at a time: {label}", level=3)
         d.paragraph(f"These results hold {_label(pair.base)}, each single-mechanism strategy "
@@ -549,7 +585,11 @@ class Report:
                                                                        math.nan)))}
                 for k in WITHIN_YEARS:
                     values = sub[f"within_{k}y"].dropna().to_numpy()
-                    text = pct(*mean_interval(values), 2) if values.size else "beyond horizon"
+                    if values.size > 1:
+                        mean, low, high = mean_interval(values)
+                        text = pct(mean, low, min(high, 1.0), 2)  # a share is at most 100%
+                    else:  # one run gives no interval
+                        text = pct(values[0], decimals=2) if values.size else "beyond horizon"
                     if 0 < values.size < len(sub):  # some replicates' follow-up is too short
                         text += f" (n = {values.size})"
                     row[f"within {k} yr"] = text
@@ -566,35 +606,51 @@ class Report:
                 sub = within[within["cohort"] == cohort]
                 if sub.empty or not cols:
                     continue
-                diffs = paired_differences(sub, self.baseline, cols, order=self.focus)
+                diffs = paired_differences(sub, self.baseline, cols,
+                                                                    order=self.focus)
                 for name in self.focus:
                     if name == self.baseline:
                         continue
                     dd = diffs[diffs["scenario"] == name].set_index("metric")
-                    if dd.empty:
+                    # no pair at all: no replicate of the cohort was followed long enough
+                    if dd.empty or not dd["replicates"].any():
                         continue
                     row = {"cohort": COHORT_LABELS[cohort], "scenario": _label(name)}
                     for c in cols:
-                        row[c.replace("within_", "within ").replace("y", " yr")] = ci(
-                            100 * dd.loc[c, "mean"], 100 * dd.loc[c, "low"],
-                            100 * dd.loc[c, "high"], 2, True) + " pp"
-                    row["pairs"] = str(int(dd["replicates"].iloc[0]))
+                        row[c.replace("within_", "within ").replace("y", " yr")] = (
+                            ci(100 * dd.loc[c, "mean"], 100 * dd.loc[c, "low"],
+                               100 * dd.loc[c, "high"], 2, True) + " pp"
+                            if dd.loc[c, "replicates"] else "–")
+                    row["pairs"] = str(int(dd["replicates"].max()))
                     rows.append(row)
             if rows:
                 d.table(pd.DataFrame(rows), f"Change in the share returned against "
                         f"{_label(self.baseline)}, percentage points, paired on seeds: mean "
                         f"[95% interval]; {self.n_note}", text_columns=("cohort",))
-        d.figure(figures.km_cumulative_returns(bands, COHORT_LABELS, self.colours),
-                 "kaplan_meier", f"Kaplan–Meier share returned by years since exit, per "
-                                 f"cohort; {self.n_note}.")
+        returned = bool(episodes["returned"].any())
+        if returned:
+            d.figure(figures.km_cumulative_returns(bands, COHORT_LABELS, self.colours),
+                     "kaplan_meier", f"Kaplan–Meier share returned by years since exit, per "
+                                     f"cohort; {self.n_note}.")
+        else:  # every curve would lie flat at 0%
+            d.note("No exit episode ended in a return within the horizon, so there are no "
+                   "figures of the time to return or of the re-entry hazard.")
         d.tables["kaplan_meier.csv"] = bands
         hazard = reentry_hazard(episodes, horizon)
         keys = ["cohort", "scenario", "year_since_exit"]
         summary = summarize_by(hazard, keys, "hazard").merge(
             hazard.groupby(keys, sort=False)["exposure_sample"].mean().reset_index(), on=keys)
-        d.figure(figures.reentry_hazard(summary, COHORT_LABELS, self.colours), "reentry_hazard",
-                 f"Re-entry hazard: returns per 100 household-years at risk, by whole years "
-                 f"since exit; {self.n_note}.")
+        # the figure draws a year only with enough exposure in every replicate
+        drawn = (summary["exposure_sample"] >= figures.MIN_EXPOSURE) \
+            & (summary["replicates"] == summary["replicates"].max()) & summary["mean"].notna()
+        if returned and drawn.any():
+            d.figure(figures.reentry_hazard(summary, COHORT_LABELS, self.colours),
+                     "reentry_hazard", f"Re-entry hazard: returns per 100 household-years at "
+                                       f"risk, by whole years since exit; {self.n_note}.")
+        elif returned:
+            d.note(f"Too few households at risk for a re-entry hazard (a year since exit is "
+                   f"shown with at least {figures.MIN_EXPOSURE:g} simulated household-years at "
+                   "risk per replicate); run more households (`--households`).")
         d.tables["reentry_hazard.csv"] = summary
         d.tables["reentry_hazard_by_run.csv"] = hazard
         total_short = short.groupby("scenario", sort=False)[["short_exits", "rises"]].sum()
@@ -623,6 +679,8 @@ class Report:
             "differ; both are given.")
         summary = summarize_by(types, ["population", "group", "scenario"], "share")
         raw = summarize_by(types, ["population", "group", "scenario"], "share_raw")
+        for shares in (summary, raw):  # t-intervals of few runs can pass 100%; a share cannot
+            shares["high"] = shares["high"].clip(upper=1.0)
         size = types.groupby(["population", "group"], sort=False)[["households", "sample"]] \
             .mean()
         for population in POPULATIONS:
@@ -640,11 +698,14 @@ class Report:
                     if s.empty:
                         continue
                     s = s.iloc[0]
-                    row[_label(name)] = pct(s["mean"], s["low"], s["high"], 1)
+                    # no share without households of the type (small samples)
+                    row[_label(name)] = (pct(s["mean"], s["low"], s["high"], 1)
+                                         if s["replicates"] else "–")
                     if population == "all" and name == self.focus[0]:
                         q = raw[(raw["population"] == population) & (raw["group"] == group)
                                 & (raw["scenario"] == name)].iloc[0]
-                        row[f"{_label(name)} (raw)"] = pct(q["mean"], q["low"], q["high"], 1)
+                        row[f"{_label(name)} (raw)"] = (pct(q["mean"], q["low"], q["high"], 1)
+                                                        if q["replicates"] else "–")
                 rows.append(row)
             d.table(pd.DataFrame(rows), f"{POPULATIONS[population].capitalize()}: share that "
                     "fell below the line at least once, county-weighted (raw = unweighted "
@@ -652,16 +713,21 @@ class Report:
                     text_columns=("household type",))
         d.tables["who_returns.csv"] = types
         fp = summary[summary["population"] == "formerly_poor"]
-        d.figure(figures.who_returns(fp, labels,
-                                     "formerly poor households returned at least once (%)",
-                                     "Who returns: formerly poor households by type",
-                                     self.colours), "who_returns",
-                 f"Share of formerly poor households returning at least once over the horizon "
-                 f"by household type; {self.n_note}.")
+        returned = bool(fp["mean"].fillna(0.0).any())
+        if returned:
+            d.figure(figures.who_returns(fp, labels,
+                                         "formerly poor households returned at least once (%)",
+                                         "Who returns: formerly poor households by type",
+                                         self.colours), "who_returns",
+                     f"Share of formerly poor households returning at least once over the "
+                     f"horizon by household type; {self.n_note}.")
+        else:  # every dot would sit at 0%
+            d.note("No formerly poor household returned to poverty in any of these runs, so "
+                   "there are no figures by household type or village.")
         if self.baseline and len(self.focus) > 1:
-            diffs = paired_differences(types[types["population"] == "formerly_poor"],
-                                       self.baseline, ["share"], order=self.focus,
-                                       by=["group"])
+            diffs = paired_differences(
+                types[types["population"] == "formerly_poor"], self.baseline, ["share"],
+                order=self.focus, by=["group"])
             rows = []
             for group in HOUSEHOLD_TYPES:
                 row = {"household type": labels[group]}
@@ -669,8 +735,9 @@ class Report:
                     s = diffs[(diffs["group"] == group) & (diffs["scenario"] == name)]
                     if not s.empty:
                         s = s.iloc[0]
-                        row[_label(name)] = ci(100 * s["mean"], 100 * s["low"],
-                                               100 * s["high"], 1, True) + " pp"
+                        row[_label(name)] = (ci(100 * s["mean"], 100 * s["low"],
+                                                100 * s["high"], 1, True) + " pp"
+                                             if s["replicates"] else "–")
                 rows.append(row)
             d.table(pd.DataFrame(rows), "Who benefits: change in the share of formerly poor "
                     f"households returning against {_label(self.baseline)}, percentage points, "
@@ -679,17 +746,24 @@ class Report:
         villages = by_village(r)
         villages = self._focus(villages)
         d.tables["villages.csv"] = villages
-        d.figure(figures.village_distribution(villages, r.replicates, self.colours),
-                 "villages", "Distribution over villages of the share of formerly poor households "
-                             f"returning (villages of all replicates pooled); {self.n_note}.")
-        conc = village_concentration(villages)
+        conc = village_concentration(villages)  # villages large enough to compare
+        if returned and conc["villages"].any():
+            d.figure(figures.village_distribution(villages, r.replicates, self.colours),
+                     "villages", "Distribution over villages of the share of formerly poor "
+                                 f"households returning (villages of all replicates pooled); "
+                                 f"{self.n_note}.")
+        elif returned:
+            d.note("No village has 10 or more formerly poor sample households, so returns "
+                   "are not compared across villages; run more households (`--households`).")
         if not conc.dropna().empty:
             cs = summarize_by(conc, ["scenario"], "top_fifth_share")
+            cs["high"] = cs["high"].clip(upper=1.0)  # a share is at most 100%
             villages_per_run = conc.groupby("scenario", sort=False)["villages"].mean()
             rows = [{"scenario": _label(n),
                      "villages per replicate": _num(float(villages_per_run.get(n, math.nan))),
                      "returns in the fifth of villages with most returns":
-                         pct(s["mean"], s["low"], s["high"], 0),
+                         pct(s["mean"], s["low"], s["high"], 0) if s["replicates"] else
+                         "– (no returns)",
                      "replicates": str(int(s["replicates"]))}
                     for n in self.focus for _, s in cs[cs["scenario"] == n].iterrows()]
             d.table(pd.DataFrame(rows), "Concentration of returns across villages (villages "
@@ -704,7 +778,8 @@ class Report:
         by_year = cost_by_year(runs)
         d.tables["cost_by_mechanism_and_year.csv"] = by_year
         metrics = [*COST_COLUMNS, "fiscal_cost"]
-        desc = describe(self._focus(self.per_run), metrics, order=self.focus)
+        desc = describe(self._focus(self.per_run), metrics,
+                                                 order=self.focus)
         rows = []
         for name in self.focus:
             sub = desc[desc["scenario"] == name].set_index("metric")
@@ -722,8 +797,8 @@ class Report:
             d.paragraph("Cost-effectiveness needs a baseline to compare against (run `python "
                         "run.py compare`).")
             return
-        diffs = paired_differences(self._focus(self.per_run), self.baseline, metrics,
-                                   order=self.focus)
+        diffs = paired_differences(
+            self._focus(self.per_run), self.baseline, metrics, order=self.focus)
         rows = []
         for name in self.focus:
             if name == self.baseline:
@@ -737,7 +812,7 @@ class Report:
         d.table(pd.DataFrame(rows), f"Extra fiscal cost against {_label(self.baseline)} by "
                 f"mechanism, million yuan, paired: mean [95% interval]; {self.n_note}")
         ce = cost_effectiveness(self._focus(self.per_run), self.baseline,
-                                int(r.manifest["seed"]), order=self.focus)
+                               int(r.manifest["seed"]), order=self.focus)
         rows = []
         for _, row in ce.iterrows():
             rows.append({
@@ -756,14 +831,23 @@ class Report:
                 f"{_label(self.baseline)} over the horizon: ratios of paired means with "
                 f"Fieller 95% intervals; {self.n_note}",
                 csv=("cost_effectiveness.csv", ce))
-        d.note("Bootstrap check (2,000 paired resamples of seeds, generator seeded with the "
-               f"comparison seed {r.manifest['seed']}), yuan per avoided return: "
-               + "; ".join(f"{_label(row['scenario'])} [{_num(row['per_return_boot_low'])}, "
-                           f"{_num(row['per_return_boot_high'])}]"
-                           for _, row in ce.iterrows()) + ".")
-        d.figure(figures.cost_effectiveness_plane(ce, self.colours), "cost_effectiveness",
-                 f"Cost-effectiveness plane: returns avoided against extra fiscal cost, paired "
-                 f"on seeds; dashed lines mark equal cost per avoided return; {self.n_note}.")
+        # a bootstrap interval exists only where a ratio does and there are seeds to resample
+        boot = ce[ce["per_return_boot_low"].notna() & ce["per_return_boot_high"].notna()]
+        if len(boot):
+            d.note("Bootstrap check (2,000 paired resamples of seeds, generator seeded with the "
+                   f"comparison seed {r.manifest['seed']}), yuan per avoided return: "
+                   + "; ".join(f"{_label(row['scenario'])} [{_num(row['per_return_boot_low'])}, "
+                               f"{_num(row['per_return_boot_high'])}]"
+                               for _, row in boot.iterrows()) + ".")
+        effect = ce[["avoided_returns", "avoided_returns_low", "avoided_returns_high"]]
+        if effect.fillna(0.0).ne(0.0).any(axis=None):
+            d.figure(figures.cost_effectiveness_plane(ce, self.colours), "cost_effectiveness",
+                     f"Cost-effectiveness plane: returns avoided against extra fiscal cost, "
+                     f"paired on seeds; dashed lines mark equal cost per avoided return; "
+                     f"{self.n_note}.")
+        else:  # every point would sit on the vertical axis
+            d.note(f"No scenario avoids or adds a return against {_label(self.baseline)} in "
+                   "these runs, so there is no cost-effectiveness plane.")
 
     @staticmethod
     def _ratio(row: pd.Series, key: str) -> str:
@@ -772,6 +856,8 @@ class Report:
             return "avoids none"
         if status == "cost-saving":
             return "cost-saving (avoids more for less)"
+        if row["replicates"] < 2:  # a ratio from one pair, with no interval
+            return _num(row[key])
         if status == "unbounded":
             low = row[f"{key}_low"]
             bound = f"≥ {_num(low)}" if low == low and not math.isinf(low) else "any value"
@@ -779,7 +865,12 @@ class Report:
         return ci(row[key], row[f"{key}_low"], row[f"{key}_high"])
 
     def calibration(self) -> None:
-        from simulation.calibration import CALIBRATION_YEARS, evaluate, format_value
+        from simulation.calibration import (
+            CALIBRATION_YEARS,
+            evaluate,
+            format_estimate,
+            format_value,
+        )
 
         r, d = self.r, self.doc
         d.heading("Calibration")
@@ -798,18 +889,17 @@ class Report:
                     "its range.")
 
         fmt = format_value
-
         rows = [{"target": t["description"],
                  "range": f"{fmt(t['low_target'], t['unit'])} – {fmt(t['high_target'], t['unit'])}",
-                 "mean [95% interval]": f"{fmt(t['mean'], t['unit'])} [{fmt(t['low'], t['unit'])}"
-                                        f", {fmt(t['high'], t['unit'])}]",
+                 "mean [95% interval]": format_estimate(t),
                  "inside": "yes" if t["inside"] else "**no**",
                  "replicates": str(int(t["replicates"])), "source": t["source"]}
                 for _, t in table.iterrows()]
         inside = int(table["inside"].sum())
+        n = int(table["replicates"].min())
         d.table(pd.DataFrame(rows), f"Calibration of {_label(target)}, {START_YEAR}–{last}: "
                 f"{inside} of {len(table)} targets inside their range; "
-                f"n = {int(table['replicates'].min())} replicates",
+                f"n = {n} replicate{'s' if n != 1 else ''}",
                 text_columns=("target", "source"), csv=("calibration.csv", table))
 
     def manifest(self) -> None:
@@ -885,21 +975,24 @@ class Report:
 
 
 def write_report(folder: str | Path, out: str | Path | None = None,
-                 decomposition: str | Path | None = None) -> tuple[Path, Path, float]:
-    """Build the report of a results folder; returns (html path, md path, seconds)."""
+                 decomposition: str | Path | None = None, replace: bool = False
+                 ) -> tuple[Path, Path, float]:
+    """Build the report of a results folder; returns (html path, md path, seconds).
+    An earlier report of this program at the same place is replaced only with `replace`."""
     start = time.perf_counter()
     html_path = Path(out) if out is not None else Path(folder) / "report.html"
-    check_output(html_path)
+    check_output(html_path, replace)
     results = load_results(folder)
     extra = load_results(decomposition) if decomposition is not None else None
     doc = Report(results, extra).build()
-    html_path, md_path, _ = write_document(doc, html_path)
+    html_path, md_path, _ = write_document(doc, html_path, replace)
     return html_path, md_path, time.perf_counter() - start
 
 
 def cli(args: Any) -> int:
-    """`python run.py report RESULTS_DIR [--out FILE] [--decomposition DIR]`."""
-    html_path, md_path, seconds = write_report(args.results, args.out, args.decomposition)
+    """`python run.py report RESULTS_DIR [--out FILE] [--decomposition DIR] [--replace]`."""
+    html_path, md_path, seconds = write_report(args.results, args.out, args.decomposition,
+                                               args.replace)
     print(f"report written in {seconds:.1f} s: {html_path} (self-contained) and {md_path}")
     return 0
 

@@ -8,10 +8,7 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from simulation.errors import OutputError
+from simulation.output import OutputFolder, add_entries, atomic_write_text, check_replaceable
 
 FIGURE_DPI = 130
 
@@ -151,6 +149,7 @@ def _md_cell(text: str) -> str:
 def render_html(doc: Document) -> str:
     parts = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             f'<meta name="generator" content="{GENERATOR}">',
              f"<title>{html.escape(doc.title)}</title>", f"<style>{CSS}</style>", "</head>",
              "<body>", "<main>", f"<h1>{html.escape(doc.title)}</h1>"]
     toc = "".join(f'<li><a href="#{b.anchor}">{html.escape(b.text)}</a></li>'
@@ -195,7 +194,8 @@ def render_html(doc: Document) -> str:
 
 
 def render_markdown(doc: Document, assets: str) -> str:
-    lines = [f"# {doc.title}", "", "Contents: " + " · ".join(
+    lines = [f"<!-- {GENERATOR}: written by `python run.py report` -->", "",
+             f"# {doc.title}", "", "Contents: " + " · ".join(
         f"[{b.text}](#{b.anchor})" for b in doc.sections), ""]
     for b in doc.blocks:
         if b.kind == "heading":
@@ -224,26 +224,24 @@ def render_markdown(doc: Document, assets: str) -> str:
 
 
 # ----------------------------------------------------------------------------- writing
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+GENERATOR = "poverty-return report"
+"""Written into every report.html and report.md, so that a later `report` knows the file is
+its own (and replaces it only with --replace) and never overwrites a user's file."""
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def _ours(path: Path) -> bool:
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        with path.open("rb") as fh:
+            return GENERATOR.encode() in fh.read(4096)
+    except OSError:
+        return False
 
 
-def check_output(html_path: Path) -> None:
-    """Fail early (before any work) on a report path that cannot be written."""
+def check_output(html_path: Path, replace: bool = False) -> None:
+    """Fail early (before any work) on a report path that cannot or must not be written: a
+    file this program did not write is never replaced; its own earlier report only with
+    `replace`."""
+    html_path = Path(html_path)
     if html_path.suffix.lower() not in (".html", ".htm"):
         raise OutputError(f"{html_path}: the report file must end in .html")
     if html_path.is_dir():
@@ -253,46 +251,41 @@ def check_output(html_path: Path) -> None:
             if not parent.is_dir():
                 raise OutputError(f"{parent}: exists and is not a folder")
             break
+    for path in (html_path, html_path.with_suffix(".md")):
+        if not (path.exists() or path.is_symlink()):
+            continue
+        if not path.is_file() or path.is_symlink() or not _ours(path):
+            raise OutputError(f"{path}: exists and was not written by this program; nothing "
+                              "was changed — choose another --out")
+        if not replace:
+            raise OutputError(f"{path}: holds an earlier report; add --replace to replace it, "
+                              "or choose another --out")
+    check_replaceable(_assets(html_path), replace=replace)
 
 
-def write_document(doc: Document, html_path: Path) -> tuple[Path, Path, Path]:
+def _assets(html_path: Path) -> Path:
+    return html_path.parent / f"{html_path.stem}_files"
+
+
+def write_document(doc: Document, html_path: Path, replace: bool = False
+                   ) -> tuple[Path, Path, Path]:
     """Write <name>.html (self-contained), <name>.md and <name>_files/ (figures as PNG, tables
     as CSV), each atomically. Returns the three paths."""
     html_path = Path(html_path)
-    check_output(html_path)
-    parent = html_path.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{parent}: cannot create the report folder ({exc.strerror})") \
-            from None
+    check_output(html_path, replace)
     md_path = html_path.with_suffix(".md")
-    assets = parent / f"{html_path.stem}_files"
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{assets.name}.tmp-", dir=parent))
-    except OSError as exc:
-        raise OutputError(f"{parent}: cannot write the report ({exc.strerror})") from None
-    try:
+    assets = _assets(html_path)
+    with OutputFolder(assets, kind="report files", replace=replace) as folder:
         for b in doc.blocks:
             if b.kind == "figure":
-                (tmp / f"{b.name}.png").write_bytes(b.png)
+                (folder.path / f"{b.name}.png").write_bytes(b.png)
         for name, frame in doc.tables.items():
-            frame.to_csv(tmp / name, index=False)
-        os.chmod(tmp, 0o777 & ~_umask())
-        old = None
-        if assets.exists():
-            old = parent / f".{assets.name}.old-{os.getpid()}"
-            assets.rename(old)
-        tmp.rename(assets)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        _atomic_text(md_path, render_markdown(doc, assets.name))
-        _atomic_text(html_path, render_html(doc))
+            frame.to_csv(folder.path / name, index=False)
+    try:
+        atomic_write_text(md_path, render_markdown(doc, assets.name))
+        atomic_write_text(html_path, render_html(doc))
     except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
         raise OutputError(f"{html_path}: cannot write the report ({exc.strerror or exc})") \
             from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    add_entries(html_path.parent, [html_path.name, md_path.name, assets.name])
     return html_path, md_path, assets

@@ -10,7 +10,7 @@ Files read (see simulation/results.py for how they are written):
     runs.parquet               one row per run and year with every metric of simulation.metrics
     events.parquet             per-household events: fall, dip, rise, risk_eliminated, ...
     households.parquet         households as they entered 2021 (category, type, village, ...)
-    <scenario>/scenario.toml   each scenario as resolved: values and the stratum weights
+    scenarios/<name>.toml      each scenario as resolved: values and the stratum weights
 """
 
 from __future__ import annotations
@@ -100,9 +100,13 @@ class Results:
     def weight_column(self, frame: pd.DataFrame) -> np.ndarray:
         """County weight of each row of a frame with scenario and category columns."""
         table = np.array([self.weights[s] for s in self.names])
-        index = {s: k for k, s in enumerate(self.names)}
-        rows = frame["scenario"].astype(str).map(index).to_numpy()
-        return table[rows, frame["category"].to_numpy().astype(int)]
+        # get_indexer always returns integer positions; Series.map would give an object array
+        # for an empty frame (e.g. no falls in a tiny run), which numpy cannot index with
+        rows = pd.Index(self.names).get_indexer(frame["scenario"].astype(str))
+        if (rows < 0).any():
+            unknown = frame["scenario"].astype(str).to_numpy()[rows < 0][0]
+            raise ResultsError(f"{self.folder}: scenario {unknown!r} is not in manifest.json")
+        return table[rows, frame["category"].to_numpy(dtype=np.intp)]
 
     def seed_span(self) -> str:
         seeds = self.seeds
@@ -115,7 +119,8 @@ class Results:
     def replicate_note(self) -> str:
         """The sentence every table and figure carries: replicates and pairing."""
         paired = ", paired on common seeds" if len(self.names) > 1 else ""
-        return f"n = {self.replicates} replicates ({self.seed_span()}){paired}"
+        n = self.replicates
+        return f"n = {n} replicate{'s' if n != 1 else ''} ({self.seed_span()}){paired}"
 
 
 def _read_parquet(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -157,7 +162,9 @@ def _read_scenario(folder: Path, name: str, warnings: list[str]) -> Scenario:
     """The saved, resolved scenario. A file written under an older schema (keys since renamed,
     removed or added, ranges since changed) is still read: unknown keys are ignored, missing
     keys take today's defaults, and each such difference is reported in `warnings`."""
-    path = folder / name / "scenario.toml"
+    path = folder / "scenarios" / f"{name}.toml"
+    if not path.is_file() and (folder / name / "scenario.toml").is_file():
+        path = folder / name / "scenario.toml"  # the layout before scenarios/ (older folders)
     if not path.is_file():
         raise ResultsError(f"{path}: missing from the results folder (scenario {name!r} is "
                            "listed in manifest.json)")
@@ -227,6 +234,11 @@ def load_results(folder: str | Path) -> Results:
     if not folder.is_dir():
         raise ResultsError(f"{folder}: no such results folder (write one with `python run.py "
                            "compare ...` or `python run.py simulate ...`)")
+    if (folder / "parts").is_dir() and (folder / "design.parquet").is_file():
+        raise ResultsError(f"{folder}: is a sweep folder, not the results of simulate / compare "
+                           "/ decompose; its indices are in indices.csv and figures/, and "
+                           f"`python run.py discover {folder} --metric M --below X` finds the "
+                           "knob ranges where an output stays below X")
     manifest = _read_manifest(folder / "manifest.json")
     names = list(manifest["scenarios"])
     notes: dict[str, list[str]] = {}
@@ -236,8 +248,8 @@ def load_results(folder: str | Path) -> Results:
         scenarios[name] = _read_scenario(folder, name, found)
         for note in found:
             notes.setdefault(note, []).append(name)
-    warnings = [f"{folder}/{{{','.join(which)}}}/scenario.toml: {note}" if len(which) > 1
-                else f"{folder / which[0] / 'scenario.toml'}: {note}"
+    warnings = [f"{folder}/scenarios/{{{','.join(which)}}}.toml: {note}" if len(which) > 1
+                else f"{folder / 'scenarios' / which[0]}.toml: {note}"
                 for note, which in notes.items()]
     runs = _read_parquet(folder / "runs.parquet", RUN_KEYS)
     events = _read_parquet(folder / "events.parquet", EVENT_COLUMNS)
@@ -270,7 +282,7 @@ def load_results(folder: str | Path) -> Results:
             implied = dict(zip(CATEGORIES, counts, strict=True))
             raise ResultsError(
                 f"{folder / 'households.parquet'}: scenario {name!r} has {found_text} sample "
-                f"households, but {folder / name / 'scenario.toml'} implies {implied}")
+                f"households, but {folder / 'scenarios' / name}.toml implies {implied}")
         weights[name] = w
     baseline = manifest.get("baseline")
     if baseline is not None and baseline not in scenarios:

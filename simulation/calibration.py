@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from simulation.rules import CAUSES
-from simulation.stats import mean_interval
+from simulation.stats import bounded, mean_interval
 
 CALIBRATION_YEARS = 5  # 2021-2025: the transition period
 
@@ -88,13 +88,34 @@ def evaluate(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+SHARE_UNITS = ("share", "share/yr", "flag")
+"""Units of targets that lie in [0, 1]: their intervals are truncated there."""
+
+
+def target_interval(row: pd.Series) -> tuple[float, float]:
+    """A target's 95% interval, truncated to the values its statistic can take."""
+    ceiling = 1.0 if row["unit"] in SHARE_UNITS else None
+    return bounded(row["low"], row["high"], 0.0, ceiling)
+
+
 def format_value(v: float, unit: str) -> str:
     """A target value as the calibration tables print it (shares as percentages)."""
+    if v != v:
+        return "–"
     if unit == "yuan/person":
         return f"{v:,.0f}"
     if unit == "flag":
         return f"{v:.2f}"
     return f"{100 * v:.2f}%"
+
+
+def format_estimate(row: pd.Series) -> str:
+    """'mean [low, high]' of a target (no interval from one replicate)."""
+    low, high = target_interval(row)
+    text = format_value(row["mean"], row["unit"])
+    if low != low or high != high:
+        return text
+    return f"{text} [{format_value(low, row['unit'])}, {format_value(high, row['unit'])}]"
 
 
 def format_table(table: pd.DataFrame) -> str:
@@ -105,7 +126,8 @@ def format_table(table: pd.DataFrame) -> str:
              "-" * 86]
     for _, r in table.iterrows():
         rng = f"{fmt(r.low_target, r.unit)}–{fmt(r.high_target, r.unit)}"
-        ci = f"[{fmt(r.low, r.unit)}, {fmt(r.high, r.unit)}]"
+        low, high = target_interval(r)
+        ci = "(one replicate)" if low != low else f"[{fmt(low, r.unit)}, {fmt(high, r.unit)}]"
         lines.append(f"{r.target:<24}{rng:>20}{fmt(r['mean'], r.unit):>11}{ci:>24}  "
                      f"{'yes' if r.inside else 'NO'}")
     return "\n".join(lines)

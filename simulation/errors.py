@@ -3,3 +3,7 @@
 
 class OutputError(OSError):
     """The output folder cannot be written (bad path, not a folder, no permission)."""
+
+
+class UsageError(ValueError):
+    """A command-line value is not acceptable (exit code 2)."""

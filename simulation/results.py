@@ -1,13 +1,14 @@
 """Result files of simulate / compare: tables, per-household events, manifest, figures.
 
-Layout of an output folder (written atomically: built beside it, then swapped in):
+Layout of a results folder (built by simulation.output.OutputFolder: atomically, never over
+something the user made):
 
     runs.parquet        one row per run and year: scenario, replicate, seed, year, metrics
     summary.csv         scenario, year, metric, mean, low, high, replicates (95% t-interval)
     headline.csv        per scenario: horizon totals and paired differences against baseline
     events.parquet      per-household events (fall, rise, identified, ...) of every run
     households.parquet  households as they entered 2021, per scenario and replicate
-    <scenario>/scenario.toml   each scenario as resolved (after inheritance)
+    scenarios/<name>.toml     each scenario as resolved (after inheritance)
     manifest.json       seeds, engine, package versions, git revision, wall time, command
     figures/*.png       returns with 95% bands, causes of returns, monitoring flows
 """
@@ -15,14 +16,10 @@ Layout of an output folder (written atomically: built beside it, then swapped in
 from __future__ import annotations
 
 import json
-import os
 import platform
-import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -31,13 +28,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.errors import OutputError
 from simulation.metrics import METRICS
 from simulation.rules import CAUSES
 from simulation.runner import RunResult
 from simulation.scenario import Scenario
 from simulation.state import EVENTS
 from simulation.stats import mean_interval
+
+SCENARIO_FOLDER = "scenarios"
+"""Sub-folder holding each scenario as resolved, one `<name>.toml` per scenario."""
 
 FLOW_METRICS = ("returned_households", "newly_poor_households", "monitoring_inflow",
                 "risk_eliminated", "fiscal_cost_yuan", "fiscal_cost_responsibility",
@@ -152,67 +151,42 @@ def versions() -> dict[str, str]:
     return out
 
 
-def write_results(out: Path, scenarios: Sequence[Scenario], results: Sequence[RunResult], *,
+def write_results(folder: Path, scenarios: Sequence[Scenario], results: Sequence[RunResult], *,
                   baseline: str | None, seed: int, replicates: int, engine: str,
                   wall_seconds: float, command: Sequence[str], figures: bool = True,
                   extra_files: dict[str, str] | None = None) -> pd.DataFrame:
-    """Write every result file into `out` atomically; return the headline table."""
-    with atomic_folder(Path(out)) as tmp:
-        runs = runs_frame(results)
-        runs.to_parquet(tmp / "runs.parquet", index=False)
-        summarize(runs).to_csv(tmp / "summary.csv", index=False)
-        table = headline(runs, baseline)
-        table.to_csv(tmp / "headline.csv", index=False)
-        events_frame(results).to_parquet(tmp / "events.parquet", index=False)
-        households_frame(results).to_parquet(tmp / "households.parquet", index=False)
-        for sc in scenarios:
-            (tmp / sc.name).mkdir()
-            (tmp / sc.name / "scenario.toml").write_text(sc.to_toml(), encoding="utf-8")
-        for name, text in (extra_files or {}).items():
-            (tmp / name).write_text(text, encoding="utf-8")
-        manifest = {
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "command": list(command), "engine": engine, "seed": seed,
-            "replicates": replicates, "seeds": [seed + r for r in range(replicates)],
-            "baseline": baseline,
-            "scenarios": {sc.name: {"source": sc.source, "digest": sc.digest(),
-                                    "years": sc.years, "households": sc.households}
-                          for sc in scenarios},
-            "wall_seconds": round(wall_seconds, 3),
-            "run_seconds": {f"{r.scenario}/{r.replicate}": round(r.seconds, 3)
-                            for r in results},
-            "versions": versions(), "git_revision": git_revision(),
-            "platform": platform.platform(), "argv0": sys.argv[0],
-        }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        if figures:
-            from analysis.figures import save_standard_figures
+    """Write every result file into `folder` (a new folder being built, see
+    simulation.output.OutputFolder); return the headline table."""
+    tmp = Path(folder)
+    runs = runs_frame(results)
+    runs.to_parquet(tmp / "runs.parquet", index=False)
+    summarize(runs).to_csv(tmp / "summary.csv", index=False)
+    table = headline(runs, baseline)
+    table.to_csv(tmp / "headline.csv", index=False)
+    events_frame(results).to_parquet(tmp / "events.parquet", index=False)
+    households_frame(results).to_parquet(tmp / "households.parquet", index=False)
+    (tmp / SCENARIO_FOLDER).mkdir()
+    for sc in scenarios:
+        (tmp / SCENARIO_FOLDER / f"{sc.name}.toml").write_text(sc.to_toml(), encoding="utf-8")
+    for name, text in (extra_files or {}).items():
+        (tmp / name).write_text(text, encoding="utf-8")
+    manifest = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": list(command), "engine": engine, "seed": seed,
+        "replicates": replicates, "seeds": [seed + r for r in range(replicates)],
+        "baseline": baseline,
+        "scenarios": {sc.name: {"source": sc.source, "digest": sc.digest(),
+                                "years": sc.years, "households": sc.households}
+                      for sc in scenarios},
+        "wall_seconds": round(wall_seconds, 3),
+        "run_seconds": {f"{r.scenario}/{r.replicate}": round(r.seconds, 3)
+                        for r in results},
+        "versions": versions(), "git_revision": git_revision(),
+        "platform": platform.platform(), "argv0": sys.argv[0],
+    }
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    if figures:
+        from analysis.figures import save_standard_figures
 
-            save_standard_figures(runs, tmp / "figures", baseline)
+        save_standard_figures(runs, tmp / "figures", baseline)
     return table
-
-
-@contextmanager
-def atomic_folder(out: Path) -> Iterator[Path]:
-    """Build a result folder beside `out`, then swap it in whole: on any failure or
-    interruption the temporary folder is removed and an existing `out` is left untouched."""
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: exists and is not a folder")
-    parent = out.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot create the output folder ({exc.strerror})") from None
-    try:
-        yield tmp
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-        tmp.rename(out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -83,6 +84,13 @@ def _run_task(task: _Task) -> tuple[int, RunResult]:
                                engine=task.engine, record_events=task.record_events)
 
 
+def _worker_init() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them (Pool.terminate sends SIGTERM, whose
+    default action ends a worker silently): one message, no traceback per worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                else (os.cpu_count() or 1))
@@ -108,7 +116,7 @@ def run_many(scenarios: Sequence[Scenario], replicates: int, seed: int = DEFAULT
         # preloaded there so each worker starts in milliseconds.
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["simulation.arrays", "simulation.model"])
-        with ctx.Pool(workers) as pool:
+        with ctx.Pool(workers, initializer=_worker_init) as pool:
             for result in pool.imap_unordered(_run_task, tasks, chunksize=1):
                 results.append(result)
                 if progress:

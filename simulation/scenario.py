@@ -34,6 +34,11 @@ from simulation.params import SCHEMA, SECTIONS, Param, defaults, number_text
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 _META_KEYS = ("name", "base", "description")
 _DATE = re.compile(r"^(\d{4})-(\d{2})$")
+NAME = re.compile(r"^[^\W_][\w.+-]{0,79}$")
+"""A scenario or sweep name: letters (any script), digits and `_ . + -`, starting with a
+letter or digit, at most 80 characters. Names become file names in results folders, so they
+are never paths (no `/`, no `..`, not empty)."""
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 class ScenarioError(ValueError):
@@ -95,6 +100,14 @@ class Scenario:
         values = {**self.values, **checked}
         _check_consistency(origin, values)
         return replace(self, values=values)
+
+    def late_events(self) -> list[str]:
+        """Dated changes and disasters after the horizon (they will not happen), described."""
+        last = self.years * 12 - 1
+        return [f"[[{what}]] dated {month_label(m)}"
+                for what, months in (("schedule", [c.month for c in self.schedule]),
+                                     ("disasters", [d.month for d in self.disasters]))
+                for m in months if m > last]
 
     def knob_differences(self, other: Scenario) -> dict[str, tuple[float, float]]:
         """Keys whose value differs from `other`'s: key -> (other's value, this value)."""
@@ -209,7 +222,7 @@ def resolve_path(ref: str | Path, relative_to: Path | None = None) -> Path:
     for c in candidates:
         if c.is_file():
             return c
-    shipped = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")))
+    shipped = ", ".join(p.stem for p in shipped_scenarios())
     raise ScenarioError(f"{ref}: no such scenario file (shipped scenarios: {shipped})")
 
 
@@ -218,24 +231,38 @@ def load_scenario(ref: str | Path) -> Scenario:
     return _load(resolve_path(ref), ())
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path, error: type[ScenarioError] = ScenarioError) -> dict[str, Any]:
+    """Parse a TOML file; every problem becomes one `error` naming the file."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML ({exc})") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{path}: not a UTF-8 text file ({exc.reason} at byte "
-                            f"{exc.start})") from None
+        data = path.read_bytes()
     except OSError as exc:
-        raise ScenarioError(f"{path}: cannot be read ({exc.strerror})") from None
+        raise error(f"{path}: cannot be read ({exc.strerror})") from None
+    if data.startswith(_UTF8_BOM):
+        raise error(f"{path}: starts with a UTF-8 byte-order mark (BOM), which TOML does not "
+                    "allow; save the file as UTF-8 without BOM")
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not a UTF-8 text file ({exc.reason} at byte "
+                    f"{exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML ({exc})") from None
+
+
+def check_name(origin: str, name: Any, key: str = "name") -> str:
+    """A scenario (or sweep) name that is safe as a file name; ScenarioError otherwise."""
+    if not isinstance(name, str) or not NAME.match(name):
+        raise ScenarioError(f"{origin}: key '{key}' = {name!r} is not a valid name; allowed: "
+                            "1-80 letters, digits and _ . + -, starting with a letter or "
+                            "digit (a name is not a path)")
+    return name
 
 
 def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
     key = str(path.resolve())
     if key in seen:
         raise ScenarioError(f"{path}: key 'base' makes a cycle ({' -> '.join((*seen, key))})")
-    doc = _read_toml(path)
+    doc = read_toml(path)
     origin = str(path)
     for meta in _META_KEYS:
         if meta in doc and not isinstance(doc[meta], str):
@@ -271,11 +298,20 @@ def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
                                 f"allowed top-level keys: {allowed}")
 
     _check_consistency(origin, values)
-    return Scenario(
-        name=doc.get("name", path.stem), values=values, description=doc.get("description", ""),
+    name = check_name(origin, doc["name"]) if "name" in doc else \
+        check_name(origin, path.stem, "name (taken from the file name)")
+    scenario = Scenario(
+        name=name, values=values, description=doc.get("description", ""),
         base=doc.get("base"), source=origin,
         schedule=tuple(sorted(schedule, key=lambda c: c.month)),
         disasters=tuple(sorted(disasters, key=lambda d: d.month)), chain=(*chain, path.stem))
+    late = scenario.late_events()
+    if late:  # in a file, an event that can never happen is a mistake
+        raise ScenarioError(
+            f"{origin}: {late[0]} is after the horizon (run.years = {scenario.years}: "
+            f"{month_label(0)} to {month_label(scenario.years * 12 - 1)}); lengthen run.years "
+            "or move the date")
+    return scenario
 
 
 def _entries(origin: str, name: str, table: Any) -> Iterable[tuple[str, dict[str, Any]]]:
@@ -343,5 +379,5 @@ def _check_consistency(origin: str, values: Mapping[str, float]) -> None:
 
 
 def shipped_scenarios() -> list[Path]:
-    """Every scenario file shipped in scenarios/ (not sweeps)."""
-    return sorted(SCENARIO_DIR.glob("*.toml"))
+    """Every scenario file shipped in scenarios/ (not sweeps, not hidden files)."""
+    return sorted(p for p in SCENARIO_DIR.glob("*.toml") if not p.name.startswith("."))

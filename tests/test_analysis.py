@@ -82,7 +82,7 @@ def test_group_intervals_agree_with_mean_interval() -> None:
         expected = mean_interval(sub["v"].dropna().to_numpy())
         assert tuple(out.loc[g, ["mean", "low", "high"]]) == pytest.approx(expected)
     single = group_intervals(pd.DataFrame({"g": [1], "v": [3.0]}), ["g"], "v").iloc[0]
-    assert single["low"] == single["high"] == 3.0
+    assert single["mean"] == 3.0 and np.isnan(single["low"]) and np.isnan(single["high"])
 
 
 def test_describe_is_per_scenario() -> None:

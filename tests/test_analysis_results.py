@@ -28,6 +28,7 @@ def results_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
                  for n in SCENARIOS]
     runs = run_many(scenarios, 3, 2021, engine="arrays", workers=1)
     out = tmp_path_factory.mktemp("analysis") / "cmp"
+    out.mkdir()
     write_results(out, scenarios, runs, baseline="baseline", seed=2021, replicates=3,
                   engine="arrays", wall_seconds=0.0, command=["test"], figures=False)
     return out

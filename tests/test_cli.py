@@ -42,7 +42,7 @@ def test_simulate_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixt
     assert manifest["seeds"] == [2021, 2022] and manifest["engine"] == "arrays"
     assert {"mesa", "numpy", "python"} <= set(manifest["versions"])
     assert manifest["git_revision"] and manifest["wall_seconds"] >= 0
-    assert (out / "baseline" / "scenario.toml").is_file()
+    assert (out / "scenarios" / "baseline.toml").is_file()
     for fig in ("returns_by_scenario", "causes_of_returns", "monitoring_flows"):
         assert (out / "figures" / f"{fig}.png").stat().st_size > 1000
     events = pd.read_parquet(out / "events.parquet")
@@ -87,7 +87,8 @@ def test_main_job_runs_the_six_scenarios(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["--out", str(out), "--replicates", "2", "--no-figures", *TINY]) == 0
     runs = pd.read_parquet(out / "runs.parquet")
     assert list(dict.fromkeys(runs["scenario"])) == list(cli.MAIN_SCENARIOS)
-    assert "cost per avoided" in capsys.readouterr().out.lower() or True
+    assert "yuan per avoided return" in capsys.readouterr().out
+    assert (out / "report.html").is_file()
 
 
 def test_params_lists_every_knob(capsys: pytest.CaptureFixture[str]) -> None:
@@ -97,7 +98,8 @@ def test_params_lists_every_knob(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_calibration_command(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["calibration", "--replicates", "2", "--households", "300", "--quiet"]) == 0
+    # 300 households are too few to meet every target: exit 0 (all inside) or 3 (some missed)
+    assert main(["calibration", "--replicates", "2", "--households", "300", "--quiet"]) in (0, 3)
     out = capsys.readouterr().out
     assert "ever_monitored" in out and "targets inside their range" in out
 
@@ -138,7 +140,8 @@ def test_failure_while_writing_leaves_old_results_untouched(
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(analysis.figures, "save_standard_figures", explode)
-    assert main(["simulate", "baseline", "--out", str(out), "--seed", "7", *TINY]) == 1
+    assert main(["simulate", "baseline", "--out", str(out), "--seed", "7", "--replace",
+                 *TINY]) == 1
     assert (out / "runs.parquet").read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".res.")]
 

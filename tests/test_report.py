@@ -111,8 +111,8 @@ def _damage_column(folder: Path, name: str) -> None:
     (_damage_garbage, "manifest.json"),
     (_damage_missing, "manifest.json"),
     (_damage_column, "runs.parquet"),
-    (_damage_missing, "social_security/scenario.toml"),
-    (_damage_garbage, "combined/scenario.toml"),
+    (_damage_missing, "scenarios/social_security.toml"),
+    (_damage_garbage, "scenarios/combined.toml"),
 ])
 def test_damaged_results_exit_2_naming_the_file(compare_dir: Path, tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str],

@@ -7,6 +7,7 @@ machinery happen inside the command functions, so `run.py --help` stays fast.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +34,8 @@ def _float_in(name: str, low: float, high: float):  # type: ignore[no-untyped-de
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{name} must be a finite number, got {text!r}")
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{name} = {value} is out of range; allowed: "
                                              f"[{low:g}, {high:g}]")
@@ -42,9 +45,9 @@ def _float_in(name: str, low: float, high: float):  # type: ignore[no-untyped-de
 
 def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of `sweep` (see module docstring of simulation.sweep)."""
-    from simulation.sweep.spec import METHODS, SWEEP_DIR
+    from simulation.sweep.spec import METHODS, shipped_sweeps
 
-    shipped = ", ".join(sorted(f.stem for f in SWEEP_DIR.glob("*.toml"))) or "none"
+    shipped = ", ".join(p.stem for p in shipped_sweeps()) or "none"
     p.epilog = (f"Methods: {', '.join(METHODS)}. Shipped sweeps: {shipped}. The sweep file "
                 "format is documented in simulation/sweep/spec.py. Results: indices.csv, "
                 "convergence.csv (Sobol), samples.csv, runs.parquet, failures.csv, figures/.")
@@ -56,6 +59,8 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
                         "(needs the 'dask' extra; overrides --workers)")
     p.add_argument("--resume", action="store_true",
                    help="continue the sweep in --out: nothing already on disk is recomputed")
+    p.add_argument("--replace", action="store_true",
+                   help="start afresh over an earlier sweep folder of this program in --out")
     p.add_argument("--retry-failed", action="store_true",
                    help="with --resume: compute the runs that failed again")
     p.add_argument("--max-runs", type=_int_in("--max-runs", 1, 10**9), default=None,
@@ -83,8 +88,10 @@ def add_discover_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("results", help="folder of a finished sweep (e.g. results/sweeps/NAME)")
     p.add_argument("--metric", required=True, help="an output of the sweep")
     side = p.add_mutually_exclusive_group(required=True)
-    side.add_argument("--below", type=float, help="find where the metric stays below this")
-    side.add_argument("--above", type=float, help="find where the metric stays above this")
+    side.add_argument("--below", type=_float_in("--below", -math.inf, math.inf),
+                      help="find where the metric stays below this")
+    side.add_argument("--above", type=_float_in("--above", -math.inf, math.inf),
+                      help="find where the metric stays above this")
     p.add_argument("--min-density", type=_float_in("--min-density", 0.0, 1.0), default=0.8,
                    help="least density of a selected box (default 0.8)")
     p.add_argument("--boxes", type=_int_in("--boxes", 1, 10), default=1,
@@ -94,7 +101,10 @@ def add_discover_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mass-min", type=_float_in("--mass-min", 0.001, 0.9), default=0.05,
                    help="least share of samples in a box (default 0.05)")
     p.add_argument("--out", default=None,
-                   help="output folder (default RESULTS/discover/<metric>-<below|above>-<X>)")
+                   help="output folder, new or empty (default "
+                        "RESULTS/discover/<metric>-<below|above>-<X>)")
+    p.add_argument("--replace", action="store_true",
+                   help="replace an earlier discovery of this program in that folder")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
 
 
@@ -144,7 +154,7 @@ def sweep_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
                            scheduler=args.scheduler, resume=args.resume,
                            retry_failed=args.retry_failed, max_runs=args.max_runs,
                            progress=bar, figures=not args.no_figures,
-                           command=["run.py", *argv])
+                           command=["run.py", *argv], replace=args.replace)
     except KeyboardInterrupt:
         bar.close()
         print(f"interrupted: finished runs are on disk in {out}/; continue with\n"
@@ -205,16 +215,19 @@ def format_report(report: Any, args: argparse.Namespace | None = None) -> str:
 
 def discover_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """PRIM scenario discovery on a finished sweep."""
+    from simulation.output import OutputFolder
     from simulation.sweep.discover import discover, format_discovery, write_discovery
 
     below = args.below is not None
     threshold = args.below if below else args.above
+    side = "below" if below else "above"
+    out = Path(args.out or Path(args.results) / "discover" / f"{args.metric}-{side}-{threshold:g}")
+    # PRIM takes seconds; it runs first so that a wrong sweep folder creates nothing
     result = discover(Path(args.results), args.metric, threshold, below=below,
                       min_density=args.min_density, boxes=args.boxes,
                       peel_alpha=args.peel_alpha, mass_min=args.mass_min)
-    side = "below" if below else "above"
-    out = Path(args.out or Path(args.results) / "discover" / f"{args.metric}-{side}-{threshold:g}")
-    write_discovery(result, out, figures=not args.no_figures)
+    with OutputFolder(out, kind="discovery", replace=args.replace) as folder:
+        write_discovery(result, folder.path, figures=not args.no_figures)
     print(format_discovery(result))
     print(f"\nboxes.csv, trajectory.csv, discovery.json and figures in {out}/")
     return 0

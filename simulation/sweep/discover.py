@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.results import atomic_folder
 from simulation.sweep.spec import SweepError
 
 
@@ -196,24 +195,24 @@ def format_discovery(d: Discovery) -> str:
     return "\n".join(lines)
 
 
-def write_discovery(d: Discovery, out: Path, figures: bool = True) -> None:
-    """boxes.csv, trajectory.csv, discovery.json and figures, atomically into `out`."""
-    out = Path(out)
-    with atomic_folder(out) as tmp:
-        boxes = pd.concat([b.limits.assign(box=b.number, coverage=b.coverage,
-                                           density=b.density, mass=b.mass)
-                           for b in d.boxes]) if d.boxes else pd.DataFrame()
-        boxes.to_csv(tmp / "boxes.csv", index=False)
-        traj = pd.concat([b.trajectory for b in d.boxes]) if d.boxes else pd.DataFrame()
-        traj.to_csv(tmp / "trajectory.csv", index=False)
-        summary = {"metric": d.metric, "condition": d.condition, "threshold": d.threshold,
-                   "samples": d.samples, "cases": d.cases, "notes": d.notes,
-                   "boxes": [{"box": b.number, "coverage": b.coverage, "density": b.density,
-                              "mass": b.mass, "samples": b.samples, "step": b.step}
-                             for b in d.boxes]}
-        (tmp / "discovery.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-        if figures and d.boxes:
-            _figures(d, tmp)
+def write_discovery(d: Discovery, folder: Path, figures: bool = True) -> None:
+    """boxes.csv, trajectory.csv, discovery.json and figures into `folder` (a new folder being
+    built, see simulation.output.OutputFolder)."""
+    tmp = Path(folder)
+    boxes = pd.concat([b.limits.assign(box=b.number, coverage=b.coverage,
+                                       density=b.density, mass=b.mass)
+                       for b in d.boxes]) if d.boxes else pd.DataFrame()
+    boxes.to_csv(tmp / "boxes.csv", index=False)
+    traj = pd.concat([b.trajectory for b in d.boxes]) if d.boxes else pd.DataFrame()
+    traj.to_csv(tmp / "trajectory.csv", index=False)
+    summary = {"metric": d.metric, "condition": d.condition, "threshold": d.threshold,
+               "samples": d.samples, "cases": d.cases, "notes": d.notes,
+               "boxes": [{"box": b.number, "coverage": b.coverage, "density": b.density,
+                          "mass": b.mass, "samples": b.samples, "step": b.step}
+                         for b in d.boxes]}
+    (tmp / "discovery.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    if figures and d.boxes:
+        _figures(d, tmp)
 
 
 def _figures(d: Discovery, folder: Path) -> None:

@@ -20,9 +20,7 @@ import hashlib
 import json
 import math
 import platform
-import shutil
 import signal
-import tempfile
 import threading
 import time
 from collections import deque
@@ -35,19 +33,13 @@ from typing import Any
 import pandas as pd
 
 from simulation.errors import OutputError
+from simulation.output import OutputFolder, atomic_write_frame, atomic_write_text
 from simulation.sweep.analysis import Analysis, analyze, sample_table, top_factors
 from simulation.sweep.design import Design, build_design, run_seed, sample_values
 from simulation.sweep.execute import ChunkJob, RunTask, chunk_error_rows, make_executor, run_chunk
 from simulation.sweep.models import get_model
 from simulation.sweep.spec import AGGREGATIONS, SweepError, SweepSpec, design_rows
-from simulation.sweep.store import (
-    SweepStore,
-    atomic_write_frame,
-    atomic_write_text,
-    design_frame,
-    frame_bytes,
-    run_schema,
-)
+from simulation.sweep.store import SweepStore, design_frame, frame_bytes, run_schema
 
 CHUNK_SECONDS = 2.0  # target compute time of one chunk (s); assumption, see module docstring
 MAX_CHUNK = 1024  # runs per chunk at most (keeps part files small for very fast models)
@@ -135,7 +127,7 @@ def run_sweep(spec: SweepSpec, out: Path | str, *, engine: str | None = None,
               workers: int | None = None, scheduler: str | None = None, resume: bool = False,
               retry_failed: bool = False, max_runs: int | None = None,
               progress: Progress | None = None, figures: bool = True,
-              command: Sequence[str] = ()) -> SweepReport:
+              command: Sequence[str] = (), replace: bool = False) -> SweepReport:
     """Run (or resume) `spec` into folder `out`; analyse once every run is on disk.
 
     Args:
@@ -146,6 +138,7 @@ def run_sweep(spec: SweepSpec, out: Path | str, *, engine: str | None = None,
         scheduler: address of a Dask scheduler; overrides `workers`.
         resume: continue the sweep already in `out` (nothing on disk is recomputed).
         retry_failed: with resume, compute failed runs again.
+        replace: start afresh over an earlier sweep folder of this program in `out`.
         max_runs: compute at most this many runs in this call, then stop (batches).
         progress: called after every chunk with (runs on disk, total, failed).
         figures: write PNG figures when complete.
@@ -174,10 +167,17 @@ def run_sweep(spec: SweepSpec, out: Path | str, *, engine: str | None = None,
     print_ = fingerprint(spec, base, engine)
     total = design_rows(spec) * spec.replicates
     existing = SweepStore.inspect(out)
-    if existing is not None and not resume:
+    if resume and replace:
+        raise SweepError("--resume continues the sweep in --out and --replace starts it afresh; "
+                         "give one of them")
+    if existing is not None and not resume and not replace:
         held = f"{existing.get('runs_on_disk', '?')} of {existing.get('total_runs', '?')} runs"
         raise OutputError(f"{out}: already holds a sweep ({existing.get('status', '?')}, {held});"
-                          " add --resume to continue it, or choose another --out")
+                          " add --resume to continue it, --replace to start it afresh, or "
+                          "choose another --out")
+    if existing is not None and replace:
+        SweepStore.check_unlocked(out)
+        existing = None
     if existing is not None:
         if existing.get("format") != FORMAT or "fingerprint" not in existing:
             raise OutputError(f"{out}/manifest.json: not a sweep folder of this program")
@@ -195,7 +195,7 @@ def run_sweep(spec: SweepSpec, out: Path | str, *, engine: str | None = None,
     try:
         if existing is None:
             assert design is not None
-            store = _create(out, spec, base, design, schema, print_, engine, total)
+            store = _create(out, spec, base, design, schema, print_, engine, total, replace)
         else:
             store = SweepStore(out, schema)
         store.lock()
@@ -227,7 +227,8 @@ def build_problem(spec: SweepSpec) -> dict[str, Any]:
 
 
 def _create(out: Path, spec: SweepSpec, base: Any, design: Design, schema: Any,
-            print_: dict[str, Any], engine: str | None, total: int) -> SweepStore:
+            print_: dict[str, Any], engine: str | None, total: int,
+            replace: bool = False) -> SweepStore:
     from simulation.results import git_revision, versions
 
     files = {"design.parquet": frame_bytes(design_frame(design.names, design.raw,
@@ -259,7 +260,7 @@ def _create(out: Path, spec: SweepSpec, base: Any, design: Design, schema: Any,
         "failed_runs": 0, "sessions": [], "versions": versions(),
         "git_revision": git_revision(), "platform": platform.platform(),
     }
-    return SweepStore.create(out, schema, files, manifest)
+    return SweepStore.create(out, schema, files, manifest, replace=replace)
 
 
 def _execute(spec: SweepSpec, design: Design, store: SweepStore, manifest: dict[str, Any],
@@ -408,18 +409,9 @@ def _finish(spec: SweepSpec, design: Design, store: SweepStore, report: SweepRep
     if figures:
         from simulation.sweep.figures import save_figures
 
-        tmp = Path(tempfile.mkdtemp(prefix=".figures.tmp-", dir=out))
-        try:
-            save_figures(tmp, spec, analysis, samples, len(runs))
-            old = out / "figures"
-            if old.exists():
-                trash = out / f".figures.old-{time.time_ns()}"
-                old.rename(trash)
-                shutil.rmtree(trash, ignore_errors=True)
-            tmp.rename(old)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        # figures/ of an earlier analysis of this sweep is this program's own output
+        with OutputFolder(out / "figures", kind="sweep figures", replace=True) as folder:
+            save_figures(folder.path, spec, analysis, samples, len(runs))
     manifest = store.read_manifest()
     manifest.update(status="complete", runs_on_disk=len(runs),
                     failed_runs=int((runs["status"] != "ok").sum()),

@@ -128,8 +128,11 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _init_worker() -> None:
-    """Worker set-up: Ctrl-C is the parent's business; die when the parent dies (Linux)."""
+    """Worker set-up: Ctrl-C is the parent's business; die when the parent dies (Linux).
+    SIGTERM gets its default action back: a forked worker inherits the parent's handler (the
+    CLI turns SIGTERM into a clean interruption), which would keep it alive."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

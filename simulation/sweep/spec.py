@@ -37,13 +37,12 @@ import difflib
 import hashlib
 import json
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
-from simulation.scenario import SCENARIO_DIR, ScenarioError
+from simulation.scenario import SCENARIO_DIR, ScenarioError, check_name, read_toml
 
 SWEEP_DIR: Final = SCENARIO_DIR / "sweeps"
 
@@ -194,21 +193,19 @@ def resolve_sweep_path(ref: str | Path) -> Path:
     for c in candidates:
         if c.is_file():
             return c
-    shipped = ", ".join(sorted(p.stem for p in SWEEP_DIR.glob("*.toml"))) or "none"
+    shipped = ", ".join(p.stem for p in shipped_sweeps()) or "none"
     raise SweepError(f"{ref}: no such sweep file (shipped sweeps: {shipped})")
+
+
+def shipped_sweeps() -> list[Path]:
+    """Every sweep file shipped in scenarios/sweeps/ (not hidden files)."""
+    return sorted(p for p in SWEEP_DIR.glob("*.toml") if not p.name.startswith("."))
 
 
 def load_sweep(ref: str | Path) -> SweepSpec:
     """Read and validate a sweep file (see the module docstring for its keys)."""
     path = resolve_sweep_path(ref)
-    try:
-        with path.open("rb") as fh:
-            doc = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise SweepError(f"{path}: not valid TOML ({exc})") from None
-    except OSError as exc:
-        raise SweepError(f"{path}: cannot be read ({exc.strerror})") from None
-    return parse_sweep(doc, origin=str(path))
+    return parse_sweep(read_toml(path, SweepError), origin=str(path))
 
 
 def parse_sweep(doc: Mapping[str, Any], origin: str) -> SweepSpec:
@@ -246,13 +243,21 @@ def parse_sweep(doc: Mapping[str, Any], origin: str) -> SweepSpec:
 
     samples = _check_int(origin, "samples", _required(origin, doc, "samples"), 1, 10**9)
     spec = SweepSpec(
-        name=doc.get("name", Path(origin).stem), source=origin, model=model_name, base=base,
+        name=_check_name(origin, doc.get("name", Path(origin).stem)), source=origin,
+        model=model_name, base=base,
         method=method, samples=samples, replicates=replicates, seed=seed, factors=factors,
         outputs=outputs, description=doc.get("description", ""), second_order=second_order,
         common_random_numbers=crn, run=run, options=options)
     _check_samples(origin, "samples", method, samples, spec)
     _check_size(origin, spec)
     return spec
+
+
+def _check_name(origin: str, name: str) -> str:
+    try:
+        return check_name(origin, name)
+    except ScenarioError as exc:
+        raise SweepError(str(exc)) from None
 
 
 def _required(origin: str, doc: Mapping[str, Any], key: str) -> Any:

@@ -23,10 +23,7 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -37,43 +34,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from simulation.errors import OutputError
+from simulation.output import OutputFolder, atomic_write_bytes, atomic_write_text
 
 PART = re.compile(r"^part-(\d{6,})\.parquet$")
+SWEEP_ENTRIES = frozenset({"parts", "runs.parquet", "samples.csv", "failures.csv", "indices.csv",
+                           "convergence.csv", "outputs.csv", "figures", "discover", ".lock",
+                           "manifest.json", "design.parquet", "sweep.toml", "base.toml"})
+"""Everything a sweep writes into its folder over its life (see the module docstring)."""
 BASE_COLUMNS = ("run", "sample", "replicate", "seed", "status", "error", "seconds",
                 "cpu_seconds", "worker")
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a temporary file in the same folder and a rename."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_frame(path: Path, frame: pd.DataFrame) -> None:
-    """CSV or Parquet by suffix, atomically."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        if path.suffix == ".parquet":
-            frame.to_parquet(tmp, index=False)
-        else:
-            frame.to_csv(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _part_number(path: Path) -> int:
@@ -129,28 +98,15 @@ class SweepStore:
 
     @classmethod
     def create(cls, out: Path, schema: pa.Schema, files: Mapping[str, bytes],
-               manifest: Mapping[str, Any]) -> SweepStore:
-        """Create the folder with its fixed files, atomically (built beside it, renamed)."""
-        out = Path(out)
-        parent = out.resolve().parent
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
-        except OSError as exc:
-            raise OutputError(f"{out}: cannot create the output folder ({exc.strerror})") \
-                from None
-        try:
-            (tmp / "parts").mkdir()
+               manifest: Mapping[str, Any], replace: bool = False) -> SweepStore:
+        """Create the folder with its fixed files, atomically (built beside it, renamed);
+        with `replace`, an earlier sweep folder of this program there is replaced."""
+        with OutputFolder(out, kind="sweep", replace=replace, extra=SWEEP_ENTRIES) as folder:
+            (folder.path / "parts").mkdir()
             for name, data in files.items():
-                (tmp / name).write_bytes(data)
-            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2),
-                                               encoding="utf-8")
-            if out.is_dir():  # an empty folder (checked by inspect): replace it
-                out.rmdir()
-            tmp.rename(out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+                (folder.path / name).write_bytes(data)
+            (folder.path / "manifest.json").write_text(json.dumps(manifest, indent=2),
+                                                       encoding="utf-8")
         return cls(out, schema)
 
     def lock(self) -> None:
@@ -164,6 +120,20 @@ class SweepStore:
             raise OutputError(f"{self.out}: another sweep process is writing to this folder") \
                 from None
         self._lock_fh = fh
+
+    @staticmethod
+    def check_unlocked(out: Path) -> None:
+        """OutputError if a sweep process is writing to `out` now."""
+        path = Path(out) / ".lock"
+        if not path.exists():
+            return
+        with path.open("a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise OutputError(f"{out}: another sweep process is writing to this folder") \
+                    from None
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
     def unlock(self) -> None:
         if self._lock_fh is not None:

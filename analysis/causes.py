@@ -4,8 +4,8 @@ ordinary households) by cause, per scenario and year, from the saved events.
 runs.parquet has `cause_<name>` for all falls together; events.parquet has each fall with its
 household, so joining households.parquet's category splits returns from new poverty. A
 household is counted once a year with the cause of its first fall that year — the definition
-of the yearly metrics (simulation.metrics: `fell_this_year`, `fall_cause`), so these counts add
-up to runs.parquet's `returned_households` and `newly_poor_households` exactly.
+of the yearly metrics (simulation.model.metrics: `fell_this_year`, `fall_cause`), so these
+counts add up to runs.parquet's `returned_households` and `newly_poor_households` exactly.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.results_io import Results
-from simulation.calendar import START_YEAR
-from simulation.rules import CAUSES
+from simulation.model.calendar import START_YEAR
+from simulation.model.rules import CAUSES
 
 GROUPS: Final = ("returns", "new_poverty")
 GROUP_LABELS: Final = {"returns": "returns to poverty (formerly poor)",

@@ -19,8 +19,8 @@ import pandas as pd
 
 from analysis.outcomes import COST_COLUMNS
 from analysis.paired import RatioInterval, bootstrap_ratio, fieller_ratio
-from simulation.params import MECHANISMS
-from simulation.stats import mean_interval
+from simulation.common.stats import mean_interval
+from simulation.model.params import MECHANISMS
 
 
 def cost_by_year(runs: pd.DataFrame) -> pd.DataFrame:

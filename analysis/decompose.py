@@ -1,6 +1,6 @@
 """The Shapley table of a `python run.py decompose BASE OTHER` results folder.
 
-The command (simulation/cli.py) runs the 2^k coalition scenarios of the pair
+The command (simulation/cli/__init__.py) runs the 2^k coalition scenarios of the pair
 (analysis.shapley.coalition_scenarios; 16 when all four mechanisms differ) on the same seeds
 and writes them as an ordinary comparison folder (baseline = BASE). The decomposition itself is
 computed here from the saved files, like every other analysis, and written as
@@ -21,8 +21,8 @@ from analysis.shapley import (
     find_coalitions,
     mechanism_changes,
 )
-from simulation.rules import CAUSES
-from simulation.stats import interval_text
+from simulation.common.stats import interval_text
+from simulation.model.rules import CAUSES
 
 OUTCOMES = ("returns", "new_poverty", "household_years_below", "fiscal_cost",
             *(f"returns_{c}" for c in CAUSES))

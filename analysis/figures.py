@@ -21,8 +21,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from simulation.rules import CAUSES
-from simulation.stats import mean_interval
+from simulation.common.stats import mean_interval
+from simulation.model.rules import CAUSES
 
 CAUSE_COLOURS = dict(zip(CAUSES, (plt.get_cmap("tab10")(k) for k in range(10)), strict=False))
 

@@ -1,9 +1,10 @@
 """Paired comparisons on common random numbers, and intervals for ratios of paired means.
 
-Replicate r of every scenario in a comparison runs on seed `seed + r` (simulation.runner), so
-the difference between a scenario and the baseline is computed per seed and the 95% interval
-is the Student-t interval of the mean of those paired differences. Pairing removes the shared
-Monte-Carlo noise (same households, same shocks) from the comparison.
+Replicate r of every scenario in a comparison runs on seed `seed + r`
+(simulation.experiments.runner), so the difference between a scenario and the baseline is
+computed per seed and the 95% interval is the Student-t interval of the mean of those paired
+differences. Pairing removes the shared Monte-Carlo noise (same households, same shocks) from
+the comparison.
 
 Ratios (cost per avoided return) get Fieller's interval (Fieller 1954, J. R. Stat. Soc. B 16:
 175-185, doi:10.1111/j.2517-6161.1954.tb00159.x), which is exact when the two paired means are
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit  # Student-t quantile; lighter than scipy.stats
 
-from simulation.stats import LEVEL
+from simulation.common.stats import LEVEL
 
 BOOTSTRAP_RESAMPLES = 2000
 
@@ -30,8 +31,8 @@ BOOTSTRAP_RESAMPLES = 2000
 def group_intervals(frame: pd.DataFrame, keys: Sequence[str], value: str,
                     level: float = LEVEL) -> pd.DataFrame:
     """Mean and Student-t interval of `value` over the rows of each key group (NaN values left
-    out), vectorized; the same numbers as simulation.stats.mean_interval per group (so a group
-    of one value has NaN bounds: one run gives no interval).
+    out), vectorized; the same numbers as simulation.common.stats.mean_interval per group (so a
+    group of one value has NaN bounds: one run gives no interval).
 
     Returns:
         keys..., mean, low, high, replicates (rows used).

@@ -51,10 +51,10 @@ from analysis.spells import (
     returned_within,
     summarize_by,
 )
-from simulation.calendar import START_YEAR
-from simulation.params import MECHANISMS, SCHEMA
-from simulation.rules import CAUSES
-from simulation.stats import mean_interval
+from simulation.common.stats import mean_interval
+from simulation.model.calendar import START_YEAR
+from simulation.model.params import MECHANISMS, SCHEMA
+from simulation.model.rules import CAUSES
 
 SHAPLEY_OUTCOMES = ("returns", "new_poverty", "household_years_below", "fiscal_cost")
 
@@ -865,7 +865,7 @@ class Report:
         return ci(row[key], row[f"{key}_low"], row[f"{key}_high"])
 
     def calibration(self) -> None:
-        from simulation.calibration import (
+        from analysis.calibration import (
             CALIBRATION_YEARS,
             evaluate,
             format_estimate,
@@ -884,7 +884,7 @@ class Report:
         runs = r.runs[(r.runs["scenario"] == target) & (r.runs["year"] <= last)]
         table = evaluate(runs)
         d.paragraph(f"The {_label(target)} runs of these results, {START_YEAR}–{last}, against "
-                    "the calibration targets (simulation.calibration; sources in "
+                    "the calibration targets (analysis.calibration; sources in "
                     "docs/ODD.md). A target is met when the mean over replicates lies inside "
                     "its range.")
 
@@ -942,8 +942,8 @@ class Report:
             "mean with a Student-t 95% interval over seeds.",
             "**County weights.** The simulated households are a stratified sample (formerly "
             "poor, marginal, ordinary); each stratum's weight is county households / sample "
-            "households (simulation.population.stratum_sizes). Counts are county totals unless "
-            "marked raw.",
+            "households (simulation.model.population.stratum_sizes). Counts are county totals "
+            "unless marked raw.",
             "**Returns and new poverty.** A fall below the line after at least "
             "`monitoring.spell_months` above it starts a new poverty spell: a return for a "
             "formerly poor household, new poverty for a marginal or ordinary one; a household "

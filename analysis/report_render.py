@@ -16,8 +16,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from simulation.errors import OutputError
-from simulation.output import OutputFolder, add_entries, atomic_write_text, check_replaceable
+from simulation.common.errors import OutputError
+from simulation.common.output import OutputFolder, add_entries, atomic_write_text, check_replaceable
 
 FIGURE_DPI = 130
 

@@ -4,10 +4,10 @@ Everything in analysis/ works from these files only (EMA's separation of experim
 analysis): nothing here runs the model. A missing or unreadable file raises `ResultsError`
 naming the file, which the CLI turns into exit code 2 with one message.
 
-Files read (see simulation/results.py for how they are written):
+Files read (see simulation/experiments/results.py for how they are written):
 
     manifest.json              seeds, replicates, baseline, engine, versions, git revision
-    runs.parquet               one row per run and year with every metric of simulation.metrics
+    runs.parquet               one row per run and year with every metric (simulation.model.metrics)
     events.parquet             per-household events: fall, dip, rise, risk_eliminated, ...
     households.parquet         households as they entered 2021 (category, type, village, ...)
     scenarios/<name>.toml      each scenario as resolved: values and the stratum weights
@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.calendar import START_YEAR
-from simulation.errors import OutputError
-from simulation.params import SCHEMA, SECTIONS, as_namespace, defaults
-from simulation.population import CATEGORIES, stratum_sizes
-from simulation.scenario import (
+from simulation.common.errors import OutputError
+from simulation.model.calendar import START_YEAR
+from simulation.model.params import SCHEMA, SECTIONS, as_namespace, defaults
+from simulation.model.population import CATEGORIES, stratum_sizes
+from simulation.model.scenario import (
     Disaster,
     PolicyChange,
     Scenario,

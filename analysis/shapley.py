@@ -1,7 +1,7 @@
 """Shapley decomposition of the difference between two scenarios into the four mechanisms.
 
 Two scenarios A (e.g. baseline) and B (e.g. combined) differ in knobs of several mechanisms
-(simulation.params.Param.mechanism). A *coalition* S of mechanisms is the scenario made by
+(simulation.model.params.Param.mechanism). A *coalition* S of mechanisms is the scenario made by
 applying to A the knob values of B for the mechanisms in S only (`coalition_scenarios`); with
 k mechanisms changed there are 2^k coalitions (16 for all four), each run on the same seeds.
 With v(S) an outcome of coalition S on one seed, mechanism i contributes its Shapley value
@@ -25,9 +25,9 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from simulation.params import MECHANISMS, SCHEMA
-from simulation.scenario import Scenario
-from simulation.stats import mean_interval
+from simulation.common.stats import mean_interval
+from simulation.model.params import MECHANISMS, SCHEMA
+from simulation.model.scenario import Scenario
 
 Coalition = frozenset[str]
 

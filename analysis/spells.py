@@ -1,7 +1,7 @@
 """Poverty spells from saved events: exit cohorts, Kaplan-Meier time to return, re-entry hazard,
 and months spent below the line.
 
-Events (simulation.state.EVENTS) record every crossing of the monitoring line: `fall` (below
+Events (simulation.model.state.EVENTS) record every crossing of the monitoring line: `fall` (below
 the line after at least `monitoring.spell_months` above: a new poverty spell, i.e. a return for
 a formerly poor household), `dip` (below again within that time: the official rule counts it
 as the same spell) and `rise` (above the line). A household's status therefore follows from

@@ -35,9 +35,9 @@ def one(engine: str, households: int, years: int) -> dict:
     sys.path.insert(0, str(ROOT))
     import numpy as np
 
-    from simulation.draws import draw_month
-    from simulation.runner import make_model
-    from simulation.scenario import load_scenario
+    from simulation.experiments.runner import make_model
+    from simulation.model.draws import draw_month
+    from simulation.model.scenario import load_scenario
 
     sc = load_scenario("baseline").with_values({"run.households": households,
                                                 "run.years": years})

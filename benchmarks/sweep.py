@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def _sweep(spec, workers: int, max_runs: int | None, figures: bool) -> dict:  # type: ignore[no-untyped-def]
-    from simulation.sweep.driver import run_sweep
+    from simulation.experiments.sweep.driver import run_sweep
 
     folder = Path(tempfile.mkdtemp(prefix="sweep-bench-"))
     try:
@@ -74,9 +74,9 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "sweep.json"))
     args = parser.parse_args()
 
-    from simulation.runner import ENGINES
-    from simulation.sweep.driver import default_engine
-    from simulation.sweep.spec import design_rows, load_sweep
+    from simulation.experiments.runner import ENGINES
+    from simulation.experiments.sweep.driver import default_engine
+    from simulation.experiments.sweep.spec import design_rows, load_sweep
 
     ENGINE = args.engine or default_engine()
     notes = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from support import small
 
-from simulation.scenario import Scenario
+from simulation.model.scenario import Scenario
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulation.scenario import Scenario, load_scenario
+from simulation.model.scenario import Scenario, load_scenario
 
 SMALL = {"run.households": 400, "run.years": 3}
 

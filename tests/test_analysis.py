@@ -38,9 +38,9 @@ from analysis.spells import (
     returned_within,
     survival_at,
 )
-from simulation.params import MECHANISMS
-from simulation.scenario import load_scenario
-from simulation.stats import mean_interval
+from simulation.common.stats import mean_interval
+from simulation.model.params import MECHANISMS
+from simulation.model.scenario import load_scenario
 
 T3 = 3.182446305284263  # Student t, 97.5% quantile, 3 degrees of freedom
 

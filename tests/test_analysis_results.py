@@ -14,10 +14,10 @@ from analysis.equity import by_household_type, by_village
 from analysis.outcomes import run_outcomes
 from analysis.results_io import load_results
 from analysis.spells import below_at_month_end, exit_episodes, months_below
-from simulation.calendar import START_YEAR
-from simulation.results import write_results
-from simulation.runner import run_many
-from simulation.scenario import load_scenario
+from simulation.experiments.results import write_results
+from simulation.experiments.runner import run_many
+from simulation.model.calendar import START_YEAR
+from simulation.model.scenario import load_scenario
 
 SCENARIOS = ("baseline", "social_security", "combined")
 

@@ -10,8 +10,8 @@ import pytest
 
 from simulation import cli
 from simulation.cli import main
-from simulation.metrics import METRICS
-from simulation.rules import CAUSES
+from simulation.model.metrics import METRICS
+from simulation.model.rules import CAUSES
 
 REQUIRED_METRICS = (
     "returned_households", "newly_poor_households", "below_line_share_formerly_poor",
@@ -148,11 +148,11 @@ def test_failure_while_writing_leaves_old_results_untouched(
 
 def test_interrupt_leaves_no_partial_folder(tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    import simulation.runner
+    import simulation.experiments.runner
 
     def interrupted(*_args: object, **_kw: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(simulation.runner, "run_many", interrupted)
+    monkeypatch.setattr(simulation.experiments.runner, "run_many", interrupted)
     assert main(["simulate", "baseline", "--out", str(tmp_path / "x"), *TINY]) == 130
     assert list(tmp_path.iterdir()) == []

@@ -18,10 +18,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import simulation.runner
+import simulation.experiments.runner
 from simulation.cli import main
-from simulation.output import MARKER, OutputFolder, atomic_write_bytes, remove_stale_temporaries
-from simulation.stats import interval_text
+from simulation.common.output import (
+    MARKER,
+    OutputFolder,
+    atomic_write_bytes,
+    remove_stale_temporaries,
+)
+from simulation.common.stats import interval_text
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--households", "200", "--years", "2", "--quiet", "--no-figures"]
@@ -32,7 +37,7 @@ def _no_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_a: object, **_k: object) -> None:
         raise AssertionError("the model ran, but the output should have been refused first")
 
-    monkeypatch.setattr(simulation.runner, "run_many", refuse)
+    monkeypatch.setattr(simulation.experiments.runner, "run_many", refuse)
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
@@ -258,7 +263,7 @@ def test_more_households_than_the_county_is_explained(tmp_path: Path,
     def stop(*_a: object, **_k: object) -> None:
         raise KeyboardInterrupt  # the note comes before the runs; no need to run them
 
-    monkeypatch.setattr(simulation.runner, "run_many", stop)
+    monkeypatch.setattr(simulation.experiments.runner, "run_many", stop)
     assert main(["simulate", "baseline", "--households", "100000", "--out",
                  str(tmp_path / "r"), "--quiet"]) == 130
     err = capsys.readouterr().err
@@ -284,7 +289,7 @@ def test_one_replicate_prints_no_interval(tmp_path: Path,
 
 def test_calibration_exits_3_when_a_target_is_missed(monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    import simulation.calibration as calibration
+    import analysis.calibration as calibration
 
     impossible = calibration.Target("impossible", "a target no run can meet", 2.0, 3.0, "share",
                                     "test", lambda run: 0.0)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation.arrays import ArrayModel
-from simulation.model import PovertyModel
-from simulation.scenario import load_scenario, shipped_scenarios
-from simulation.state import FIELDS
+from simulation.model.agents_engine import PovertyModel
+from simulation.model.arrays_engine import ArrayModel
+from simulation.model.scenario import load_scenario, shipped_scenarios
+from simulation.model.state import FIELDS
 
 SCENARIOS = [p.stem for p in shipped_scenarios()]
 SEEDS = (1, 22, 333)

@@ -7,14 +7,14 @@ import pandas as pd
 import pytest
 from support import small
 
-from simulation.agents.household import Household
-from simulation.agents.industry import Industry
-from simulation.agents.official import Official
-from simulation.agents.partner import SocialPartner
-from simulation.model import PovertyModel
-from simulation.params import KNOBS
-from simulation.runner import run_one
-from simulation.state import EVENTS
+from simulation.experiments.runner import run_one
+from simulation.model.agents.household import Household
+from simulation.model.agents.industry import Industry
+from simulation.model.agents.official import Official
+from simulation.model.agents.partner import SocialPartner
+from simulation.model.agents_engine import PovertyModel
+from simulation.model.params import KNOBS
+from simulation.model.state import EVENTS
 
 NO_SHOCKS = {
     "shocks.hospitalisation_rate": 0.0, "shocks.accident_rate": 0.0,

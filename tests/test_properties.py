@@ -9,11 +9,11 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulation.arrays import ArrayModel
-from simulation.metrics import METRICS
-from simulation.model import PovertyModel
-from simulation.params import SCHEMA
-from simulation.scenario import load_scenario
+from simulation.model.agents_engine import PovertyModel
+from simulation.model.arrays_engine import ArrayModel
+from simulation.model.metrics import METRICS
+from simulation.model.params import SCHEMA
+from simulation.model.scenario import load_scenario
 
 TUNABLE = [k for k, p in SCHEMA.items()
            if not k.startswith(("run.", "county.", "sample."))]

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation import rules
+from simulation.model import rules
 
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
 positive = st.floats(0.0, 1e6, allow_nan=False)
@@ -206,6 +206,6 @@ def test_rules_identical_on_floats_and_arrays(dev, z, base, prod, trend, loss, s
 
 @pytest.mark.parametrize("annual", [0.0, 0.01, 0.14, 0.5])
 def test_monthly_chance_compounds_to_annual(annual: float) -> None:
-    from simulation.context import monthly_chance
+    from simulation.model.context import monthly_chance
 
     assert math.isclose(1 - (1 - monthly_chance(annual)) ** 12, annual)

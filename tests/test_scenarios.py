@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from simulation.cli import main
-from simulation.params import KNOBS, MECHANISMS, SCHEMA
-from simulation.scenario import ScenarioError, load_scenario, shipped_scenarios
+from simulation.model.params import KNOBS, MECHANISMS, SCHEMA
+from simulation.model.scenario import ScenarioError, load_scenario, shipped_scenarios
 
 SHIPPED = shipped_scenarios()
 

@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.calibration import CALIBRATION_YEARS, evaluate
-from simulation.params import MECHANISMS
-from simulation.results import runs_frame
-from simulation.runner import run_many
-from simulation.scenario import load_scenario
-from simulation.stats import mean_interval
+from analysis.calibration import CALIBRATION_YEARS, evaluate
+from simulation.common.stats import mean_interval
+from simulation.experiments.results import runs_frame
+from simulation.experiments.runner import run_many
+from simulation.model.params import MECHANISMS
+from simulation.model.scenario import load_scenario
 
 pytestmark = pytest.mark.slow
 REPLICATES = 10  # paired seeds 2021..2030

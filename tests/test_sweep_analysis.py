@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.sweep.analysis import grid_effects, sample_table, top_factors
-from simulation.sweep.design import build_design
-from simulation.sweep.spec import parse_sweep
+from analysis.sweep_indices import grid_effects, sample_table, top_factors
+from simulation.experiments.sweep.design import build_design
+from simulation.experiments.sweep.spec import parse_sweep
 
 
 def test_grid_effects_of_an_additive_function_are_its_variance_shares() -> None:

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.discovery import inside
 from simulation.cli import main
-from simulation.sweep.discover import inside
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:This process .* is multi-threaded:DeprecationWarning")

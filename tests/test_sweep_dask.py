@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from simulation.cli import main
-from simulation.sweep import execute
+from simulation.experiments.sweep import execute
 
 distributed = pytest.importorskip("distributed")
 

@@ -13,10 +13,15 @@ import pandas as pd
 import pytest
 
 from simulation.cli import main
-from simulation.sweep.design import build_design
-from simulation.sweep.driver import run_sweep
-from simulation.sweep.models import IshigamiModel, IshigamiRunner, Series, register_model
-from simulation.sweep.spec import parse_sweep
+from simulation.experiments.sweep.design import build_design
+from simulation.experiments.sweep.driver import run_sweep
+from simulation.experiments.sweep.models import (
+    IshigamiModel,
+    IshigamiRunner,
+    Series,
+    register_model,
+)
+from simulation.experiments.sweep.spec import parse_sweep
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:This process .* is multi-threaded:DeprecationWarning")

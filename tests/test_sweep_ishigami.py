@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from simulation.sweep.driver import run_sweep
-from simulation.sweep.models import ishigami_indices
-from simulation.sweep.spec import parse_sweep
+from simulation.experiments.sweep.driver import run_sweep
+from simulation.experiments.sweep.models import ishigami_indices
+from simulation.experiments.sweep.spec import parse_sweep
 
 pytestmark = pytest.mark.filterwarnings(
     # numpy's BLAS threads make every fork "multi-threaded"; the sweep's pool forks by design

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from simulation.cli import main
-from simulation.sweep.driver import run_sweep
-from simulation.sweep.spec import load_sweep
+from simulation.experiments.sweep.driver import run_sweep
+from simulation.experiments.sweep.spec import load_sweep
 
 pytestmark = pytest.mark.filterwarnings(
     # numpy's BLAS threads make every fork "multi-threaded"; the runner's pool forks by design

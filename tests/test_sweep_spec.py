@@ -9,10 +9,8 @@ import numpy as np
 import pytest
 
 from simulation.cli import main
-from simulation.metrics import METRICS
-from simulation.params import KNOBS, SCHEMA
-from simulation.sweep.design import build_design, run_seed, sample_values
-from simulation.sweep.spec import (
+from simulation.experiments.sweep.design import build_design, run_seed, sample_values
+from simulation.experiments.sweep.spec import (
     SWEEP_DIR,
     SweepError,
     default_aggregate,
@@ -20,6 +18,8 @@ from simulation.sweep.spec import (
     load_sweep,
     parse_sweep,
 )
+from simulation.model.metrics import METRICS
+from simulation.model.params import KNOBS, SCHEMA
 
 GOOD = """
 name = "tiny"

@@ -15,11 +15,18 @@ import numpy as np
 import pytest
 import solara
 
-from simulation.model import PovertyModel
-from simulation.params import KNOBS, MECHANISMS, SCHEMA
-from simulation.population import FORMERLY_POOR, MARGINAL, ORDINARY
-from simulation.scenario import PolicyChange, load_scenario
-from simulation.state import ASSISTED, CHANNELS, EVENTS, IDENTIFIED, NOT_MONITORED, RISK_ELIMINATED
+from simulation.model.agents_engine import PovertyModel
+from simulation.model.params import KNOBS, MECHANISMS, SCHEMA
+from simulation.model.population import FORMERLY_POOR, MARGINAL, ORDINARY
+from simulation.model.scenario import PolicyChange, load_scenario
+from simulation.model.state import (
+    ASSISTED,
+    CHANNELS,
+    EVENTS,
+    IDENTIFIED,
+    NOT_MONITORED,
+    RISK_ELIMINATED,
+)
 from simulation.teaching import charts, info, knobs, monitors, story
 from simulation.teaching.experiments import EXPERIMENTS, OUTCOMES, check
 from simulation.teaching.layout import county_layout, village_grid

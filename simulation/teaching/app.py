@@ -15,8 +15,8 @@ from typing import Any, Final
 import solara
 from mesa.visualization import Slider, SolaraViz
 
-from simulation.runner import DEFAULT_SEED
-from simulation.scenario import SCENARIO_DIR
+from simulation.experiments.runner import DEFAULT_SEED
+from simulation.model.scenario import SCENARIO_DIR
 from simulation.teaching.components import Main, ScenarioCard, SidebarBelow
 from simulation.teaching.lesson import (
     MAX_HOUSEHOLDS,

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from simulation.calendar import START_YEAR, month_label
-from simulation.params import MECHANISMS
-from simulation.rules import CAUSES
+from simulation.model.calendar import START_YEAR, month_label
+from simulation.model.params import MECHANISMS
+from simulation.model.rules import CAUSES
 
 if TYPE_CHECKING:
     from simulation.teaching.lesson import Run

@@ -15,8 +15,8 @@ import numpy as np
 import solara
 from mesa.visualization.utils import force_update, update_counter
 
-from simulation.calendar import month_label
-from simulation.population import SECTORS
+from simulation.model.calendar import month_label
+from simulation.model.population import SECTORS
 from simulation.teaching import charts, info, monitors, story
 from simulation.teaching.knobs import knob_groups
 from simulation.teaching.lesson import Lesson, Run

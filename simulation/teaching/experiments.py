@@ -21,11 +21,11 @@ from typing import Final
 
 import numpy as np
 
-from simulation.rules import CAUSES
-from simulation.runner import DEFAULT_SEED
-from simulation.scenario import load_scenario
-from simulation.state import EVENTS
-from simulation.stats import mean_interval
+from simulation.common.stats import mean_interval
+from simulation.experiments.runner import DEFAULT_SEED
+from simulation.model.rules import CAUSES
+from simulation.model.scenario import load_scenario
+from simulation.model.state import EVENTS
 from simulation.teaching.lesson import Run
 
 FALL = EVENTS.index("fall")

@@ -12,7 +12,7 @@ from typing import Final
 
 import markdown
 
-from simulation.params import KNOBS, MECHANISMS
+from simulation.model.params import KNOBS, MECHANISMS
 from simulation.teaching.experiments import EXPERIMENTS
 from simulation.teaching.knobs import MECHANISM_TITLES, label
 
@@ -105,7 +105,7 @@ NOTICE: Final = """
 EXTENDING: Final = """
 ## Extending the model
 
-Everything a slider moves is a knob of the schema (`simulation/params.py`), with its unit,
+Everything a slider moves is a knob of the schema (`simulation/model/params.py`), with its unit,
 range and source; a scenario file (`scenarios/*.toml`) sets knobs and can schedule dated policy
 changes and disasters. Load your own file with `python run.py demo --scenario FILE`, or drop it
 on the page. For many replicates, confidence intervals and costs per avoided return, use the
@@ -115,7 +115,7 @@ command line: `python run.py compare baseline social_security`.
 
 Model of the prevention mechanisms of "M County, H Province" and the four optimization
 strategies of that study; facts and sources behind every number: the project's
-`docs/` and `simulation/params.py`. Built with Mesa 3.5 (agent-based modelling) and
+`docs/` and `simulation/model/params.py`. Built with Mesa 3.5 (agent-based modelling) and
 Solara (the page). Teaching-interface conventions after NetLogo's Info tab.
 """
 

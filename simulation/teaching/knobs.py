@@ -1,6 +1,6 @@
 """The mechanism knobs as slider descriptions, grouped by the four mechanisms.
 
-Everything comes from the schema (`simulation.params.KNOBS`): label, unit, range, doc and the
+Everything comes from the schema (`simulation.model.params.KNOBS`): label, unit, range, doc and the
 baseline value (M County's status quo), so a knob added to the schema appears on the page
 without touching this module.
 """
@@ -11,8 +11,8 @@ import math
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
-from simulation.params import KNOBS, MECHANISMS, Param
-from simulation.scenario import load_scenario
+from simulation.model.params import KNOBS, MECHANISMS, Param
+from simulation.model.scenario import load_scenario
 from simulation.teaching.lesson import SETUP_ONLY
 
 if TYPE_CHECKING:

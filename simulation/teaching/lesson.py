@@ -4,7 +4,7 @@
 scenario shown — the scenario picked, with the slider settings on top, and optionally a
 comparison scenario on the same seed (common random numbers: the same households meet the same
 shocks, so differences between the two counties come from the policies). Each run is the
-agents engine (`simulation.model.PovertyModel`) with a `Recorder` for the page.
+agents engine (`simulation.model.agents_engine.PovertyModel`) with a `Recorder` for the page.
 
 Slider changes act like a scheduled policy change: from the next month on, in the running
 county (and in the next Reset, which restarts from January 2021 with them). A few knobs only
@@ -21,9 +21,9 @@ from typing import Any, Final
 import mesa
 import numpy as np
 
-from simulation.model import PovertyModel
-from simulation.runner import DEFAULT_SEED
-from simulation.scenario import (
+from simulation.experiments.runner import DEFAULT_SEED
+from simulation.model.agents_engine import PovertyModel
+from simulation.model.scenario import (
     Scenario,
     ScenarioError,
     load_scenario,

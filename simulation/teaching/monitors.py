@@ -2,7 +2,7 @@
 
 Each monitor shows the count of dots on the map (simulated households) and, below it, the
 county total it stands for (sample weights), both from the year-to-date metrics of
-`simulation.metrics`, so they match the yearly results the CLI writes.
+`simulation.model.metrics`, so they match the yearly results the CLI writes.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation.calendar import START_YEAR
+from simulation.model.calendar import START_YEAR
 from simulation.teaching.charts import yearly_rows
 from simulation.teaching.status import BELOW_UNNOTICED
 

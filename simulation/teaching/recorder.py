@@ -10,7 +10,7 @@ resets the year-to-date income tallies), and keeps:
   so memory is bounded: 15 years x 1,000 households ~ 5 MB);
 - per household: its events (shocks, falls, identification with the channel, assistance);
 - per month: households below the line by category, monitored stock, inflow and outflow;
-- per year: falls by cause; and the year-to-date metrics of `simulation.metrics.year_metrics`,
+- per year: falls by cause; and the year-to-date metrics of `simulation.model.metrics.year_metrics`,
   so the monitors use exactly the definitions of the yearly results.
 
 Counts here are of simulated (sample) households, the dots on the map; county totals (weighted)
@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Any, Final
 import mesa
 import numpy as np
 
-from simulation import metrics
-from simulation.rules import CAUSES
-from simulation.state import IDENTIFIED_EVENT
+from simulation.model import metrics
+from simulation.model.rules import CAUSES
+from simulation.model.state import IDENTIFIED_EVENT
 from simulation.teaching.status import SUPPORT_FLAGS, household_status, support_bits
 
 if TYPE_CHECKING:
-    from simulation.model import PovertyModel
+    from simulation.model.agents_engine import PovertyModel
 
 SOURCES: Final = ("labour", "production", "industry", "transfers", "rigid")
 """Columns of the income history: wages, farm/business, industry linkage (dividend and project
@@ -58,7 +58,7 @@ class Recorder:
         series: name -> (months,) int array, see MONTHLY.
         falls_by_cause: (years, len(CAUSES)) households that fell below the line, by cause.
         events: household -> list of (month, event code, cause code, channel code).
-        ytd: year-to-date metrics of the latest month (`simulation.metrics` names).
+        ytd: year-to-date metrics of the latest month (`simulation.model.metrics` names).
     """
 
     def __init__(self, n_households: int, months: int) -> None:

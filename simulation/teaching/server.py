@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from simulation.scenario import ScenarioError, load_scenario, resolve_path
+from simulation.model.scenario import ScenarioError, load_scenario, resolve_path
 from simulation.teaching.lesson import STOP
 
 HOST: Final = "127.0.0.1"

@@ -12,8 +12,8 @@ from typing import Final
 
 import numpy as np
 
-from simulation.population import FORMERLY_POOR
-from simulation.state import ASSISTED, IDENTIFIED
+from simulation.model.population import FORMERLY_POOR
+from simulation.model.state import ASSISTED, IDENTIFIED
 
 STABLE, FORMERLY_POOR_STABLE, MONITORED, HELPED, BELOW_UNNOTICED, BELOW_HELPED = range(6)
 

@@ -1,0 +1,580 @@
+"""Command line: `python run.py [COMMAND] ...` (also installed as `poverty-return`).
+
+Exit codes: 0 success, 2 bad input (scenario files, values, paths, arguments), 3 a check that
+ran but failed (calibration targets outside their ranges), 1 unexpected error, 130/143
+interrupted (Ctrl-C / SIGTERM). Results are written atomically into a new or empty folder: an
+interrupted or failed command leaves nothing half-written, and no command deletes or
+overwrites a folder it did not write (replacing its own earlier output needs --replace).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from simulation.common.errors import OutputError, UsageError
+from simulation.model.params import SCHEMA
+from simulation.model.scenario import Scenario, ScenarioError, load_scenario, shipped_scenarios
+
+MAIN_SCENARIOS = ("baseline", "responsibility", "social_security", "industry", "motivation",
+                  "combined")
+DEFAULT_REPLICATES = 20
+RESULTS_ROOT = Path("results")
+"""Default outputs go to new folders here; results/latest points at the newest."""
+REPORT_ENTRIES = frozenset({"report.html", "report.md", "report_files"})
+"""What `report` may add to a results folder (kept when the folder is replaced)."""
+EXIT_CHECK_FAILED = 3
+
+
+# ----------------------------------------------------------------------------- option types
+def _whole(name: str, low: int, high: int, unit: str = "") -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{name} = {value} is out of range; allowed: "
+                                             f"[{low:,}, {high:,}]{unit}")
+        return value
+    return parse
+
+
+def _schema_whole(key: str, flag: str) -> Callable[[str], int]:
+    p = SCHEMA[key]
+    return _whole(f"{flag} ({key})", int(p.low), int(p.high), f" {p.unit}")
+
+
+# ----------------------------------------------------------------------------- options
+def _add_run_options(p: argparse.ArgumentParser, replicates: int, *, years: bool = True,
+                     figures: bool = True) -> None:
+    p.add_argument("--seed", type=_whole("--seed", 0, 2**31 - 1), default=2021,
+                   help="seed of replicate 0; replicate r uses seed + r (default 2021)")
+    p.add_argument("--replicates", type=_whole("--replicates", 1, 10_000),
+                   default=replicates, help=f"replicates per scenario (default {replicates})")
+    if years:
+        y = SCHEMA["run.years"]
+        p.add_argument("--years", type=_schema_whole("run.years", "--years"), default=None,
+                       help=f"horizon in years from 2021 (default: the scenario's, "
+                            f"{int(y.default)}; allowed {y.range_text()})")
+    hh = SCHEMA["run.households"]
+    p.add_argument("--households", type=_schema_whole("run.households", "--households"),
+                   default=None,
+                   help=f"simulated households (default: the scenario's, {int(hh.default)}; "
+                        f"allowed {hh.range_text()})")
+    p.add_argument("--workers", type=_whole("--workers", 1, 512), default=None,
+                   help="parallel worker processes (default: all cores)")
+    p.add_argument("--engine", choices=("arrays", "agents"), default="arrays",
+                   help="arrays (numpy, fast; default) or agents (Mesa agents, for teaching "
+                        "and debugging); both give identical results")
+    if figures:
+        p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_out(p: argparse.ArgumentParser, default: str) -> None:
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help=f"output folder, new or empty (default: a new folder {default}; "
+                        "results/latest then points at it)")
+    p.add_argument("--replace", action="store_true",
+                   help="replace the folder given by --out if it holds earlier results of "
+                        "this program (and nothing else)")
+
+
+# ----------------------------------------------------------------------------- helpers
+def _load(refs: Sequence[str], years: int | None, households: int | None) -> list[Scenario]:
+    """Load scenarios and apply --years / --households (validated like a file's values)."""
+    overrides: dict[str, float] = {}
+    if years is not None:
+        overrides["run.years"] = years
+    if households is not None:
+        overrides["run.households"] = households
+    scenarios = [load_scenario(ref) for ref in refs]
+    if overrides:
+        scenarios = [sc.with_values(overrides, origin="command line") for sc in scenarios]
+    names = [sc.name for sc in scenarios]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise UsageError(f"scenario name {dupes[0]!r} given twice; each scenario in a "
+                         "comparison needs its own name")
+    for sc in scenarios:
+        _note_oversampling(sc)
+        for event in sc.late_events():  # the horizon was shortened on the command line
+            print(f"note: scenario {sc.name!r}: {event} is after the horizon "
+                  f"({2020 + sc.years}-12) and will not happen in this run", file=sys.stderr)
+    return scenarios
+
+
+def _note_oversampling(sc: Scenario) -> None:
+    """Say what it means to simulate more households of a kind than the county has."""
+    from simulation.model.params import as_namespace
+    from simulation.model.population import CATEGORIES, stratum_sizes
+
+    counts, weights = stratum_sizes(as_namespace(dict(sc.values)))
+    over = [(c, n, n * w) for c, n, w in zip(CATEGORIES, counts, weights, strict=True) if w < 1]
+    if over:
+        cat, n, county = over[0]
+        print(f"note: scenario {sc.name!r} simulates {n:,} {cat.replace('_', ' ')} households, "
+              f"more than the county's {county:,.0f}; each then stands for fewer than one "
+              "real household (weight below 1). County totals stay right; the extra "
+              "households only add precision and time.", file=sys.stderr)
+
+
+def _progress(enabled: bool, total: int, what: str):  # type: ignore[no-untyped-def]
+    if not enabled:
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=what, unit="run", file=sys.stderr, leave=False,
+               dynamic_ncols=True)
+
+    def update(done: int, _total: int) -> None:
+        bar.update(done - bar.n)
+
+    return update, bar.close
+
+
+def run_with_progress(scenarios: list[Scenario], args: argparse.Namespace,
+                      what: str = "simulating", record_events: bool = True
+                      ) -> tuple[list[Any], float]:
+    """Every scenario on the replicates' seeds with a progress bar; (results, wall seconds)."""
+    from simulation.experiments.runner import run_many
+
+    total = len(scenarios) * args.replicates
+    update, close = _progress(not args.quiet, total, what)
+    start = time.perf_counter()
+    try:
+        results = run_many(scenarios, args.replicates, args.seed, engine=args.engine,
+                           workers=args.workers, record_events=record_events, progress=update)
+    finally:
+        close()
+    return results, time.perf_counter() - start
+
+
+@contextmanager
+def results_folder(args: argparse.Namespace, default_stem: str) -> Iterator[Path]:
+    """The output folder of a run command, checked before any run: `--out` (new, empty, or
+    with --replace an earlier output of this program) or a new `results/<stem>-<time>`.
+    Yields the folder to write into; puts it in place when the block succeeds."""
+    from simulation.common.output import OutputFolder, fresh_folder, point_latest
+
+    default = args.out is None
+    target = fresh_folder(RESULTS_ROOT, default_stem) if default else Path(args.out)
+    folder = OutputFolder(target, kind="results", replace=args.replace, extra=REPORT_ENTRIES)
+    with folder:
+        yield folder.path
+    if default:
+        note = point_latest(target, RESULTS_ROOT / "latest")
+        if note:
+            print(note, file=sys.stderr)
+    args.written = target
+
+
+def _write_results(folder: Path, scenarios: list[Scenario], results: list[Any],
+                   args: argparse.Namespace, baseline: str | None, argv: Sequence[str],
+                   wall: float) -> Any:
+    from simulation.experiments.results import write_results
+
+    return write_results(folder, scenarios, results, baseline=baseline, seed=args.seed,
+                         replicates=args.replicates, engine=args.engine, wall_seconds=wall,
+                         command=["run.py", *argv], figures=not args.no_figures)
+
+
+def _simulate_and_write(scenarios: list[Scenario], args: argparse.Namespace,
+                        argv: Sequence[str], baseline: str | None, stem: str,
+                        report: bool = False) -> None:
+    with results_folder(args, stem) as folder:
+        results, wall = run_with_progress(scenarios, args)
+        table = _write_results(folder, scenarios, results, args, baseline, argv, wall)
+        if report:
+            from analysis.report import write_report
+
+            _, _, seconds = write_report(folder)
+    print(format_headline(table, scenarios, args.replicates, baseline))
+    print(f"\n{len(results)} runs in {wall:.1f} s; results in {args.written}/")
+    if report:
+        print(f"report ({seconds:.1f} s): {args.written / 'report.html'} and "
+              f"{args.written / 'report.md'}")
+
+
+def format_headline(table, scenarios: Sequence[Scenario], replicates: int,  # type: ignore[no-untyped-def]
+                    baseline: str | None) -> str:
+    """The per-scenario table printed after simulate / compare."""
+    from simulation.common.stats import interval_text
+
+    years = scenarios[0].years
+    head = (f"Formerly poor households returning to poverty, county totals over {years} years "
+            f"(2021-{2020 + years}); mean [95% interval], {replicates} replicate"
+            + ("s" if replicates > 1 else "")
+            + (f", paired seeds against {baseline}" if baseline else ""))
+    if replicates == 1:
+        head += "\n(one replicate: no intervals; use --replicates 2 or more for them)"
+    lines = [head, "",
+             f"{'scenario':<22}{'returns':>22}{'change vs baseline':>26}"
+             f"{'fiscal cost (M yuan)':>22}{'yuan per avoided return':>26}",
+             "-" * 118]
+    for _, r in table.iterrows():
+        returns = interval_text(r["returns"], r["returns_low"], r["returns_high"], floor=0.0)
+        cost = f"{r['cost'] / 1e6:,.1f}"
+        if baseline and r["scenario"] != baseline and "avoided" in r and r["avoided"] == \
+                r["avoided"]:
+            change = interval_text(-r["avoided"], -r["avoided_high"], -r["avoided_low"],
+                                   "{:+,.0f}")
+            per = r["cost_per_avoided_return"]
+            per_text = f"{per:,.0f}" if per == per else "no returns avoided"
+        else:
+            change, per_text = "-", "-"
+        lines.append(f"{r['scenario']:<22}{returns:>22}{change:>26}{cost:>22}{per_text:>26}")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- commands
+def cmd_main(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    scenarios = _load(MAIN_SCENARIOS, args.years, args.households)
+    _simulate_and_write(scenarios, args, argv, "baseline", "main", report=True)
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    scenarios = _load([args.scenario], args.years, args.households)
+    _simulate_and_write(scenarios, args, argv, None, scenarios[0].name)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    scenarios = _load(args.scenarios, args.years, args.households)
+    names = [sc.name for sc in scenarios]
+    baseline = args.baseline or names[0]
+    if baseline not in names:
+        raise UsageError(f"--baseline {baseline!r} is not among the compared scenarios "
+                         f"({', '.join(names)})")
+    _simulate_and_write(scenarios, args, argv, baseline, "compare")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    failed = 0
+    for ref in args.files:
+        try:
+            sc = load_scenario(ref)
+        except ScenarioError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+        else:
+            changed = len(sc.knob_differences(load_scenario_defaults()))
+            print(f"ok: {sc.source} (scenario {sc.name!r}, {changed} values differ from the "
+                  f"defaults, {len(sc.schedule)} scheduled changes, {len(sc.disasters)} "
+                  "disasters)")
+    return 2 if failed else 0
+
+
+def load_scenario_defaults() -> Scenario:
+    from simulation.model.params import defaults
+
+    return Scenario(name="defaults", values=defaults())
+
+
+def cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from simulation.model.calendar import month_label
+
+    sc = load_scenario(args.scenario) if args.scenario else load_scenario_defaults()
+    current_section = None
+    print(f"Parameters of scenario {sc.name!r} ({sc.source}); * = mechanism knob, "
+          "(!) = differs from the default\n")
+    for key, p in SCHEMA.items():
+        if p.section != current_section:
+            current_section = p.section
+            print(f"[{p.section}]")
+        value = sc.values[key]
+        shown = f"{int(value)}" if p.integer else f"{value:g}"
+        mark = "*" if p.is_knob else " "
+        diff = " (!)" if value != p.default else ""
+        print(f" {mark} {p.name:<32} {shown:>12} {p.unit:<26} range {p.range_text():<18}"
+              f"{diff}\n      {p.doc}. Source: {p.source}")
+    for change in sc.schedule:
+        items = ", ".join(f"{k} = {v:g}" for k, v in change.values.items())
+        print(f"\nscheduled from {month_label(change.month)}: {items}")
+    for d in sc.disasters:
+        print(f"\ndisaster in {month_label(d.month)}: {d.village_share:.0%} of villages, "
+              f"production -{d.production_loss:.0%} for {d.months} months, assets "
+              f"-{d.asset_loss:g} x annual production")
+    return 0
+
+
+def cmd_calibration(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from analysis.calibration import CALIBRATION_YEARS, evaluate, format_table
+    from simulation.experiments.results import runs_frame
+
+    scenarios = _load([args.scenario], CALIBRATION_YEARS, args.households)
+    results, _ = run_with_progress(scenarios, args, "calibration runs", record_events=False)
+    table = evaluate(runs_frame(results))
+    print(f"Calibration of {scenarios[0].name!r}, 2021-2025, {args.replicates} replicate"
+          f"{'s' if args.replicates > 1 else ''} (the mean over replicates must lie inside "
+          "the target range)\n")
+    print(format_table(table))
+    inside = int(table["inside"].sum())
+    print(f"\n{inside} of {len(table)} targets inside their range")
+    if inside < len(table):
+        print(f"calibration check failed: {len(table) - inside} target(s) outside their range "
+              f"(exit code {EXIT_CHECK_FAILED})", file=sys.stderr)
+        return EXIT_CHECK_FAILED
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from analysis.report import cli
+
+    return cli(args)
+
+
+def cmd_decompose(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Run the coalitions of BASE and OTHER, write the results folder and decomposition.csv."""
+    from analysis.decompose import decomposition_table, format_table
+    from analysis.shapley import NotDecomposable, coalition_scenarios
+
+    base, other = _load([args.base, args.other], args.years, args.households)
+    try:
+        pair, scenarios = coalition_scenarios(base, other)
+    except NotDecomposable as exc:
+        raise UsageError(str(exc)) from None
+    total = len(scenarios) * args.replicates
+    with results_folder(args, f"decompose-{base.name}-{other.name}") as folder:
+        print(f"{len(scenarios)} combinations of {len(pair.players)} mechanism changes "
+              f"({', '.join(pair.players)}) x {args.replicates} replicates = {total} runs")
+        results, wall = run_with_progress(scenarios, args, "decomposition runs")
+        _write_results(folder, scenarios, results, args, base.name, argv, wall)
+        table = decomposition_table(folder, base.name, other.name)
+        table.to_csv(folder / "decomposition.csv", index=False)
+    print(format_table(table, base.name, other.name, args.replicates))
+    print(f"\n{total} runs in {wall:.1f} s; results in {args.written}/ (decomposition.csv; "
+          f"`python run.py report {args.written}` for the full report)")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from simulation.cli.sweeps import sweep_command
+
+    return sweep_command(args, argv)
+
+
+def cmd_discover(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from simulation.cli.sweeps import discover_command
+
+    return discover_command(args, argv)
+
+
+def cmd_demo(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from simulation.teaching.server import PortError, serve
+
+    try:
+        serve(port=args.port, scenario=args.scenario)
+    except PortError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
+# ----------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    shipped = ", ".join(p.stem for p in shipped_scenarios())
+    parser = argparse.ArgumentParser(
+        prog="run.py",
+        description="Households returning to poverty in M County: an agent-based model of the "
+                    "four prevention mechanisms. Without a command: compare the baseline, the "
+                    "four optimization strategies and all four combined (15 years, 20 "
+                    "replicates, paired seeds), write a new results folder with a report, and "
+                    "point results/latest at it.",
+        epilog=f"Shipped scenarios: {shipped}. A scenario is a name or a path to a TOML file. "
+               "Options may come before or after the command.")
+    _add_out(parser, "results/main-<date>-<time>")
+    _add_run_options(parser, DEFAULT_REPLICATES)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("simulate", help="run one scenario over replicates",
+                       description="Run one scenario and write its results.")
+    p.add_argument("scenario", help="scenario name or TOML file")
+    _add_out(p, "results/<scenario>-<date>-<time>")
+    _add_run_options(p, 1)
+
+    p = sub.add_parser("compare", help="run scenarios on paired seeds and compare them",
+                       description="Run several scenarios on the same seeds; differences are "
+                                   "paired per seed against the baseline.")
+    p.add_argument("scenarios", nargs="+", help="scenario names or TOML files")
+    p.add_argument("--baseline", help="scenario to compare against (default: the first)")
+    _add_out(p, "results/compare-<date>-<time>")
+    _add_run_options(p, DEFAULT_REPLICATES)
+
+    p = sub.add_parser("validate", help="check scenario files",
+                       description="Load and validate scenario files (exit 2 if any is bad).")
+    p.add_argument("files", nargs="+", help="scenario files or names")
+
+    p = sub.add_parser("params", help="list every knob with unit, value, range, source",
+                       description="List every parameter of a scenario (default: the schema "
+                                   "defaults) with unit, value, range and source.")
+    p.add_argument("scenario", nargs="?", help="scenario name or TOML file")
+
+    p = sub.add_parser("calibration", help="check the baseline against the calibration targets",
+                       description="Run a scenario (default: the baseline) over 2021-2025 and "
+                                   "compare it with the calibration targets (docs/ODD.md). "
+                                   f"Exit code {EXIT_CHECK_FAILED} if a target is missed.")
+    p.add_argument("scenario", nargs="?", default="baseline", help="scenario (default baseline)")
+    _add_run_options(p, DEFAULT_REPLICATES, years=False, figures=False)
+
+    p = sub.add_parser("report", help="write the comparison report of a results folder",
+                       description="Write a self-contained report.html (figures embedded, "
+                                   "opens offline) and report.md from saved results: paired "
+                                   "differences, causes, decomposition, cohorts and time to "
+                                   "return, who returns, cost-effectiveness, calibration, "
+                                   "manifest.")
+    p.add_argument("results", help="results folder of simulate / compare / decompose / the "
+                                   "main job")
+    p.add_argument("--out", help="report file (default RESULTS/report.html; report.md and "
+                                 "report_files/ are written next to it)")
+    p.add_argument("--replace", action="store_true",
+                   help="replace a report this program wrote there earlier")
+    p.add_argument("--decomposition", metavar="DIR",
+                   help="results folder of `decompose` to include in the report")
+
+    p = sub.add_parser("decompose", help="Shapley decomposition of two scenarios by mechanism",
+                       description="Run every combination of the mechanism knob changes "
+                                   "between BASE and OTHER (16 when all four mechanisms "
+                                   "differ) on paired seeds, write them as one results folder "
+                                   "and the Shapley contributions (decomposition.csv).")
+    p.add_argument("base", help="scenario the changes are applied to (e.g. baseline)")
+    p.add_argument("other", help="scenario whose mechanism knobs are applied (e.g. combined)")
+    _add_out(p, "results/decompose-BASE-OTHER-<date>-<time>")
+    _add_run_options(p, DEFAULT_REPLICATES)
+
+    from simulation.cli.sweeps import add_discover_arguments, add_sweep_arguments
+
+    p = sub.add_parser("sweep", help="sensitivity sweep (Sobol, Morris, FAST, LHS, grid)",
+                       description="Run a sensitivity sweep over scenario knobs (SALib 1.6) on "
+                                   "a local process pool or a Dask cluster; runs stream to "
+                                   "disk and a killed sweep continues with --resume.")
+    add_sweep_arguments(p)
+    p = sub.add_parser("discover", help="knob ranges where an output stays below a threshold",
+                       description="Scenario discovery on a finished sweep with PRIM (EMA "
+                                   "Workbench): boxes of knob ranges, with coverage and "
+                                   "density.")
+    add_discover_arguments(p)
+
+    p = sub.add_parser("demo", help="serve the teaching page: a live county in the browser",
+                       description="Serve the teaching page on 127.0.0.1 (Mesa SolaraViz, "
+                                   "agents engine): sliders for the four mechanisms, the "
+                                   "county's households, monitors, live charts, household "
+                                   "stories, compare mode. Works offline. Ctrl-C stops it.")
+    p.add_argument("--port", type=_whole("--port", 1024, 65535), default=8521,
+                   help="port on 127.0.0.1 (default 8521)")
+    p.add_argument("--scenario", help="scenario TOML file to open the page with (a file with "
+                                      "errors opens the page with the error shown)")
+
+    _OPTION_DEFAULTS.clear()
+    _OPTION_DEFAULTS[None] = _defer_defaults(parser)
+    for name, subparser in sub.choices.items():
+        _OPTION_DEFAULTS[name] = _defer_defaults(subparser)
+    return parser
+
+
+_OPTION_DEFAULTS: dict[str | None, dict[str, Any]] = {}
+"""Per command: option name -> default, applied after parsing (see _defer_defaults)."""
+
+
+def _defer_defaults(parser: argparse.ArgumentParser) -> dict[str, Any]:
+    """Take the defaults of a parser's options out of argparse and return them.
+
+    argparse lets a sub-command's defaults overwrite options given before the command, so
+    `run.py --replicates 2 simulate x` would silently run the default replicates. With every
+    default suppressed, the namespace holds exactly what was typed, wherever it was typed;
+    `main` fills in the command's defaults and rejects options the command does not take."""
+    defaults = {}
+    for action in parser._actions:
+        if action.option_strings and action.dest not in ("help", argparse.SUPPRESS):
+            defaults[action.dest] = action.default
+            action.default = argparse.SUPPRESS
+    return defaults
+
+
+def _apply_defaults(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    command = getattr(args, "command", None)
+    accepted = _OPTION_DEFAULTS[command]
+    top_level = _OPTION_DEFAULTS[None]
+    for dest in list(vars(args)):
+        if dest in top_level and dest not in accepted:
+            flag = "--" + dest.replace("_", "-")
+            raise UsageError(f"option {flag} does not apply to '{command}' (see `python "
+                             f"run.py {command} --help`)")
+    for dest, default in accepted.items():
+        if not hasattr(args, dest):
+            setattr(args, dest, default)
+
+
+COMMANDS = {None: cmd_main, "simulate": cmd_simulate, "compare": cmd_compare,
+            "validate": cmd_validate, "params": cmd_params, "calibration": cmd_calibration,
+            "report": cmd_report, "decompose": cmd_decompose,
+            "sweep": cmd_sweep, "discover": cmd_discover, "demo": cmd_demo}
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C (nothing half-written, workers stopped)."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _Terminated(f"signal {signum}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    previous = None
+    try:
+        _apply_defaults(args, parser)
+        if sys.platform != "win32" and _is_main_thread():
+            previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        return COMMANDS[args.command](args, argv)
+    except (ScenarioError, UsageError, OutputError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except _Terminated:
+        print("terminated; no results written", file=sys.stderr)
+        return 128 + signal.SIGTERM
+    except KeyboardInterrupt:
+        print("interrupted; no results written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `run.py params | head`: the reader has gone; not an error
+        _silence_stdout()
+        return 0
+    except Exception:  # pragma: no cover - the last line of defence
+        traceback.print_exc()
+        print("internal error (see above); please report it", file=sys.stderr)
+        return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _is_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, send what is left of stdout to /dev/null so that Python's exit
+    flush does not print a second traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass

@@ -1,0 +1,73 @@
+"""Phase 1 of every month: all random numbers the month needs, from the model's one generator.
+
+The order below is part of the specification (DESIGN §4.1). Every array has a fixed size
+(households, villages, projects, sectors) whatever the state or the knobs, so two scenarios
+run on the same seed consume identical numbers: common random numbers for paired comparisons.
+Agents read their own draw by index; nothing else in the model draws.
+
+  1. disaster        1 uniform            does a natural disaster strike the county?
+  2. village         villages uniforms    which villages it hits (also scheduled disasters)
+  3. sector          5 normals            market shock per industry sector
+  4. project_z       projects normals     project-specific shock
+  5. project_u       projects uniforms    failure / revival of struggling projects
+  6. earnings        households normals   earnings innovation
+  7. shock           households uniforms  illness / accident / disability onset
+  8. severity        households uniforms  size of the bill
+  9. job             households uniforms  migrant job loss / re-employment; placement order
+ 10. report          households uniforms  self-report
+ 11. screen          households uniforms  cadre screening
+ 12. warn            households uniforms  department data warning
+ 13. process         households uniforms  risk elimination / follow-up re-check
+ 14. train, guide    households uniforms  (March only) training take-up; dependency change
+ 15. school          households uniforms  (September only) school entry / graduation
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulation.model.calendar import MARCH, SEPTEMBER
+from simulation.model.population import N_SECTORS
+
+
+@dataclass(slots=True)
+class MonthDraws:
+    """One month's random numbers (see the module docstring for the order)."""
+
+    disaster: float
+    village: np.ndarray
+    sector: np.ndarray
+    project_z: np.ndarray
+    project_u: np.ndarray
+    earnings: np.ndarray
+    shock: np.ndarray
+    severity: np.ndarray
+    job: np.ndarray
+    report: np.ndarray
+    screen: np.ndarray
+    warn: np.ndarray
+    process: np.ndarray
+    train: np.ndarray | None
+    guide: np.ndarray | None
+    school: np.ndarray | None
+
+
+def draw_month(rng: np.random.Generator, month: int, households: int, villages: int,
+               projects: int) -> MonthDraws:
+    """Draw month `month`'s numbers in the documented order."""
+    disaster = float(rng.random())
+    village = rng.random(villages)
+    sector = rng.standard_normal(N_SECTORS)
+    project_z = rng.standard_normal(projects)
+    project_u = rng.random(projects)
+    earnings = rng.standard_normal(households)
+    shock, severity, job, report, screen, warn, process = (rng.random(households)
+                                                           for _ in range(7))
+    yearly = month % 12 == MARCH
+    train = rng.random(households) if yearly else None
+    guide = rng.random(households) if yearly else None
+    school = rng.random(households) if month % 12 == SEPTEMBER else None
+    return MonthDraws(disaster, village, sector, project_z, project_u, earnings, shock,
+                      severity, job, report, screen, warn, process, train, guide, school)

@@ -1,0 +1,383 @@
+"""TOML scenario files: inheritance (`base`), validation against the schema, resolved output.
+
+A scenario file sets knob values by section, may name a `base` scenario and override only what
+changes, and may schedule dated policy changes and disasters:
+
+    name = "transfer_withdrawal"
+    base = "baseline"
+    description = "Direct transfers to formerly poor households stop from 2026."
+
+    [[schedule]]
+    date = "2026-01"                       # takes effect from the first month of 2026
+    set = { "income.formerly_poor_subsidy" = 0.0 }
+
+    [[disasters]]
+    date = "2027-07"
+    village_share = 0.33                   # share of villages hit
+
+Every problem is reported as one ScenarioError naming the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from simulation.model.calendar import START_YEAR, month_label
+from simulation.model.params import SCHEMA, SECTIONS, Param, defaults, number_text
+
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+_META_KEYS = ("name", "base", "description")
+_DATE = re.compile(r"^(\d{4})-(\d{2})$")
+NAME = re.compile(r"^[^\W_][\w.+-]{0,79}$")
+"""A scenario or sweep name: letters (any script), digits and `_ . + -`, starting with a
+letter or digit, at most 80 characters. Names become file names in results folders, so they
+are never paths (no `/`, no `..`, not empty)."""
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+class ScenarioError(ValueError):
+    """A scenario file or value is not acceptable; the message names file, key and range."""
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyChange:
+    """Knob values that take effect from `month` (months since January 2021)."""
+
+    month: int
+    values: Mapping[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Disaster:
+    """A scheduled covariate disaster (e.g. a severe flood) in `month`."""
+
+    month: int
+    village_share: float
+    production_loss: float
+    asset_loss: float
+    months: int
+
+
+# Fields of a [[disasters]] entry: (low, high, integer, unit, doc).
+DISASTER_FIELDS: dict[str, tuple[float, float, bool, str, str]] = {
+    "village_share": (0.0, 1.0, False, "share", "villages hit"),
+    "production_loss": (0.0, 1.0, False, "share", "production income lost while recovering"),
+    "asset_loss": (0.0, 3.0, False, "x annual production income", "one-off asset loss"),
+    "months": (1, 36, True, "months", "months of reduced production"),
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A resolved scenario: every schema key has a value; events are sorted by month."""
+
+    name: str
+    values: Mapping[str, float]
+    description: str = ""
+    base: str | None = None
+    source: str = "<defaults>"
+    schedule: tuple[PolicyChange, ...] = ()
+    disasters: tuple[Disaster, ...] = ()
+    chain: tuple[str, ...] = field(default=())
+
+    @property
+    def years(self) -> int:
+        return int(self.values["run.years"])
+
+    @property
+    def households(self) -> int:
+        return int(self.values["run.households"])
+
+    def with_values(self, overrides: Mapping[str, float], origin: str = "command line") -> Scenario:
+        """A copy with some keys changed (validated like a file's values)."""
+        checked = {k: validate_value(origin, k, v) for k, v in overrides.items()}
+        values = {**self.values, **checked}
+        _check_consistency(origin, values)
+        return replace(self, values=values)
+
+    def late_events(self) -> list[str]:
+        """Dated changes and disasters after the horizon (they will not happen), described."""
+        last = self.years * 12 - 1
+        return [f"[[{what}]] dated {month_label(m)}"
+                for what, months in (("schedule", [c.month for c in self.schedule]),
+                                     ("disasters", [d.month for d in self.disasters]))
+                for m in months if m > last]
+
+    def knob_differences(self, other: Scenario) -> dict[str, tuple[float, float]]:
+        """Keys whose value differs from `other`'s: key -> (other's value, this value)."""
+        return {k: (other.values[k], v) for k, v in self.values.items() if other.values[k] != v}
+
+    def to_toml(self) -> str:
+        """The resolved scenario as TOML (every key, after inheritance)."""
+        lines = [f"# Resolved scenario (after inheritance from: {' <- '.join(self.chain) or '-'})",
+                 f"name = {_toml_str(self.name)}",
+                 f"description = {_toml_str(self.description)}", ""]
+        for section in SECTIONS:
+            lines.append(f"[{section}]")
+            for key, param in SCHEMA.items():
+                if param.section == section:
+                    lines.append(f"{param.name} = {_toml_num(self.values[key], param)}"
+                                 f"  # {param.unit}")
+            lines.append("")
+        for change in self.schedule:
+            items = ", ".join(f"{_toml_str(k)} = {_toml_num(v, SCHEMA[k])}"
+                              for k, v in change.values.items())
+            lines += ["[[schedule]]", f"date = {_toml_str(month_label(change.month))}",
+                      f"set = {{ {items} }}", ""]
+        for d in self.disasters:
+            lines += ["[[disasters]]", f"date = {_toml_str(month_label(d.month))}",
+                      f"village_share = {d.village_share!r}",
+                      f"production_loss = {d.production_loss!r}",
+                      f"asset_loss = {d.asset_loss!r}", f"months = {d.months}", ""]
+        return "\n".join(lines)
+
+    def digest(self) -> str:
+        """Short content hash of the resolved scenario (for manifests)."""
+        return hashlib.sha256(self.to_toml().encode()).hexdigest()[:16]
+
+
+def _toml_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _toml_num(value: float, param: Param) -> str:
+    return str(int(value)) if param.integer else repr(float(value))
+
+
+# ----------------------------------------------------------------------------- validation
+def validate_value(origin: str, key: str, value: Any) -> float:
+    """Check one key/value against the schema; return it as int or float."""
+    param = SCHEMA.get(key)
+    if param is None:
+        hint = _closest(key)
+        raise ScenarioError(f"{origin}: unknown key '{key}'" + (f" (did you mean '{hint}'?)"
+                                                                  if hint else ""))
+    return _check_number(origin, key, value, param.low, param.high, param.integer, param.unit)
+
+
+def _check_number(origin: str, key: str, value: Any, low: float, high: float,
+                  integer: bool, unit: str) -> float:
+    allowed = (f"{'a whole number' if integer else 'a number'} in "
+               f"[{number_text(low)}, {number_text(high)}] {unit}")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ScenarioError(f"{origin}: key '{key}' must be {allowed}, got {value!r}")
+    if integer and isinstance(value, float):
+        if not value.is_integer():
+            raise ScenarioError(f"{origin}: key '{key}' must be {allowed}, got {value!r}")
+        value = int(value)
+    if value != value or not low <= value <= high:  # value != value catches NaN
+        raise ScenarioError(f"{origin}: key '{key}' = {value!r} is out of range; "
+                            f"allowed: {allowed}")
+    return int(value) if integer else float(value)
+
+
+def _closest(key: str) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(key, list(SCHEMA), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def parse_month(origin: str, key: str, text: Any) -> int:
+    """'YYYY-MM' -> months since January 2021."""
+    m = _DATE.match(text) if isinstance(text, str) else None
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise ScenarioError(f"{origin}: key '{key}' must be a date \"YYYY-MM\", got {text!r}")
+    month = (int(m.group(1)) - START_YEAR) * 12 + int(m.group(2)) - 1
+    last = int(SCHEMA["run.years"].high) * 12 - 1
+    if not 0 <= month <= last:
+        raise ScenarioError(f"{origin}: key '{key}' = {text!r} is out of range; allowed: "
+                            f"{month_label(0)} to {month_label(last)}")
+    return month
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for k, v in table.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            flat.update(_flatten(v, key + "."))
+        else:
+            flat[key] = v
+    return flat
+
+
+# ----------------------------------------------------------------------------- loading
+def resolve_path(ref: str | Path, relative_to: Path | None = None) -> Path:
+    """A scenario reference (name or path) -> existing file path."""
+    ref_path = Path(ref)
+    candidates = [ref_path]
+    if ref_path.suffix != ".toml":
+        candidates.append(ref_path.with_name(ref_path.name + ".toml"))
+    if relative_to is not None and not ref_path.is_absolute():
+        candidates += [relative_to / c for c in list(candidates)]
+    if not ref_path.is_absolute() and len(ref_path.parts) == 1:
+        candidates += [SCENARIO_DIR / c.name for c in list(candidates)]
+    for c in candidates:
+        if c.is_file():
+            return c
+    shipped = ", ".join(p.stem for p in shipped_scenarios())
+    raise ScenarioError(f"{ref}: no such scenario file (shipped scenarios: {shipped})")
+
+
+def load_scenario(ref: str | Path) -> Scenario:
+    """Load, inherit and validate a scenario given its name or path."""
+    return _load(resolve_path(ref), ())
+
+
+def read_toml(path: Path, error: type[ScenarioError] = ScenarioError) -> dict[str, Any]:
+    """Parse a TOML file; every problem becomes one `error` naming the file."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise error(f"{path}: cannot be read ({exc.strerror})") from None
+    if data.startswith(_UTF8_BOM):
+        raise error(f"{path}: starts with a UTF-8 byte-order mark (BOM), which TOML does not "
+                    "allow; save the file as UTF-8 without BOM")
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not a UTF-8 text file ({exc.reason} at byte "
+                    f"{exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML ({exc})") from None
+
+
+def check_name(origin: str, name: Any, key: str = "name") -> str:
+    """A scenario (or sweep) name that is safe as a file name; ScenarioError otherwise."""
+    if not isinstance(name, str) or not NAME.match(name):
+        raise ScenarioError(f"{origin}: key '{key}' = {name!r} is not a valid name; allowed: "
+                            "1-80 letters, digits and _ . + -, starting with a letter or "
+                            "digit (a name is not a path)")
+    return name
+
+
+def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
+    key = str(path.resolve())
+    if key in seen:
+        raise ScenarioError(f"{path}: key 'base' makes a cycle ({' -> '.join((*seen, key))})")
+    doc = read_toml(path)
+    origin = str(path)
+    for meta in _META_KEYS:
+        if meta in doc and not isinstance(doc[meta], str):
+            raise ScenarioError(f"{origin}: key '{meta}' must be a string, got {doc[meta]!r}")
+
+    if "base" in doc:
+        try:
+            base_path = resolve_path(doc["base"], path.parent)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{origin}: key 'base' = {doc['base']!r} names no scenario "
+                                f"({str(exc).split(': ', 1)[1]})") from None
+        parent = _load(base_path, (*seen, key))
+        values = dict(parent.values)
+        schedule, disasters, chain = list(parent.schedule), list(parent.disasters), parent.chain
+    else:
+        values, schedule, disasters, chain = defaults(), [], [], ()
+
+    for name, table in doc.items():
+        if name in _META_KEYS:
+            continue
+        if name == "schedule":
+            schedule += _parse_schedule(origin, table)
+        elif name == "disasters":
+            disasters += _parse_disasters(origin, table)
+        elif name in SECTIONS:
+            if not isinstance(table, dict):
+                raise ScenarioError(f"{origin}: key '{name}' must be a table [{name}]")
+            for k, v in _flatten(table, name + ".").items():
+                values[k] = validate_value(origin, k, v)
+        else:
+            allowed = ", ".join((*_META_KEYS, *SECTIONS, "schedule", "disasters"))
+            raise ScenarioError(f"{origin}: unknown key '{name}'; "
+                                f"allowed top-level keys: {allowed}")
+
+    _check_consistency(origin, values)
+    name = check_name(origin, doc["name"]) if "name" in doc else \
+        check_name(origin, path.stem, "name (taken from the file name)")
+    scenario = Scenario(
+        name=name, values=values, description=doc.get("description", ""),
+        base=doc.get("base"), source=origin,
+        schedule=tuple(sorted(schedule, key=lambda c: c.month)),
+        disasters=tuple(sorted(disasters, key=lambda d: d.month)), chain=(*chain, path.stem))
+    late = scenario.late_events()
+    if late:  # in a file, an event that can never happen is a mistake
+        raise ScenarioError(
+            f"{origin}: {late[0]} is after the horizon (run.years = {scenario.years}: "
+            f"{month_label(0)} to {month_label(scenario.years * 12 - 1)}); lengthen run.years "
+            "or move the date")
+    return scenario
+
+
+def _entries(origin: str, name: str, table: Any) -> Iterable[tuple[str, dict[str, Any]]]:
+    if not isinstance(table, list) or not all(isinstance(e, dict) for e in table):
+        raise ScenarioError(f"{origin}: key '{name}' must be an array of tables [[{name}]]")
+    for i, entry in enumerate(table):
+        yield f"{name}[{i}]", entry
+
+
+def _parse_schedule(origin: str, table: Any) -> list[PolicyChange]:
+    changes = []
+    for where, entry in _entries(origin, "schedule", table):
+        extra = set(entry) - {"date", "set"}
+        if extra:
+            raise ScenarioError(f"{origin}: unknown key '{where}.{sorted(extra)[0]}'; "
+                                "allowed: date, set")
+        if "date" not in entry or "set" not in entry or not isinstance(entry["set"], dict):
+            raise ScenarioError(f"{origin}: key '{where}' needs date = \"YYYY-MM\" and "
+                                "set = {{ \"section.key\" = value }}")
+        month = parse_month(origin, f"{where}.date", entry["date"])
+        values = {k: validate_value(origin, k, v) for k, v in _flatten(entry["set"]).items()}
+        if any(k.startswith(("run.", "county.", "sample.", "population.")) for k in values):
+            raise ScenarioError(f"{origin}: key '{where}.set' may only change mechanism, "
+                                "policy, shock and cost keys (not run/county/sample/population)")
+        changes.append(PolicyChange(month, values))
+    return changes
+
+
+def _parse_disasters(origin: str, table: Any) -> list[Disaster]:
+    disasters = []
+    for where, entry in _entries(origin, "disasters", table):
+        extra = set(entry) - {"date", *DISASTER_FIELDS}
+        if extra:
+            raise ScenarioError(f"{origin}: unknown key '{where}.{sorted(extra)[0]}'; allowed: "
+                                f"date, {', '.join(DISASTER_FIELDS)}")
+        if "date" not in entry:
+            raise ScenarioError(f"{origin}: key '{where}.date' is missing (\"YYYY-MM\")")
+        month = parse_month(origin, f"{where}.date", entry["date"])
+        defaults_ = {"village_share": SCHEMA["shocks.disaster_village_share"].default,
+                     "production_loss": SCHEMA["shocks.disaster_production_loss"].default,
+                     "asset_loss": SCHEMA["shocks.disaster_asset_loss"].default,
+                     "months": SCHEMA["shocks.disaster_months"].default}
+        fields = {}
+        for f, (low, high, integer, unit, _doc) in DISASTER_FIELDS.items():
+            fields[f] = _check_number(origin, f"{where}.{f}", entry.get(f, defaults_[f]),
+                                      low, high, integer, unit)
+        disasters.append(Disaster(month, fields["village_share"], fields["production_loss"],
+                                  fields["asset_loss"], int(fields["months"])))
+    return disasters
+
+
+def _check_consistency(origin: str, values: Mapping[str, float]) -> None:
+    """Cross-key rules that single ranges cannot express."""
+    if values["sample.formerly_poor"] + values["sample.marginal"] > 0.95:
+        raise ScenarioError(f"{origin}: keys 'sample.formerly_poor' + 'sample.marginal' must "
+                            "leave ordinary households in the sample (sum allowed: [0, 0.95])")
+    if values["county.formerly_poor_share"] + values["county.marginal_share"] > 0.5:
+        raise ScenarioError(f"{origin}: keys 'county.formerly_poor_share' + "
+                            "'county.marginal_share' must sum to at most 0.5")
+    for lo, hi in (("shocks.bill_min", "shocks.bill_max"),
+                   ("shocks.accident_bill_min", "shocks.accident_bill_max")):
+        if values[lo] >= values[hi]:
+            raise ScenarioError(f"{origin}: key '{lo}' = {values[lo]:g} must be below "
+                                f"'{hi}' = {values[hi]:g}")
+
+
+def shipped_scenarios() -> list[Path]:
+    """Every scenario file shipped in scenarios/ (not sweeps, not hidden files)."""
+    return sorted(p for p in SCENARIO_DIR.glob("*.toml") if not p.name.startswith("."))

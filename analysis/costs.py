@@ -72,6 +72,8 @@ def cost_effectiveness(per_run: pd.DataFrame, baseline: str, seed: int,
         for name, values in (("extra_cost", extra),):
             row[name], row[f"{name}_low"], row[f"{name}_high"] = mean_interval(values)
         for unit, column in (("returns", "returns"), ("years", "household_years_below")):
+            if column not in per_run:  # headline tables have no household-years below
+                continue
             avoided = (base.loc[seeds, column] - g.loc[seeds, column]).to_numpy(float)
             key = "avoided_returns" if unit == "returns" else "avoided_years"
             row[key], row[f"{key}_low"], row[f"{key}_high"] = mean_interval(avoided)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.experiments.sweep.spec import SweepError
+from simulation.experiments.sweep.errors import SweepError
 
 
 @dataclass

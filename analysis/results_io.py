@@ -33,9 +33,9 @@ from simulation.model.scenario import (
     PolicyChange,
     Scenario,
     ScenarioError,
-    _parse_disasters,
-    _parse_schedule,
     load_scenario,
+    parse_disasters,
+    parse_schedule,
 )
 
 RUN_KEYS = ("scenario", "replicate", "seed", "year")
@@ -208,8 +208,8 @@ def _read_scenario_leniently(path: Path, problem: str, warnings: list[str]) -> S
     disasters: tuple[Disaster, ...] = ()
     try:
         origin = str(path)
-        schedule = tuple(_parse_schedule(origin, doc.get("schedule", [])))
-        disasters = tuple(_parse_disasters(origin, doc.get("disasters", [])))
+        schedule = tuple(parse_schedule(origin, doc.get("schedule", [])))
+        disasters = tuple(parse_disasters(origin, doc.get("disasters", [])))
     except ScenarioError as exc:
         warnings.append(f"schedule or disasters not readable with today's schema ({exc}); "
                         "they are left out of the knob comparison")

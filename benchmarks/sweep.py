@@ -35,12 +35,12 @@ sys.path.insert(0, str(ROOT))
 
 
 def _sweep(spec, workers: int, max_runs: int | None, figures: bool) -> dict:  # type: ignore[no-untyped-def]
-    from simulation.experiments.sweep.driver import run_sweep
+    from analysis.sweeps import run_and_analyse
 
     folder = Path(tempfile.mkdtemp(prefix="sweep-bench-"))
     try:
         start = time.perf_counter()
-        report = run_sweep(spec, folder / "s", workers=workers, max_runs=max_runs,
+        report = run_and_analyse(spec, folder / "s", workers=workers, max_runs=max_runs,
                            figures=figures, engine=ENGINE)
         total = time.perf_counter() - start
         return {"workers": workers, "runs": report.computed, "failed": report.failed,

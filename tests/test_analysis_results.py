@@ -30,7 +30,7 @@ def results_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("analysis") / "cmp"
     out.mkdir()
     write_results(out, scenarios, runs, baseline="baseline", seed=2021, replicates=3,
-                  engine="arrays", wall_seconds=0.0, command=["test"], figures=False)
+                  engine="arrays", wall_seconds=0.0, command=["test"])
     return out
 
 

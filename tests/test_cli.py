@@ -78,7 +78,23 @@ def test_compare_prints_paired_table(tmp_path: Path, capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     assert "paired seeds against baseline" in out and "combined" in out
     headline = pd.read_csv(tmp_path / "c" / "headline.csv")
-    assert {"avoided", "avoided_low", "avoided_high", "cost_per_avoided_return"} <= set(headline)
+    assert {"change_returns", "change_returns_low", "change_returns_high", "per_return",
+            "per_return_low", "per_return_high", "per_return_status"} <= set(headline)
+
+
+def test_console_and_report_share_the_headline_numbers(tmp_path: Path) -> None:
+    """One definition: headline.csv (printed by compare) and the report's tables agree."""
+    out = tmp_path / "c"
+    assert main(["compare", "baseline", "combined", "--replicates", "3", "--no-figures",
+                 "--out", str(out), *TINY]) == 0
+    assert main(["report", str(out)]) == 0
+    headline = pd.read_csv(out / "headline.csv").set_index("scenario")
+    ce = pd.read_csv(out / "report_files" / "cost_effectiveness.csv").set_index("scenario")
+    for col in ("per_return", "per_return_low", "per_return_high", "extra_cost"):
+        assert headline.loc["combined", col] == pytest.approx(ce.loc["combined", col])
+    diffs = pd.read_csv(out / "report_files" / "paired_differences.csv")
+    returns = diffs[(diffs["scenario"] == "combined") & (diffs["metric"] == "returns")].iloc[0]
+    assert headline.loc["combined", "change_returns"] == pytest.approx(returns["mean"])
 
 
 def test_main_job_runs_the_six_scenarios(tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.sweeps import run_and_analyse
 from simulation.cli import main
 from simulation.experiments.sweep.design import build_design
-from simulation.experiments.sweep.driver import run_sweep
 from simulation.experiments.sweep.models import (
     IshigamiModel,
     IshigamiRunner,
@@ -59,7 +59,7 @@ def doc(method: str = "sobol", samples: int = 64) -> dict:
 def test_failing_runs_are_recorded_and_the_sweep_goes_on(tmp_path: Path, workers: int) -> None:
     spec = parse_sweep(doc(), "flaky.toml")
     expected = build_design(spec).values[:, 0] > LIMIT["x1"]
-    report = run_sweep(spec, tmp_path / "s", workers=workers, figures=False)
+    report = run_and_analyse(spec, tmp_path / "s", workers=workers, figures=False)
     assert report.complete and report.failed == int(expected.sum()) > 0
     runs = pd.read_parquet(tmp_path / "s" / "runs.parquet")
     assert np.array_equal(runs["status"].eq("failed").to_numpy(), expected)
@@ -107,7 +107,7 @@ def test_a_run_that_kills_its_worker_is_recorded_and_the_pool_recovers(
                                                         "x3": [-3.14, 3.14]}}, "killer.toml")
     killers = build_design(spec).values[:, 2] > 2.9
     assert 0 < killers.sum() < 5
-    report = run_sweep(spec, tmp_path / "k", workers=2, figures=False)
+    report = run_and_analyse(spec, tmp_path / "k", workers=2, figures=False)
     assert report.complete and report.failed == int(killers.sum())
     runs = pd.read_parquet(tmp_path / "k" / "runs.parquet")
     assert np.array_equal(runs["status"].eq("failed").to_numpy(), killers)

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from simulation.experiments.sweep.driver import run_sweep
+from analysis.sweeps import run_and_analyse
 from simulation.experiments.sweep.models import ishigami_indices
 from simulation.experiments.sweep.spec import parse_sweep
 
@@ -43,8 +43,8 @@ def values(indices: pd.DataFrame, index: str) -> np.ndarray:
 def sobol_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     spec = spec_for("sobol", 1024, second_order=True)
     root = tmp_path_factory.mktemp("ishigami")
-    serial = run_sweep(spec, root / "serial", workers=1, figures=True)
-    pooled = run_sweep(spec, root / "pooled", workers=2, figures=False)
+    serial = run_and_analyse(spec, root / "serial", workers=1, figures=True)
+    pooled = run_and_analyse(spec, root / "pooled", workers=2, figures=False)
     assert serial.complete and pooled.complete and serial.failed == 0
     return {"serial": root / "serial", "pooled": root / "pooled"}
 
@@ -90,14 +90,14 @@ def test_sobol_convergence_reports_quarter_half_and_full_n(sobol_runs) -> None:
 ])
 def test_other_methods_recover_ishigami(tmp_path: Path, method: str, samples: int,
                                         checks: tuple[str, ...]) -> None:
-    report = run_sweep(spec_for(method, samples), tmp_path / method, workers=1, figures=False)
+    report = run_and_analyse(spec_for(method, samples), tmp_path / method, workers=1, figures=False)
     for index in checks:
         assert_allclose(values(report.analysis.indices, index), EXACT[index], **TOL)
 
 
 def test_morris_ranks_and_the_exact_x2_effect(tmp_path: Path) -> None:
     # with 4 levels, every x2 step is between -pi/3, pi/3 and +-pi: |EE| = 7 * 3/4 * ... fixed
-    report = run_sweep(spec_for("morris", 100), tmp_path / "m", workers=1, figures=True)
+    report = run_and_analyse(spec_for("morris", 100), tmp_path / "m", workers=1, figures=True)
     mu_star = values(report.analysis.indices, "mu_star")
     assert_allclose(mu_star[1], 7.875, rtol=1e-9)  # SALib regression value for x2
     assert (mu_star > 1.0).all()  # x3 matters through its interaction with x1

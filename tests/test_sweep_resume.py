@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analysis.sweeps import run_and_analyse
 from simulation.cli import main
-from simulation.experiments.sweep.driver import run_sweep
 from simulation.experiments.sweep.spec import load_sweep
 
 pytestmark = pytest.mark.filterwarnings(
@@ -67,7 +67,7 @@ def assert_same_results(a: Path, b: Path) -> None:
 def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("resume")
     spec = load_sweep(sweep_file(root))
-    report = run_sweep(spec, root / "whole", workers=2, figures=False)
+    report = run_and_analyse(spec, root / "whole", workers=2, figures=False)
     assert report.complete and report.done == report.total == 8 * 6 * 2
     return root / "whole"
 
@@ -76,7 +76,7 @@ def test_stopped_and_resumed_sweep_equals_the_uninterrupted_one(tmp_path: Path,
                                                                 uninterrupted: Path) -> None:
     spec = load_sweep(sweep_file(tmp_path))
     out = tmp_path / "pieces"
-    first = run_sweep(spec, out, workers=2, max_runs=30, figures=False)
+    first = run_and_analyse(spec, out, workers=2, max_runs=30, figures=False)
     assert (first.done, first.computed, first.complete) == (30, 30, False)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "partial" and manifest["runs_on_disk"] == 30
@@ -84,9 +84,9 @@ def test_stopped_and_resumed_sweep_equals_the_uninterrupted_one(tmp_path: Path,
     on_disk = pd.concat(pd.read_parquet(p) for p in sorted((out / "parts").iterdir()))
     assert len(on_disk) == 30 and on_disk["run"].is_unique
 
-    second = run_sweep(spec, out, workers=1, resume=True, max_runs=25, figures=False)
+    second = run_and_analyse(spec, out, workers=1, resume=True, max_runs=25, figures=False)
     assert (second.done, second.computed) == (55, 25)
-    last = run_sweep(spec, out, workers=2, resume=True, figures=False)
+    last = run_and_analyse(spec, out, workers=2, resume=True, figures=False)
     assert last.complete and last.computed == last.total - 55
     assert_same_results(out, uninterrupted)
     sessions = json.loads((out / "manifest.json").read_text())["sessions"]
@@ -98,7 +98,7 @@ def test_resuming_a_finished_sweep_recomputes_nothing(tmp_path: Path,
     spec = load_sweep(sweep_file(tmp_path))
     parts = {p.name: p.stat().st_mtime_ns for p in (uninterrupted / "parts").iterdir()}
     before = results(uninterrupted)
-    again = run_sweep(spec, uninterrupted, workers=2, resume=True, figures=False)
+    again = run_and_analyse(spec, uninterrupted, workers=2, resume=True, figures=False)
     assert again.complete and again.computed == 0
     assert {p.name: p.stat().st_mtime_ns for p in (uninterrupted / "parts").iterdir()} == parts
     for name, frame in results(uninterrupted).items():
@@ -156,7 +156,7 @@ def _group_gone(pgid: int, limit: float = 10.0) -> bool:
 def test_sweep_killed_with_sigkill_resumes_to_identical_results(tmp_path: Path) -> None:
     path = sweep_file(tmp_path, samples=16)
     whole = tmp_path / "whole"
-    assert run_sweep(load_sweep(path), whole, workers=2, figures=False).complete
+    assert run_and_analyse(load_sweep(path), whole, workers=2, figures=False).complete
     out = tmp_path / "killed"
     proc = _start(path, out)
     _wait_for_parts(out, 3, proc, limit=60)
@@ -165,7 +165,7 @@ def test_sweep_killed_with_sigkill_resumes_to_identical_results(tmp_path: Path) 
     assert _group_gone(proc.pid), "worker processes outlived their killed parent"
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "running"  # it never got to say otherwise
-    report = run_sweep(load_sweep(path), out, workers=2, resume=True, figures=False)
+    report = run_and_analyse(load_sweep(path), out, workers=2, resume=True, figures=False)
     assert report.complete and 0 < report.computed < report.total
     assert_same_results(out, whole)
 

@@ -182,11 +182,15 @@ def results_folder(args: argparse.Namespace, default_stem: str) -> Iterator[Path
 def _write_results(folder: Path, scenarios: list[Scenario], results: list[Any],
                    args: argparse.Namespace, baseline: str | None, argv: Sequence[str],
                    wall: float) -> Any:
+    """The runs' files (experiments layer), then the tables and figures made from them
+    (analysis layer); returns the headline table."""
+    from analysis.headline import write_tables
     from simulation.experiments.results import write_results
 
-    return write_results(folder, scenarios, results, baseline=baseline, seed=args.seed,
+    runs = write_results(folder, scenarios, results, baseline=baseline, seed=args.seed,
                          replicates=args.replicates, engine=args.engine, wall_seconds=wall,
-                         command=["run.py", *argv], figures=not args.no_figures)
+                         command=["run.py", *argv])
+    return write_tables(folder, runs, baseline, args.seed, figures=not args.no_figures)
 
 
 def _simulate_and_write(scenarios: list[Scenario], args: argparse.Namespace,
@@ -206,9 +210,10 @@ def _simulate_and_write(scenarios: list[Scenario], args: argparse.Namespace,
               f"{args.written / 'report.md'}")
 
 
-def format_headline(table, scenarios: Sequence[Scenario], replicates: int,  # type: ignore[no-untyped-def]
+def format_headline(table: Any, scenarios: Sequence[Scenario], replicates: int,
                     baseline: str | None) -> str:
-    """The per-scenario table printed after simulate / compare."""
+    """The per-scenario table printed after simulate / compare (analysis.headline's numbers,
+    the same as headline.csv and the report)."""
     from simulation.common.stats import interval_text
 
     years = scenarios[0].years
@@ -219,22 +224,33 @@ def format_headline(table, scenarios: Sequence[Scenario], replicates: int,  # ty
     if replicates == 1:
         head += "\n(one replicate: no intervals; use --replicates 2 or more for them)"
     lines = [head, "",
-             f"{'scenario':<22}{'returns':>22}{'change vs baseline':>26}"
-             f"{'fiscal cost (M yuan)':>22}{'yuan per avoided return':>26}",
-             "-" * 118]
+             f"{'scenario':<22}{'returns':>20}{'change vs baseline':>22}"
+             f"{'fiscal cost (M yuan)':>22}{'yuan per avoided return (Fieller)':>38}",
+             "-" * 124]
     for _, r in table.iterrows():
         returns = interval_text(r["returns"], r["returns_low"], r["returns_high"], floor=0.0)
-        cost = f"{r['cost'] / 1e6:,.1f}"
-        if baseline and r["scenario"] != baseline and "avoided" in r and r["avoided"] == \
-                r["avoided"]:
-            change = interval_text(-r["avoided"], -r["avoided_high"], -r["avoided_low"],
-                                   "{:+,.0f}")
-            per = r["cost_per_avoided_return"]
-            per_text = f"{per:,.0f}" if per == per else "no returns avoided"
+        cost = f"{r['fiscal_cost'] / 1e6:,.1f}"
+        if baseline and r["scenario"] != baseline and "change_returns" in r:
+            change = interval_text(r["change_returns"], r["change_returns_low"],
+                                   r["change_returns_high"], "{:+,.0f}")
+            per = _per_return_text(r)
         else:
-            change, per_text = "-", "-"
-        lines.append(f"{r['scenario']:<22}{returns:>22}{change:>26}{cost:>22}{per_text:>26}")
+            change, per = "-", "-"
+        lines.append(f"{r['scenario']:<22}{returns:>20}{change:>22}{cost:>22}{per:>38}")
     return "\n".join(lines)
+
+
+def _per_return_text(r: Any) -> str:
+    from simulation.common.stats import interval_text
+
+    status = r["per_return_status"]
+    if status == "avoids none":
+        return "avoids no return"
+    if status == "cost-saving":
+        return "cost-saving"
+    if status == "unbounded":
+        return f"{r['per_return']:,.0f} (no upper bound)"
+    return interval_text(r["per_return"], r["per_return_low"], r["per_return_high"])
 
 
 # ----------------------------------------------------------------------------- commands

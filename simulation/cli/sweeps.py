@@ -138,7 +138,7 @@ class _Bar:
 
 def sweep_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run or resume a sweep and print its summary."""
-    from simulation.experiments.sweep.driver import run_sweep
+    from analysis.sweeps import run_and_analyse
     from simulation.experiments.sweep.spec import design_rows, load_sweep
 
     spec = load_sweep(args.sweep).with_overrides(
@@ -151,11 +151,11 @@ def sweep_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
           f"folder {out}/", flush=True)
     bar = _Bar(not args.quiet, spec.name)
     try:
-        report = run_sweep(spec, out, engine=args.engine, workers=args.workers,
-                           scheduler=args.scheduler, resume=args.resume,
-                           retry_failed=args.retry_failed, max_runs=args.max_runs,
-                           progress=bar, figures=not args.no_figures,
-                           command=["run.py", *argv], replace=args.replace)
+        report = run_and_analyse(spec, out, figures=not args.no_figures, engine=args.engine,
+                                 workers=args.workers, scheduler=args.scheduler,
+                                 resume=args.resume, retry_failed=args.retry_failed,
+                                 max_runs=args.max_runs, progress=bar,
+                                 command=["run.py", *argv], replace=args.replace)
     except KeyboardInterrupt:
         bar.close()
         print(f"interrupted: finished runs are on disk in {out}/; continue with\n"

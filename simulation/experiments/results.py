@@ -1,16 +1,15 @@
-"""Result files of simulate / compare: tables, per-household events, manifest, figures.
+"""Result files of simulate / compare: what the runs produced, per-household events, manifest.
 
 Layout of a results folder (built by simulation.common.output.OutputFolder: atomically, never over
 something the user made):
 
     runs.parquet        one row per run and year: scenario, replicate, seed, year, metrics
-    summary.csv         scenario, year, metric, mean, low, high, replicates (95% t-interval)
-    headline.csv        per scenario: horizon totals and paired differences against baseline
     events.parquet      per-household events (fall, rise, identified, ...) of every run
     households.parquet  households as they entered 2021, per scenario and replicate
     scenarios/<name>.toml     each scenario as resolved (after inheritance)
     manifest.json       seeds, engine, package versions, git revision, wall time, command
-    figures/*.png       returns with 95% bands, causes of returns, monitoring flows
+
+summary.csv, headline.csv and figures/ are added by analysis.headline.write_tables.
 """
 
 from __future__ import annotations
@@ -23,27 +22,17 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from simulation.common.stats import mean_interval
 from simulation.experiments.runner import RunResult
-from simulation.model.metrics import METRICS
 from simulation.model.rules import CAUSES
 from simulation.model.scenario import Scenario
 from simulation.model.state import EVENTS
 
 SCENARIO_FOLDER = "scenarios"
 """Sub-folder holding each scenario as resolved, one `<name>.toml` per scenario."""
-
-FLOW_METRICS = ("returned_households", "newly_poor_households", "monitoring_inflow",
-                "risk_eliminated", "fiscal_cost_yuan", "fiscal_cost_responsibility",
-                "fiscal_cost_social_security", "fiscal_cost_industry", "fiscal_cost_motivation",
-                *(f"cause_{c}" for c in CAUSES))
-"""Metrics summed over the horizon in headline tables."""
-
 
 def runs_frame(results: Sequence[RunResult]) -> pd.DataFrame:
     rows = [{"scenario": r.scenario, "replicate": r.replicate, "seed": r.seed, **year}
@@ -52,53 +41,6 @@ def runs_frame(results: Sequence[RunResult]) -> pd.DataFrame:
     if not df.empty:
         df["year"] = df["year"].astype(int)
     return df
-
-
-def summarize(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean and 95% interval over replicates, per scenario, year and metric."""
-    metrics = [m for m in METRICS if m != "year" and m in runs.columns]
-    long = runs.melt(id_vars=["scenario", "replicate", "year"], value_vars=metrics,
-                     var_name="metric")
-    rows = []
-    for (scenario, year, metric), group in long.groupby(["scenario", "year", "metric"],
-                                                        sort=False):
-        mean, low, high = mean_interval(group["value"].to_numpy())
-        rows.append((scenario, year, metric, mean, low, high, len(group)))
-    return pd.DataFrame(rows, columns=["scenario", "year", "metric", "mean", "low", "high",
-                                       "replicates"])
-
-
-def horizon_totals(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per run: flow metrics summed over the horizon."""
-    cols = [m for m in FLOW_METRICS if m in runs.columns]
-    return runs.groupby(["scenario", "replicate", "seed"], sort=False)[cols].sum().reset_index()
-
-
-def headline(runs: pd.DataFrame, baseline: str | None) -> pd.DataFrame:
-    """Per scenario: returns and cost over the horizon with 95% intervals, and paired
-    differences against the baseline (same seeds): avoided returns, extra cost, cost per
-    avoided return."""
-    totals = horizon_totals(runs)
-    base = totals[totals["scenario"] == baseline].set_index("seed") if baseline else None
-    rows = []
-    for scenario, group in totals.groupby("scenario", sort=False):
-        g = group.set_index("seed")
-        row: dict[str, Any] = {"scenario": scenario, "replicates": len(g)}
-        for col, name in (("returned_households", "returns"), ("newly_poor_households",
-                                                               "newly_poor"),
-                          ("fiscal_cost_yuan", "cost")):
-            row[name], row[f"{name}_low"], row[f"{name}_high"] = mean_interval(g[col])
-        if base is not None and scenario != baseline:
-            seeds = g.index.intersection(base.index)
-            avoided = base.loc[seeds, "returned_households"] - g.loc[seeds, "returned_households"]
-            extra = g.loc[seeds, "fiscal_cost_yuan"] - base.loc[seeds, "fiscal_cost_yuan"]
-            row["avoided"], row["avoided_low"], row["avoided_high"] = mean_interval(avoided)
-            row["extra_cost"], row["extra_cost_low"], row["extra_cost_high"] = \
-                mean_interval(extra)
-            row["cost_per_avoided_return"] = (row["extra_cost"] / row["avoided"]
-                                              if row["avoided"] > 0 else float("nan"))
-        rows.append(row)
-    return pd.DataFrame(rows)
 
 
 def events_frame(results: Sequence[RunResult]) -> pd.DataFrame:
@@ -153,16 +95,14 @@ def versions() -> dict[str, str]:
 
 def write_results(folder: Path, scenarios: Sequence[Scenario], results: Sequence[RunResult], *,
                   baseline: str | None, seed: int, replicates: int, engine: str,
-                  wall_seconds: float, command: Sequence[str], figures: bool = True,
+                  wall_seconds: float, command: Sequence[str],
                   extra_files: dict[str, str] | None = None) -> pd.DataFrame:
-    """Write every result file into `folder` (a new folder being built, see
-    simulation.common.output.OutputFolder); return the headline table."""
+    """Write what the runs produced into `folder` (a new folder being built, see
+    simulation.common.output.OutputFolder); returns runs.parquet's frame. Tables and figures
+    computed from these files are the analysis layer's (analysis.headline.write_tables)."""
     tmp = Path(folder)
     runs = runs_frame(results)
     runs.to_parquet(tmp / "runs.parquet", index=False)
-    summarize(runs).to_csv(tmp / "summary.csv", index=False)
-    table = headline(runs, baseline)
-    table.to_csv(tmp / "headline.csv", index=False)
     events_frame(results).to_parquet(tmp / "events.parquet", index=False)
     households_frame(results).to_parquet(tmp / "households.parquet", index=False)
     (tmp / SCENARIO_FOLDER).mkdir()
@@ -185,8 +125,4 @@ def write_results(folder: Path, scenarios: Sequence[Scenario], results: Sequence
         "platform": platform.platform(), "argv0": sys.argv[0],
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    if figures:
-        from analysis.figures import save_standard_figures
-
-        save_standard_figures(runs, tmp / "figures", baseline)
-    return table
+    return runs

@@ -284,9 +284,9 @@ def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
         if name in _META_KEYS:
             continue
         if name == "schedule":
-            schedule += _parse_schedule(origin, table)
+            schedule += parse_schedule(origin, table)
         elif name == "disasters":
-            disasters += _parse_disasters(origin, table)
+            disasters += parse_disasters(origin, table)
         elif name in SECTIONS:
             if not isinstance(table, dict):
                 raise ScenarioError(f"{origin}: key '{name}' must be a table [{name}]")
@@ -321,7 +321,7 @@ def _entries(origin: str, name: str, table: Any) -> Iterable[tuple[str, dict[str
         yield f"{name}[{i}]", entry
 
 
-def _parse_schedule(origin: str, table: Any) -> list[PolicyChange]:
+def parse_schedule(origin: str, table: Any) -> list[PolicyChange]:
     changes = []
     for where, entry in _entries(origin, "schedule", table):
         extra = set(entry) - {"date", "set"}
@@ -340,7 +340,7 @@ def _parse_schedule(origin: str, table: Any) -> list[PolicyChange]:
     return changes
 
 
-def _parse_disasters(origin: str, table: Any) -> list[Disaster]:
+def parse_disasters(origin: str, table: Any) -> list[Disaster]:
     disasters = []
     for where, entry in _entries(origin, "disasters", table):
         extra = set(entry) - {"date", *DISASTER_FIELDS}

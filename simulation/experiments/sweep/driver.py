@@ -1,4 +1,5 @@
-"""Run a sweep: plan the runs, stream finished chunks to disk, resume, analyse when complete.
+"""Run a sweep: plan the runs, stream finished chunks to disk, resume. The analysis of a
+complete sweep (indices, tables, figures) is analysis.sweep_indices.analyse_sweep.
 
 Run ids are `sample * replicates + replicate`. A run's result depends only on its sample's
 values and its seed (design.py), so the results — and hence the indices — are identical
@@ -30,12 +31,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from analysis.sweep_indices import Analysis, analyze, sample_table, top_factors
 from simulation.common.errors import OutputError
-from simulation.common.output import OutputFolder, atomic_write_frame, atomic_write_text
 from simulation.experiments.sweep.design import Design, build_design, run_seed, sample_values
+from simulation.experiments.sweep.errors import SweepError
 from simulation.experiments.sweep.execute import (
     ChunkJob,
     RunTask,
@@ -44,7 +42,7 @@ from simulation.experiments.sweep.execute import (
     run_chunk,
 )
 from simulation.experiments.sweep.models import get_model
-from simulation.experiments.sweep.spec import AGGREGATIONS, SweepError, SweepSpec, design_rows
+from simulation.experiments.sweep.spec import AGGREGATIONS, SweepSpec, design_rows
 from simulation.experiments.sweep.store import SweepStore, design_frame, frame_bytes, run_schema
 
 CHUNK_SECONDS = 2.0  # target compute time of one chunk (s); assumption, see module docstring
@@ -69,7 +67,9 @@ class SweepReport:
     wall_seconds: float
     executor: str
     engine: str | None
-    analysis: Analysis | None = None
+    store: SweepStore | None = None  # for the analysis of a complete sweep (analysis layer)
+    design: Design | None = None
+    analysis: Any = None  # analysis.sweep_indices.Analysis, once analysed
     top: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     run_seconds: float = 0.0  # summed model wall time of the runs computed in this call
@@ -132,9 +132,10 @@ def _session(executor: str, workers: int | None, command: Sequence[str]) -> dict
 def run_sweep(spec: SweepSpec, out: Path | str, *, engine: str | None = None,
               workers: int | None = None, scheduler: str | None = None, resume: bool = False,
               retry_failed: bool = False, max_runs: int | None = None,
-              progress: Progress | None = None, figures: bool = True,
+              progress: Progress | None = None,
               command: Sequence[str] = (), replace: bool = False) -> SweepReport:
-    """Run (or resume) `spec` into folder `out`; analyse once every run is on disk.
+    """Run (or resume) `spec` into folder `out`; every finished run is on disk when it returns
+    (status "analysing" in the manifest once all are).
 
     Args:
         spec: validated sweep (load_sweep + with_overrides).
@@ -147,7 +148,6 @@ def run_sweep(spec: SweepSpec, out: Path | str, *, engine: str | None = None,
         replace: start afresh over an earlier sweep folder of this program in `out`.
         max_runs: compute at most this many runs in this call, then stop (batches).
         progress: called after every chunk with (runs on disk, total, failed).
-        figures: write PNG figures when complete.
         command: the command line, for the manifest.
 
     Raises:
@@ -213,8 +213,7 @@ def run_sweep(spec: SweepSpec, out: Path | str, *, engine: str | None = None,
                           total, workers, retry_failed, max_runs, progress, command)
         executor.close()
         closed = True
-        if report.complete:
-            _finish(spec, design, store, report, figures)
+        report.store, report.design = store, design
     finally:
         if not closed:  # interrupted or failed: do not wait for chunks still running
             executor.close(cancel=True)
@@ -388,40 +387,3 @@ def _install_sigterm() -> Any:
 def _restore_sigterm(previous: Any) -> None:
     if previous is not None:
         signal.signal(signal.SIGTERM, previous)
-
-
-def _finish(spec: SweepSpec, design: Design, store: SweepStore, report: SweepReport,
-            figures: bool) -> None:
-    """Tables, indices and figures from the runs on disk (every file atomically)."""
-    out = store.out
-    runs = store.read_runs()
-    samples = sample_table(spec, design, runs)
-    analysis = analyze(spec, design, samples)
-    report.analysis = analysis
-    report.top = top_factors(analysis.indices, spec.method)
-    report.notes += analysis.notes
-    atomic_write_frame(out / "runs.parquet", runs)
-    atomic_write_frame(out / "samples.csv", samples)
-    failures = runs[runs["status"] != "ok"][["run", "sample", "replicate", "seed", "error",
-                                              "worker", *spec.names]]
-    atomic_write_frame(out / "failures.csv", failures)
-    atomic_write_frame(out / "indices.csv", analysis.indices)
-    if analysis.convergence is not None:
-        atomic_write_frame(out / "convergence.csv", analysis.convergence)
-    atomic_write_frame(out / "outputs.csv", pd.DataFrame(
-        [(o.metric, o.aggregate, AGGREGATIONS[o.aggregate], o.unit,
-          analysis.samples_used.get(o.metric, 0)) for o in spec.outputs],
-        columns=["output", "aggregate", "meaning", "unit", "samples_used"]))
-    if figures:
-        from analysis.sweep_figures import save_figures
-
-        # figures/ of an earlier analysis of this sweep is this program's own output
-        with OutputFolder(out / "figures", kind="sweep figures", replace=True) as folder:
-            save_figures(folder.path, spec, analysis, samples, len(runs))
-    manifest = store.read_manifest()
-    manifest.update(status="complete", runs_on_disk=len(runs),
-                    failed_runs=int((runs["status"] != "ok").sum()),
-                    analysis_notes=analysis.notes,
-                    top_factors=report.top,
-                    analysed=datetime.now(UTC).isoformat(timespec="seconds"))
-    atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2))

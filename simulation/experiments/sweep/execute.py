@@ -199,14 +199,14 @@ class DaskExecutor:
         try:
             from dask.distributed import Client
         except ImportError:
-            from simulation.experiments.sweep.spec import SweepError
+            from simulation.experiments.sweep.errors import SweepError
 
             raise SweepError("--scheduler needs Dask: pip install 'poverty-return[dask]' "
                              "(dask[distributed])") from None
         try:
             self.client = Client(address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError) as exc:
-            from simulation.experiments.sweep.spec import SweepError
+            from simulation.experiments.sweep.errors import SweepError
 
             raise SweepError(f"--scheduler {address}: cannot connect to a Dask scheduler "
                              f"({exc})") from None

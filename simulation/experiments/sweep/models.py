@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
+from simulation.experiments.sweep.errors import SweepError
 from simulation.model.params import SCHEMA, Param
 
 
@@ -54,12 +55,6 @@ class ModelPlugin(Protocol):
         ...
 
 
-def _sweep_error(message: str) -> Exception:
-    from simulation.experiments.sweep.spec import SweepError
-
-    return SweepError(message)
-
-
 # ----------------------------------------------------------------------------- poverty model
 class PovertyRunner:
     """Runs the M County model on `base` with a sample's values (picklable)."""
@@ -90,10 +85,10 @@ class PovertyModel:
         if param is None:
             found = difflib.get_close_matches(key, list(SCHEMA), n=1, cutoff=0.6)
             hint = f" (did you mean '{found[0]}'?)" if found else ""
-            raise _sweep_error(f"{origin}: unknown factor 'factors.\"{key}\"'{hint}; factors "
+            raise SweepError(f"{origin}: unknown factor 'factors.\"{key}\"'{hint}; factors "
                                "are scenario keys (`python run.py params` lists them)")
         if sweepable and param.section == "run":
-            raise _sweep_error(f"{origin}: key 'factors.\"{key}\"' cannot be swept; set it in "
+            raise SweepError(f"{origin}: key 'factors.\"{key}\"' cannot be swept; set it in "
                                "[run] or with --years/--households")
         return param
 
@@ -104,7 +99,7 @@ class PovertyModel:
             choices = [m for m in METRICS if m != "year"]
             found = difflib.get_close_matches(metric, choices, n=1, cutoff=0.6)
             hint = f" (did you mean '{found[0]}'?)" if found else ""
-            raise _sweep_error(f"{origin}: key 'outputs' names unknown metric '{metric}'{hint};"
+            raise SweepError(f"{origin}: key 'outputs' names unknown metric '{metric}'{hint};"
                                " allowed: names in simulation.model.metrics.METRICS")
         return METRICS[metric][0]
 
@@ -148,13 +143,13 @@ class IshigamiModel:
 
     def factor_param(self, origin: str, key: str, sweepable: bool = True) -> Param:
         if key not in self.params:
-            raise _sweep_error(f"{origin}: unknown factor 'factors.\"{key}\"'; the ishigami "
+            raise SweepError(f"{origin}: unknown factor 'factors.\"{key}\"'; the ishigami "
                                "model has factors x1, x2, x3")
         return self.params[key]
 
     def output_unit(self, origin: str, metric: str) -> str:
         if metric != "y":
-            raise _sweep_error(f"{origin}: key 'outputs' names unknown metric '{metric}'; the "
+            raise SweepError(f"{origin}: key 'outputs' names unknown metric '{metric}'; the "
                                "ishigami model has output y")
         return "-"
 
@@ -172,7 +167,7 @@ def register_model(plugin: ModelPlugin) -> None:
 
 def get_model(name: str, origin: str = "sweep") -> ModelPlugin:
     if name not in MODELS:
-        raise _sweep_error(f"{origin}: key 'model' = {name!r} is not a model; allowed: "
+        raise SweepError(f"{origin}: key 'model' = {name!r} is not a model; allowed: "
                            f"{', '.join(MODELS)}")
     return MODELS[name]
 

@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
+from simulation.experiments.sweep.errors import SweepError
 from simulation.model.scenario import SCENARIO_DIR, ScenarioError, check_name, read_toml
 
 SWEEP_DIR: Final = SCENARIO_DIR / "sweeps"
@@ -83,10 +84,6 @@ _TOP_KEYS: Final = ("name", "description", "model", "base", "method", "samples",
                     "run", "factors", "options")
 _RUN_KEYS: Final = ("households", "years")
 MAX_RUNS: Final = 50_000_000  # sanity bound on a design (runs); beyond it a typo is likelier
-
-
-class SweepError(ScenarioError):
-    """A sweep file or sweep option is not acceptable (exit code 2); names file and key."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,89 @@
+"""The headline numbers of a comparison, defined once: the console table after `simulate` /
+`compare`, headline.csv and the report's tables all come from here.
+
+Per scenario, over the horizon (county totals, nominal yuan): returns to poverty, new poverty
+and fiscal cost, each as the mean over replicates with its 95% t-interval (analysis.paired);
+against the baseline, paired on seeds: the change in returns and in cost, and the cost per
+avoided return with Fieller's interval (analysis.costs). One replicate gives no interval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.costs import cost_effectiveness
+from analysis.paired import describe, paired_differences
+from simulation.common.stats import mean_interval
+from simulation.model.metrics import METRICS
+
+TOTALS = {"returned_households": "returns", "newly_poor_households": "new_poverty",
+          "fiscal_cost_yuan": "fiscal_cost"}
+"""Yearly metrics summed over the horizon -> headline outcome names (as analysis.outcomes)."""
+
+
+def horizon_totals(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per run (scenario, replicate, seed): returns, new poverty and fiscal cost summed over
+    the horizon."""
+    return (runs.groupby(["scenario", "replicate", "seed"], sort=False)[list(TOTALS)].sum()
+            .reset_index().rename(columns=TOTALS))
+
+
+def headline(runs: pd.DataFrame, baseline: str | None, seed: int,
+             order: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per scenario: returns, new_poverty, fiscal_cost (mean, _low, _high,
+    replicates); against the baseline: change_returns, extra_cost (mean, _low, _high) and
+    per_return (Fieller estimate, _low, _high, _status) as in analysis.costs."""
+    per_run = horizon_totals(runs)
+    names = list(order or dict.fromkeys(per_run["scenario"]))
+    desc = describe(per_run, list(TOTALS.values()), order=names)
+    table = pd.DataFrame({"scenario": names})
+    for outcome in TOTALS.values():
+        sub = desc[desc["metric"] == outcome].set_index("scenario")
+        for col, src in ((outcome, "mean"), (f"{outcome}_low", "low"),
+                         (f"{outcome}_high", "high")):
+            table[col] = table["scenario"].map(sub[src])
+    table["replicates"] = table["scenario"].map(
+        desc[desc["metric"] == "returns"].set_index("scenario")["replicates"])
+    if baseline is None or len(names) < 2:
+        return table
+    diffs = paired_differences(per_run, baseline, ["returns"], order=names)
+    sub = diffs.set_index("scenario")
+    for col, src in (("change_returns", "mean"), ("change_returns_low", "low"),
+                     ("change_returns_high", "high")):
+        table[col] = table["scenario"].map(sub[src])
+    ce = cost_effectiveness(per_run, baseline, seed, order=names).set_index("scenario")
+    for col in ("extra_cost", "extra_cost_low", "extra_cost_high", "per_return",
+                "per_return_low", "per_return_high", "per_return_status"):
+        table[col] = table["scenario"].map(ce[col]) if col in ce else None
+    return table
+
+
+def summarize(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean and 95% interval over replicates, per scenario, year and metric (summary.csv)."""
+    metrics = [m for m in METRICS if m != "year" and m in runs.columns]
+    long = runs.melt(id_vars=["scenario", "replicate", "year"], value_vars=metrics,
+                     var_name="metric")
+    rows = []
+    for (scenario, year, metric), group in long.groupby(["scenario", "year", "metric"],
+                                                        sort=False):
+        mean, low, high = mean_interval(group["value"].to_numpy())
+        rows.append((scenario, year, metric, mean, low, high, len(group)))
+    return pd.DataFrame(rows, columns=["scenario", "year", "metric", "mean", "low", "high",
+                                       "replicates"])
+
+
+def write_tables(folder: Path, runs: pd.DataFrame, baseline: str | None, seed: int,
+                 figures: bool = True) -> pd.DataFrame:
+    """summary.csv, headline.csv and the standard figures of a results folder being built;
+    returns the headline table."""
+    summarize(runs).to_csv(folder / "summary.csv", index=False)
+    table = headline(runs, baseline, seed)
+    table.to_csv(folder / "headline.csv", index=False)
+    if figures:
+        from analysis.figures import save_standard_figures
+
+        save_standard_figures(runs, folder / "figures", baseline)
+    return table

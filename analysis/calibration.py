@@ -1,4 +1,4 @@
-"""Calibration targets for the baseline, 2021-2025 (DESIGN §7; sources in docs/ODD.md).
+"""Calibration targets for the baseline, 2021-2025 (docs/ODD.md §1; sources in docs/sources.md).
 
 Each target is a statistic of one run's yearly metrics; the baseline is inside a target's
 range when the mean over replicates is (the 95% interval is reported alongside).
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from simulation.common.stats import bounded, mean_interval
-from simulation.model.rules import CAUSES
+from simulation.model.codes import CAUSES
 
 CALIBRATION_YEARS = 5  # 2021-2025: the transition period
 
@@ -45,28 +45,29 @@ def _growth(run: pd.DataFrame) -> float:
 
 TARGETS: tuple[Target, ...] = (
     Target("ever_monitored", "formerly poor ever monitored, 2021-2025", 0.08, 0.15, "share",
-           "domain §2.1, §5: ~10% nationally (inferred), 14% Baoshan 2021",
+           "~10% nationally (inferred) [prior-targets]; 14% Baoshan 2021 [baoshan-2021]",
            lambda r: float(r.loc[2025, "ever_monitored_share_formerly_poor"])),
     Target("risk_eliminated_share", "monitored stock with risk eliminated, end 2023-2024",
-           0.55, 0.70, "share", "domain §2.1: 63.5% (Nov 2023), >60% (Sep 2024)",
+           0.55, 0.70, "share", "63.5% (Nov 2023) [mara-2023], >60% (Sep 2024) [mara-2024]",
            lambda r: float(r.loc[[2023, 2024], "risk_eliminated_share"].mean())),
     Target("below_line", "formerly poor below the line at year end (mean 2021-2025)",
-           0.005, 0.02, "share", "DESIGN §7: about 1%",
+           0.005, 0.02, "share", "about 1% [prior-targets]",
            lambda r: float(r["below_line_share_formerly_poor"].mean())),
     Target("annual_return", "formerly poor returning to poverty per year (mean 2021-2025)",
-           0.0, 0.005, "share/yr", "domain §5: no large-scale return (≲0.1-0.5%)",
+           0.0, 0.005, "share/yr", "no large-scale return (≲0.1-0.5%) [prior-targets]",
            lambda r: float(r["returned_share_formerly_poor"].mean())),
     Target("illness_share", "illness among causes of identified risk, 2021-2025", 0.40, 0.50,
-           "share", "domain §2.2: illness 40-50% of risk", _risk_illness_share),
+           "share", "illness 40-50% of risk [prior-causes] [nhfpc-illness]",
+           _risk_illness_share),
     Target("illness_leads", "illness is the leading cause of risk (1 = yes)", 1.0, 1.0, "flag",
-           "domain §2.2", _illness_leads),
+           "[prior-causes] [nhfpc-illness]", _illness_leads),
     Target("income_2021", "per-capita income of the formerly poor, 2021", 11_900.0, 13_200.0,
-           "yuan/person", "domain §2.3: 12,550 yuan (NRRA), ±5%",
+           "yuan/person", "12,550 yuan (NRRA) [nrra-2022], ±5%",
            lambda r: float(r.loc[2021, "income_per_capita_formerly_poor"])),
     Target("income_growth", "growth of that income, 2022-2023 mean", 0.08, 0.14, "1/yr",
-           "domain §2.3: +14.3% (2022), converging to 7-8%", _growth),
+           "+14.3% (2022) [nrra-2023], converging to 7-8% [nbs-exited-counties]", _growth),
     Target("transfer_share", "transfers in formerly poor households' income, 2021", 0.20, 0.30,
-           "share", "domain §2.4: 27% (poor areas 2019)",
+           "share", "27% (poor areas 2019) [nbs-poor-areas-2019]",
            lambda r: float(r.loc[2021, "transfer_share_formerly_poor"])),
 )
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from analysis.results_io import Results
 from simulation.model.calendar import START_YEAR
-from simulation.model.rules import CAUSES
+from simulation.model.codes import CAUSES
 
 GROUPS: Final = ("returns", "new_poverty")
 GROUP_LABELS: Final = {"returns": "returns to poverty (formerly poor)",

@@ -22,7 +22,7 @@ from analysis.shapley import (
     mechanism_changes,
 )
 from simulation.common.stats import interval_text
-from simulation.model.rules import CAUSES
+from simulation.model.codes import CAUSES
 
 OUTCOMES = ("returns", "new_poverty", "household_years_below", "fiscal_cost",
             *(f"returns_{c}" for c in CAUSES))

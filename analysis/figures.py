@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from simulation.common.stats import mean_interval
-from simulation.model.rules import CAUSES
+from simulation.model.codes import CAUSES
 
 CAUSE_COLOURS = dict(zip(CAUSES, (plt.get_cmap("tab10")(k) for k in range(10)), strict=False))
 

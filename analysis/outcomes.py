@@ -14,8 +14,8 @@ import pandas as pd
 from analysis.causes import cause_totals, falls_by_cause
 from analysis.results_io import Results
 from analysis.spells import months_below
+from simulation.model.codes import CAUSES
 from simulation.model.params import MECHANISMS
-from simulation.model.rules import CAUSES
 
 COST_COLUMNS: Final = tuple(f"fiscal_cost_{m}" for m in MECHANISMS)
 OUTCOMES: Final[dict[str, tuple[str, str]]] = {

@@ -53,8 +53,8 @@ from analysis.spells import (
 )
 from simulation.common.stats import mean_interval
 from simulation.model.calendar import START_YEAR
+from simulation.model.codes import CAUSES
 from simulation.model.params import MECHANISMS, SCHEMA
-from simulation.model.rules import CAUSES
 
 SHAPLEY_OUTCOMES = ("returns", "new_poverty", "household_years_below", "fiscal_cost")
 
@@ -878,14 +878,14 @@ class Report:
         last = START_YEAR + CALIBRATION_YEARS - 1
         if r.years[-1] < last:
             d.warn(f"These results cover {r.years[0]}–{r.years[-1]}; the calibration targets "
-                   f"(DESIGN §7) need {START_YEAR}–{last}, so no calibration table is shown. "
+                   f"(docs/ODD.md §1) need {START_YEAR}–{last}, so no calibration table is shown. "
                    "`python run.py calibration` runs the baseline over those years.")
             return
         runs = r.runs[(r.runs["scenario"] == target) & (r.runs["year"] <= last)]
         table = evaluate(runs)
         d.paragraph(f"The {_label(target)} runs of these results, {START_YEAR}–{last}, against "
                     "the calibration targets (analysis.calibration; sources in "
-                    "docs/ODD.md). A target is met when the mean over replicates lies inside "
+                    "docs/sources.md). A target is met when the mean over replicates lies inside "
                     "its range.")
 
         fmt = format_value

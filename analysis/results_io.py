@@ -26,8 +26,9 @@ import pandas as pd
 
 from simulation.common.errors import OutputError
 from simulation.model.calendar import START_YEAR
+from simulation.model.codes import CATEGORIES
 from simulation.model.params import SCHEMA, SECTIONS, as_namespace, defaults
-from simulation.model.population import CATEGORIES, stratum_sizes
+from simulation.model.population import stratum_sizes
 from simulation.model.scenario import (
     Disaster,
     PolicyChange,

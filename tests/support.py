@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from simulation.model.scenario import Scenario, load_scenario
 
 SMALL = {"run.households": 400, "run.years": 3}
@@ -12,3 +15,22 @@ def small(name: str = "baseline", **overrides: float) -> Scenario:
     use `__` for the dot (social_security__coverage=0.9)."""
     values = {**SMALL, **{k.replace("__", "."): v for k, v in overrides.items()}}
     return load_scenario(name).with_values(values)
+
+
+def sweep_toml(name: str, *, factors: dict[str, tuple[float, float]], outputs: tuple[str, ...],
+               method: str = "sobol", samples: int = 8, replicates: int = 1, seed: int = 1,
+               households: int = 100, years: int = 2, base: str = "baseline") -> str:
+    """A small sweep file of the real model (the set-up the sweep tests share)."""
+    lines = [f'name = "{name}"', f'base = "{base}"', f'method = "{method}"',
+             f"samples = {samples}", f"replicates = {replicates}", f"seed = {seed}",
+             "outputs = [" + ", ".join(f'"{o}"' for o in outputs) + "]", "",
+             "[run]", f"households = {households}", f"years = {years}", "", "[factors]"]
+    lines += [f'"{key}" = [{low}, {high}]' for key, (low, high) in factors.items()]
+    return "\n".join(lines) + "\n"
+
+
+def write_sweep(folder: Path, filename: str = "tiny.toml", **spec: Any) -> Path:
+    """Write sweep_toml(**spec) into `folder` and return the file's path."""
+    path = Path(folder) / filename
+    path.write_text(sweep_toml(**spec), encoding="utf-8")
+    return path

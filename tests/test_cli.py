@@ -10,8 +10,8 @@ import pytest
 
 from simulation import cli
 from simulation.cli import main
+from simulation.model.codes import CAUSES
 from simulation.model.metrics import METRICS
-from simulation.model.rules import CAUSES
 
 REQUIRED_METRICS = (
     "returned_households", "newly_poor_households", "below_line_share_formerly_poor",

@@ -13,8 +13,8 @@ from simulation.model.agents.industry import Industry
 from simulation.model.agents.official import Official
 from simulation.model.agents.partner import SocialPartner
 from simulation.model.agents_engine import PovertyModel
+from simulation.model.codes import EVENTS
 from simulation.model.params import KNOBS
-from simulation.model.state import EVENTS
 
 NO_SHOCKS = {
     "shocks.hospitalisation_rate": 0.0, "shocks.accident_rate": 0.0,

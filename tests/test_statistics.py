@@ -51,7 +51,8 @@ def test_without_monitoring_more_households_return(returns: pd.DataFrame) -> Non
 
 
 def test_baseline_calibration_targets() -> None:
-    """DESIGN §7: every target's mean over 20 replicates (5,000 households) in range."""
+    """Calibration targets (docs/ODD.md §1): every target's mean over 20 replicates (5,000
+    households) in range."""
     sc = load_scenario("baseline").with_values({"run.years": CALIBRATION_YEARS})
     table = evaluate(runs_frame(run_many([sc], 20, 2021, record_events=False)))
     outside = table[~table["inside"]]

@@ -8,39 +8,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from support import write_sweep
 
 from analysis.discovery import inside
 from simulation.cli import main
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:This process .* is multi-threaded:DeprecationWarning")
-
-LATIN = """
-name = "tiny_latin"
-base = "baseline"
-method = "latin"
-samples = 60
-replicates = 1
-seed = 9
-outputs = ["returned_households", "fiscal_cost_yuan"]
-
-[run]
-households = 150
-years = 2
-
-[factors]
-"social_security.coverage" = [0.0, 1.0]
-"social_security.medical_assistance_rate" = [0.0, 0.9]
-"industry.positioning" = [0.0, 1.0]
-"social_security.follow_up_months" = [0, 36]
-"""
+LATIN = {"name": "tiny_latin", "method": "latin", "samples": 60, "seed": 9, "households": 150,
+         "outputs": ("returned_households", "fiscal_cost_yuan"),
+         "factors": {"social_security.coverage": (0.0, 1.0),
+                     "social_security.medical_assistance_rate": (0.0, 0.9),
+                     "industry.positioning": (0.0, 1.0),
+                     "social_security.follow_up_months": (0, 36)}}
 
 
 @pytest.fixture(scope="module")
 def latin_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("cli")
-    path = root / "tiny.toml"
-    path.write_text(LATIN, encoding="utf-8")
+    path = write_sweep(root, **LATIN)
     out = root / "latin"
     assert main(["sweep", str(path), "--out", str(out), "--workers", "2", "--quiet"]) == 0
     return out
@@ -69,9 +53,7 @@ def test_tiny_real_sweep_writes_every_result(latin_sweep: Path) -> None:
 
 def test_sobol_cli_gives_identical_indices_on_one_and_two_workers(tmp_path: Path,
                                                                   capsys) -> None:
-    path = tmp_path / "sobol.toml"
-    path.write_text(LATIN.replace('"latin"', '"sobol"').replace("samples = 60", "samples = 8"),
-                    encoding="utf-8")
+    path = write_sweep(tmp_path, "sobol.toml", **{**LATIN, "method": "sobol", "samples": 8})
     for workers in ("1", "2"):
         assert main(["sweep", str(path), "--out", str(tmp_path / workers), "--workers",
                      workers, "--no-figures"]) == 0
@@ -122,8 +104,7 @@ def test_discover_bad_input_exits_2(latin_sweep: Path, capsys, args: list[str],
 def test_discover_needs_a_finished_sweep(tmp_path: Path, capsys) -> None:
     assert main(["discover", str(tmp_path / "none"), "--metric", "x", "--below", "1"]) == 2
     assert "no such sweep results folder" in capsys.readouterr().err
-    path = tmp_path / "t.toml"
-    path.write_text(LATIN, encoding="utf-8")
+    path = write_sweep(tmp_path, "t.toml", **LATIN)
     assert main(["sweep", str(path), "--out", str(tmp_path / "p"), "--max-runs", "5",
                  "--quiet", "--workers", "1"]) == 0
     assert main(["discover", str(tmp_path / "p"), "--metric", "returned_households",

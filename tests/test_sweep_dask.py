@@ -7,36 +7,21 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from support import write_sweep
 
 from simulation.cli import main
 from simulation.experiments.sweep import execute
 
 distributed = pytest.importorskip("distributed")
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning"),
-]
+pytestmark = pytest.mark.slow
 
-SWEEP = """
-name = "tiny_dask"
-base = "baseline"
-method = "sobol"
-samples = 8
-replicates = 2
-seed = 17
-outputs = ["returned_households", "newly_poor_households", "fiscal_cost_yuan"]
-
-[run]
-households = 100
-years = 2
-
-[factors]
-"responsibility.duty_performance" = [0.0, 1.0]
-"social_security.coverage" = [0.0, 1.0]
-"industry.linkage_share" = [0.0, 1.0]
-"motivation.guidance" = [0.0, 1.0]
-"""
+TINY = {"name": "tiny_dask", "samples": 8, "replicates": 2, "seed": 17,
+        "outputs": ("returned_households", "newly_poor_households", "fiscal_cost_yuan"),
+        "factors": {"responsibility.duty_performance": (0.0, 1.0),
+                    "social_security.coverage": (0.0, 1.0),
+                    "industry.linkage_share": (0.0, 1.0),
+                    "motivation.guidance": (0.0, 1.0)}}
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +34,7 @@ def cluster():
 
 def test_dask_cluster_gives_the_same_indices_as_the_local_pool(tmp_path: Path, cluster,
                                                                 capsys) -> None:
-    path = tmp_path / "tiny.toml"
-    path.write_text(SWEEP, encoding="utf-8")
+    path = write_sweep(tmp_path, **TINY)
     common = [str(path), "--quiet", "--no-figures"]
     assert main(["sweep", *common, "--out", str(tmp_path / "serial"), "--workers", "1"]) == 0
     assert main(["sweep", *common, "--out", str(tmp_path / "pool"), "--workers", "2"]) == 0
@@ -69,8 +53,7 @@ def test_dask_cluster_gives_the_same_indices_as_the_local_pool(tmp_path: Path, c
 
 
 def test_dask_resume_after_a_partial_local_run(tmp_path: Path, cluster) -> None:
-    path = tmp_path / "tiny.toml"
-    path.write_text(SWEEP, encoding="utf-8")
+    path = write_sweep(tmp_path, **TINY)
     out = tmp_path / "mixed"
     assert main(["sweep", str(path), "--out", str(out), "--workers", "2", "--max-runs", "40",
                  "--quiet", "--no-figures"]) == 0
@@ -86,8 +69,7 @@ def test_dask_resume_after_a_partial_local_run(tmp_path: Path, cluster) -> None:
 def test_unreachable_scheduler_exits_2(tmp_path: Path, capsys,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(execute, "DASK_CONNECT_TIMEOUT", 1.0)
-    path = tmp_path / "tiny.toml"
-    path.write_text(SWEEP, encoding="utf-8")
+    path = write_sweep(tmp_path, **TINY)
     assert main(["sweep", str(path), "--out", str(tmp_path / "x"), "--scheduler",
                  "tcp://127.0.0.1:9", "--quiet"]) == 2
     assert "cannot connect to a Dask scheduler" in capsys.readouterr().err

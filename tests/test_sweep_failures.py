@@ -23,9 +23,6 @@ from simulation.experiments.sweep.models import (
 )
 from simulation.experiments.sweep.spec import parse_sweep
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:This process .* is multi-threaded:DeprecationWarning")
-
 LIMIT = {"x1": 2.0}  # FlakyRunner fails above this; tests change it to "fix the model"
 
 

@@ -19,10 +19,6 @@ from analysis.sweeps import run_and_analyse
 from simulation.experiments.sweep.models import ishigami_indices
 from simulation.experiments.sweep.spec import parse_sweep
 
-pytestmark = pytest.mark.filterwarnings(
-    # numpy's BLAS threads make every fork "multi-threaded"; the sweep's pool forks by design
-    "ignore:This process .* is multi-threaded:DeprecationWarning")
-
 TOL = {"atol": 0.05, "rtol": 0.1}
 EXACT = ishigami_indices()
 

@@ -12,42 +12,24 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from support import write_sweep
 
 from analysis.sweeps import run_and_analyse
 from simulation.cli import main
 from simulation.experiments.sweep.spec import load_sweep
 
-pytestmark = pytest.mark.filterwarnings(
-    # numpy's BLAS threads make every fork "multi-threaded"; the runner's pool forks by design
-    "ignore:This process .* is multi-threaded:DeprecationWarning")
-
 ROOT = Path(__file__).resolve().parent.parent
-SWEEP = """
-name = "tiny_resume"
-base = "baseline"
-method = "sobol"
-samples = {samples}
-replicates = 2
-seed = 5
-outputs = ["returned_households", "fiscal_cost_yuan", "below_line_share_formerly_poor"]
-
-[run]
-households = 100
-years = 2
-
-[factors]
-"responsibility.duty_performance" = [0.0, 1.0]
-"social_security.coverage" = [0.2, 1.0]
-"industry.positioning" = [0.0, 1.0]
-"social_security.follow_up_months" = [0, 24]
-"""
+TINY = {"name": "tiny_resume", "replicates": 2, "seed": 5,
+        "outputs": ("returned_households", "fiscal_cost_yuan", "below_line_share_formerly_poor"),
+        "factors": {"responsibility.duty_performance": (0.0, 1.0),
+                    "social_security.coverage": (0.2, 1.0),
+                    "industry.positioning": (0.0, 1.0),
+                    "social_security.follow_up_months": (0, 24)}}
 VOLATILE = ["seconds", "cpu_seconds", "worker"]  # how long and where a run ran: not a result
 
 
 def sweep_file(tmp_path: Path, samples: int = 8) -> Path:
-    path = tmp_path / "tiny.toml"
-    path.write_text(SWEEP.format(samples=samples), encoding="utf-8")
-    return path
+    return write_sweep(tmp_path, samples=samples, **TINY)
 
 
 def results(folder: Path) -> dict[str, pd.DataFrame]:

@@ -16,17 +16,19 @@ import pytest
 import solara
 
 from simulation.model.agents_engine import PovertyModel
-from simulation.model.params import KNOBS, MECHANISMS, SCHEMA
-from simulation.model.population import FORMERLY_POOR, MARGINAL, ORDINARY
-from simulation.model.scenario import PolicyChange, load_scenario
-from simulation.model.state import (
+from simulation.model.codes import (
     ASSISTED,
     CHANNELS,
     EVENTS,
+    FORMERLY_POOR,
     IDENTIFIED,
+    MARGINAL,
     NOT_MONITORED,
+    ORDINARY,
     RISK_ELIMINATED,
 )
+from simulation.model.params import KNOBS, MECHANISMS, SCHEMA
+from simulation.model.scenario import PolicyChange, load_scenario
 from simulation.teaching import charts, info, knobs, monitors, story
 from simulation.teaching.experiments import EXPERIMENTS, OUTCOMES, check
 from simulation.teaching.layout import county_layout, village_grid

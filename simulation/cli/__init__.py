@@ -116,8 +116,9 @@ def _load(refs: Sequence[str], years: int | None, households: int | None) -> lis
 
 def _note_oversampling(sc: Scenario) -> None:
     """Say what it means to simulate more households of a kind than the county has."""
+    from simulation.model.codes import CATEGORIES
     from simulation.model.params import as_namespace
-    from simulation.model.population import CATEGORIES, stratum_sizes
+    from simulation.model.population import stratum_sizes
 
     counts, weights = stratum_sizes(as_namespace(dict(sc.values)))
     over = [(c, n, n * w) for c, n, w in zip(CATEGORIES, counts, weights, strict=True) if w < 1]
@@ -305,7 +306,7 @@ def cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> int:
     sc = load_scenario(args.scenario) if args.scenario else load_scenario_defaults()
     current_section = None
     print(f"Parameters of scenario {sc.name!r} ({sc.source}); * = mechanism knob, "
-          "(!) = differs from the default\n")
+          "(!) = differs from the default; [key] = an entry of docs/sources.md\n")
     for key, p in SCHEMA.items():
         if p.section != current_section:
             current_section = p.section

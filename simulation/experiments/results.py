@@ -27,9 +27,8 @@ import numpy as np
 import pandas as pd
 
 from simulation.experiments.runner import RunResult
-from simulation.model.rules import CAUSES
+from simulation.model.codes import CAUSES, EVENTS
 from simulation.model.scenario import Scenario
-from simulation.model.state import EVENTS
 
 SCENARIO_FOLDER = "scenarios"
 """Sub-folder holding each scenario as resolved, one `<name>.toml` per scenario."""

@@ -1,6 +1,6 @@
 """PovertyModel: the agents engine (Mesa 3.5) — households, industries, officials, partners.
 
-The monthly phase order is the specification (DESIGN §4) and is all in `step`:
+The monthly phase order is the specification (docs/ODD.md §3) and is all in `step`:
 
   1. draw every random number of the month (simulation.model.draws)
   2. covariate shocks: disasters hit villages (downturns act through scheduled knobs)
@@ -31,12 +31,13 @@ from simulation.model.agents.household import Household
 from simulation.model.agents.industry import Industry
 from simulation.model.agents.official import Official
 from simulation.model.agents.partner import SocialPartner
+from simulation.model.codes import SHOCK_EVENTS
 from simulation.model.context import Environment, MonthContext
 from simulation.model.draws import MonthDraws, draw_month
 from simulation.model.params import as_namespace
 from simulation.model.population import build_population
 from simulation.model.scenario import Disaster, Scenario, validate_value
-from simulation.model.state import FIELDS, SHOCK_EVENTS, initial_record, initial_state
+from simulation.model.state import FIELDS, YEARLY, initial_record, initial_state
 
 
 class HouseholdDraws:
@@ -135,7 +136,7 @@ class PovertyModel(mesa.Model):
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
-        """One month, phases in the order of DESIGN §4."""
+        """One month, phases in the order of docs/ODD.md §3."""
         t = self.month
         self.ctx = self.env.month(t)
         if self.ctx.january:
@@ -207,9 +208,8 @@ class PovertyModel(mesa.Model):
         self.tally.clear()
         self.programme_costs.clear()
         for h in self.households:
-            h.y_labour = h.y_production = h.y_project = h.y_transfers = h.y_rigid = 0.0
-            h.y_cost_ss = h.y_cost_industry = 0.0
-            h.y_trained = h.fell_this_year = False
+            for name, value in YEARLY.items():
+                setattr(h, name, value)
 
     # ------------------------------------------------------------------ events and bookkeeping
     def apply_policy(self, values: Mapping[str, float], origin: str = "policy change") -> None:

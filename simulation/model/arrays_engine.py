@@ -19,66 +19,51 @@ from typing import Any
 import numpy as np
 
 from simulation.model import metrics, rules
-from simulation.model.context import LOSS_FLOOR, Environment, MonthContext
-from simulation.model.draws import MonthDraws, draw_month
-from simulation.model.params import as_namespace
-from simulation.model.population import FORMERLY_POOR, ORDINARY, build_population
-from simulation.model.rules import (
+from simulation.model.codes import (
     ACCIDENT,
-    DISABILITY,
-    DISASTER,
-    ILLNESS,
-    INDUSTRY_FAILURE,
-    JOB_LOSS,
-    SCHOOLING,
-    TRANSFER_WITHDRAWAL,
-)
-from simulation.model.scenario import Disaster, Scenario
-from simulation.model.state import (
     ACCIDENT_EVENT,
     ASSISTED,
     ASSISTED_EVENT,
     CADRE_SCREENING,
     DATA_WARNING,
     DIP,
+    DISABILITY,
     DISABILITY_EVENT,
+    DISASTER,
     DISASTER_EVENT,
     ELIMINATED_EVENT,
+    FAILED,
     FALL,
-    FIELDS,
+    FORMERLY_POOR,
     IDENTIFIED,
     IDENTIFIED_EVENT,
+    ILLNESS,
     ILLNESS_EVENT,
+    INDUSTRY_FAILURE,
+    JOB_LOSS,
     JOB_LOSS_EVENT,
+    N_CAUSES,
+    NO_CAP,
     NO_SUPPORT,
     NOT_MONITORED,
+    OPERATING,
+    ORDINARY,
     RECHECK,
     RISE,
     RISK_ELIMINATED,
     ROLLED_BACK,
     SCHOOL_EVENT,
+    SCHOOLING,
     SELF_REPORT,
     SHOCK_EVENTS,
-    initial_record,
-    initial_state,
+    TRANSFER_WITHDRAWAL,
 )
-
-NO_CAP = 1e12  # as simulation.model.agents.household.NO_CAP
-OPERATING, STRUGGLING, FAILED = 0, 1, 2
-
-
-class Columns:
-    """Household state: one numpy column per field of simulation.model.state.FIELDS, plus the
-    12-month `ring` (12 x n) and the cause ledger `losses` (8 x n)."""
-
-    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
-        self.__dict__.update(arrays)
-
-    def __getattr__(self, name: str) -> Any:  # for type checkers: columns are dynamic
-        raise AttributeError(name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        self.__dict__[name] = value
+from simulation.model.context import LOSS_FLOOR, Environment, MonthContext
+from simulation.model.draws import MonthDraws, draw_month
+from simulation.model.params import as_namespace
+from simulation.model.population import build_population
+from simulation.model.scenario import Disaster, Scenario
+from simulation.model.state import FIELDS, YEARLY, Columns, initial_record, initial_state
 
 
 class ArrayModel:
@@ -112,7 +97,7 @@ class ArrayModel:
         # the cause ledger is stored household-major (n x causes) here: subsets are then
         # contiguous rows (the agents engine keeps one list per household)
         state["losses"] = np.ascontiguousarray(state["losses"].T)
-        self.s = Columns(state)
+        self.s = Columns(**state)
         self.n = self.population.n
         self.fp = self.s.category == FORMERLY_POOR
 
@@ -152,7 +137,7 @@ class ArrayModel:
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
-        """One month, phases in the order of DESIGN §4 (as PovertyModel.step)."""
+        """One month, phases in the order of docs/ODD.md §3 (as PovertyModel.step)."""
         t = self.month
         if t in self._changes:  # the agents engine runs these as Mesa events at t - 0.5
             self._apply_change(self._changes[t].values)
@@ -190,15 +175,22 @@ class ArrayModel:
     def _operate_industries(self, c: MonthContext, d: MonthDraws) -> None:
         ip = self.env.p.industry
         old = self.status
-        margin = rules.industry_margin(ip.positioning, ip.margin_fit, ip.margin_misfit,
-                                       ip.market_volatility, ip.project_volatility,
-                                       d.sector[self.sector], d.project_z)
+        margin = rules.industry_margin(positioning=ip.positioning, margin_fit=ip.margin_fit,
+                                       margin_misfit=ip.margin_misfit,
+                                       market_volatility=ip.market_volatility,
+                                       project_volatility=ip.project_volatility,
+                                       sector_z=d.sector[self.sector], project_z=d.project_z)
         reserve = np.where(old != FAILED,
                            rules.update_reserve(self.reserve, margin, ip.risk_resistance,
                                                 ip.reserve_cap), self.reserve)
         status, self.reserve = rules.industry_transition(
-            old, reserve, d.project_u, ip.failure_hazard * (1.0 - ip.management),
-            ip.revival_rate * ip.management, 0.5 * ip.initial_buffer)
+                status=old,
+                buffer=reserve,
+                u=d.project_u,
+                p_fail=ip.failure_hazard * (1.0 - ip.management),
+                p_revive=ip.revival_rate * ip.management,
+                revived_buffer=0.5 * ip.initial_buffer,
+            )
         self.status = np.asarray(status, np.int64)
         self.dividend_paid = np.where(self.status == OPERATING, c.dividend_month, 0.0)
         self.wage_paid = np.where(self.status != FAILED, c.project_wage, 0.0)
@@ -214,19 +206,27 @@ class ArrayModel:
     # ------------------------------------------------------------------ phase 4
     def _households_live(self, c: MonthContext, d: MonthDraws,
                          hit: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """Household.live for every household (same rules, same order).
+        """Phase 4 for every household: the verbs of `Household.live`, in its order, on
+        columns (same names, same rules, same draws).
 
         Rules are evaluated on the index subsets a draw can affect (a uniform can only pick a
         shock below the largest possible shock chance, for instance); element by element the
         results are those of the whole column.
         """
-        s, t, fp = self.s, c.t, self.fp
-        fee: Any = 0.0
-        grant: Any = 0.0
-        if c.calendar:
-            fee, grant = self._calendar(c, d)
+        fee, grant = self._calendar(c, d) if c.calendar else (0.0, 0.0)
+        shock_cost, shocked = self._shocks(c, d, hit)
+        self._change_job(c, d)
+        self._refresh(c)
+        transfers, own = self._earn(c, d, shock_cost, shocked, fee, grant)
+        self._motivate(c, d, transfers, own)
+        return self._stand(c, d)
 
-        # idiosyncratic shocks (a uniform above the household's total chance picks nothing)
+    def _shocks(self, c: MonthContext, d: MonthDraws,
+                hit: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Household._shocks: illness, accident or disability onset, and the village's
+        disaster; returns (out-of-pocket cost now, households with a cost)."""
+        s = self.s
+        # a uniform above the household's total chance picks nothing
         if self._bound_version != self._env_version:
             self.shock_bound = rules.illness_probability(
                 s.members, s.chronic, c.p_illness_person, c.chronic_multiplier) \
@@ -240,48 +240,68 @@ class ArrayModel:
         shock_cost = np.zeros(self.n)
         bills = near[ill | accident]
         if bills.size:
-            sick = ill[ill | accident]
-            sev = d.severity[bills]
-            bill = np.where(sick, rules.truncated_pareto(sev, c.bill_min, c.bill_max),
-                            rules.truncated_pareto(sev, c.accident_bill_min,
-                                                   c.accident_bill_max))
-            state = s.state[bills]
-            covered = (s.u_coverage[bills] < c.coverage) & (
-                fp[bills] | s.dibao[bills] | (state == IDENTIFIED) | (state == ASSISTED)
-                | (t < s.support_until[bills]))
-            oop, assistance = rules.out_of_pocket(
-                bill, c.out_of_scope, c.insurance_rate, c.cii_deductible, c.cii_rate,
-                c.medical_assistance_rate * covered, np.where(covered, c.oop_cap, NO_CAP))
-            s.y_cost_ss[bills] += assistance
-            s.last_shock_cost[bills] = oop
-            shock_cost[bills] = oop
-            self._record(c, bills[sick], ILLNESS_EVENT, ILLNESS, oop[sick])
-            self._record(c, bills[~sick], ACCIDENT_EVENT, ACCIDENT, oop[~sick])
+            self._pay_bill(c, d, bills, ill[ill | accident], shock_cost)
         dis = near[disabled]
         if dis.size:
-            s.workers[dis] -= 1
-            s.disabled[dis] += 1
-            s.migrants[dis] = np.minimum(s.migrants[dis], s.workers[dis])
-            s.unemployed[dis] = np.minimum(s.unemployed[dis], s.migrants[dis])
-            self._record(c, dis, DISABILITY_EVENT, DISABILITY,
-                         12.0 * c.local_wage * s.skill[dis] * c.trend)
-            self._dirty.append(dis)
+            self._become_disabled(c, dis)
         if hit is not None:
-            hh = np.flatnonzero(hit[s.village])
-            dz = self.disaster
-            assert dz is not None  # hit is set only when a disaster strikes
-            annual = 12.0 * s.production[hh] * c.trend
-            asset = dz.asset_loss * annual
-            s.disaster_until[hh] = t + dz.months
-            self._disaster_end = max(self._disaster_end, t + dz.months)
-            s.disaster_loss[hh] = dz.production_loss
-            s.last_shock_cost[hh] = asset
-            self._record(c, hh, DISASTER_EVENT, DISASTER,
-                         asset + dz.production_loss * dz.months / 12.0 * annual)
-            shock_cost[hh] += asset
+            self._suffer_disaster(c, np.flatnonzero(hit[s.village]), shock_cost)
+        shocked = np.flatnonzero(shock_cost > 0) if (bills.size or hit is not None) else bills
+        return shock_cost, shocked
 
-        # migrant jobs: losses below 3 x the monthly chance (at most 3 migrants a household),
-        # re-employment above 1 - the re-employment rate (the largest p_back)
+    def _pay_bill(self, c: MonthContext, d: MonthDraws, bills: np.ndarray, sick: np.ndarray,
+                   shock_cost: np.ndarray) -> None:
+        """Household._pay_bill for the households with an inpatient bill or accident."""
+        s, t = self.s, c.t
+        sev = d.severity[bills]
+        bill = np.where(sick, rules.truncated_pareto(sev, c.bill_min, c.bill_max),
+                        rules.truncated_pareto(sev, c.accident_bill_min, c.accident_bill_max))
+        covered = rules.medically_covered(u_coverage=s.u_coverage[bills], coverage=c.coverage,
+                                          formerly_poor=self.fp[bills], dibao=s.dibao[bills],
+                                          state=s.state[bills], t=t,
+                                          support_until=s.support_until[bills])
+        oop, assistance = rules.out_of_pocket(bill=bill, out_of_scope=c.out_of_scope,
+                                              insurance_rate=c.insurance_rate,
+                                              cii_deductible=c.cii_deductible, cii_rate=c.cii_rate,
+                                              assistance_rate=c.medical_assistance_rate * covered,
+                                              cap=np.where(covered, c.oop_cap, NO_CAP))
+        s.y_cost_ss[bills] += assistance
+        s.last_shock_cost[bills] = oop
+        shock_cost[bills] = oop
+        self._record(c, bills[sick], ILLNESS_EVENT, ILLNESS, oop[sick])
+        self._record(c, bills[~sick], ACCIDENT_EVENT, ACCIDENT, oop[~sick])
+
+    def _become_disabled(self, c: MonthContext, dis: np.ndarray) -> None:
+        """Household._become_disabled: one fewer worker (a migrant if no local one is left)."""
+        s = self.s
+        s.workers[dis] -= 1
+        s.disabled[dis] += 1
+        s.migrants[dis] = np.minimum(s.migrants[dis], s.workers[dis])
+        s.unemployed[dis] = np.minimum(s.unemployed[dis], s.migrants[dis])
+        self._record(c, dis, DISABILITY_EVENT, DISABILITY,
+                     12.0 * c.local_wage * s.skill[dis] * c.trend)
+        self._dirty.append(dis)
+
+    def _suffer_disaster(self, c: MonthContext, hh: np.ndarray, shock_cost: np.ndarray) -> None:
+        """Household._suffer_disaster for the households of the villages hit."""
+        s, t = self.s, c.t
+        dz = self.disaster
+        assert dz is not None  # villages are hit only when a disaster strikes
+        annual = 12.0 * s.production[hh] * c.trend
+        asset = dz.asset_loss * annual
+        s.disaster_until[hh] = t + dz.months
+        self._disaster_end = max(self._disaster_end, t + dz.months)
+        s.disaster_loss[hh] = dz.production_loss
+        s.last_shock_cost[hh] = asset
+        self._record(c, hh, DISASTER_EVENT, DISASTER,
+                     asset + dz.production_loss * dz.months / 12.0 * annual)
+        shock_cost[hh] += asset
+
+    def _change_job(self, c: MonthContext, d: MonthDraws) -> None:
+        """Household._change_job: migrant job losses below 3 x the monthly chance (at most 3
+        migrants a household), re-employment above 1 - the re-employment rate (the largest
+        p_back)."""
+        s = self.s
         jobless = np.flatnonzero(s.unemployed)
         moving = d.job < self.max_migrants * c.p_job_loss
         moving[jobless[d.job[jobless] >= 1.0 - c.reemployment_rate]] = True
@@ -300,34 +320,27 @@ class ArrayModel:
         s.unemployed[back] -= 1
         self._dirty += [lost, back]
 
-        # incomes by source and the 12-month monitoring window
-        self._refresh(c)
+    def _earn(self, c: MonthContext, d: MonthDraws, shock_cost: np.ndarray,
+              shocked: np.ndarray, fee: Any, grant: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Household._earn: incomes by source, the month's books, the 12-month window,
+        savings and the year's tallies; returns (transfers, own income)."""
+        s, t = self.s, c.t
         # (when no disaster is recovering anywhere every household's loss is 0.0)
         loss = np.where(t < s.disaster_until, s.disaster_loss, 0.0) \
             if t < self._disaster_end else 0.0
-        s.dev, wages, production = rules.earnings(
-            s.dev, d.earnings, c.persistence, c.innovation_sd, self.wage_base, s.production,
-            c.trend, loss)
+        s.dev, wages, production = rules.earnings(dev=s.dev, z=d.earnings,
+                                                  persistence=c.persistence,
+                                                  innovation_sd=c.innovation_sd,
+                                                  wage_base_=self.wage_base,
+                                                  production_base=s.production, trend=c.trend,
+                                                  disaster_loss=loss)
         jobs = np.flatnonzero(s.partner_job | s.welfare_job)
         labour = wages
         if jobs.size:
             labour = wages.copy()
             labour[jobs] = rules.labour_income(wages[jobs], s.partner_job[jobs], c.partner_wage,
                                                s.welfare_job[jobs], c.public_welfare_wage)
-        linked = self.linked_idx
-        village = self.linked_village
-        pj = self.project_job[linked]
-        stopping = (self.dividend_drop > 0) | (self.wage_drop > 0)
-        if stopping.any():  # households linked to a project that stopped paying
-            hit_linked = np.flatnonzero(stopping[village])
-            v = village[hit_linked]
-            drop = self.dividend_drop[v] + pj[hit_linked] * self.wage_drop[v]
-            stopped = drop > 0
-            self._add_loss(t, linked[hit_linked[stopped]], INDUSTRY_FAILURE, 12.0 * drop[stopped])
-        project = np.zeros(self.n)
-        project[linked] = rules.project_income(True, self.dividend_paid[village], pj,
-                                               self.wage_paid[village])
-        shocked = np.flatnonzero(shock_cost > 0) if (bills.size or hit is not None) else bills
+        project = self._project_income(t)
         # scalars stand for all-zero columns (x - 0.0 and x + 0.0 are exactly x)
         paid: Any = 0.0
         unmet: Any = 0.0
@@ -337,26 +350,27 @@ class ArrayModel:
             unmet = shock_cost - paid
         one_off = s.pending_aid + grant if (self._pending.size or c.september) else 0.0
         slot = c.month_of_year
-        transfers, gross, rigid, net, roll = rules.monthly_accounts(
-            labour, production, project, self.regular, s.family_support, c.trend,
-            one_off, c.property, unmet, self.chronic_cost, fee, s.roll12, s.ring[slot])
+        transfers, gross, rigid, net, roll = rules.monthly_accounts(labour=labour,
+                                                                    production=production,
+                                                                    project=project,
+                                                                    regular=self.regular,
+                                                                    family=s.family_support,
+                                                                    trend=c.trend, one_off=one_off,
+                                                                    property_=c.property,
+                                                                    unmet_shock_cost=unmet,
+                                                                    chronic_cost=self.chronic_cost,
+                                                                    school_fee=fee, roll12=s.roll12,
+                                                                    leaving=s.ring[slot])
         s.ring[slot] = net
         s.roll12 = roll
-        s.pc12 = pc = roll / s.members
-        s.savings = rules.save(s.savings, paid, gross, c.subsistence_month * s.members,
-                               c.savings_rate, c.savings_cap)
+        s.pc12 = roll / s.members
+        s.savings = rules.save(savings=s.savings, paid=paid, gross=gross,
+                               subsistence=c.subsistence_month * s.members, rate=c.savings_rate,
+                               cap_months=c.savings_cap)
         if shocked.size:
             severe = shocked[rules.severe_shock(shock_cost[shocked],
                                                 roll[shocked] + paid[shocked], c.severe_share)]
             s.alert_until[severe] = t + c.alert_months
-
-        # motivation
-        if c.march:
-            self._training_and_guidance(c, d, transfers, labour + production + project)
-        assisted = np.flatnonzero(s.state == ASSISTED)
-        mentored = assisted[self.village_partner[s.village[assisted]]]
-        s.motivation[mentored] = rules.motivation_gain(s.motivation[mentored], c.mentoring)
-
         s.y_labour += labour
         s.y_production += production
         s.y_project += project
@@ -375,8 +389,40 @@ class ArrayModel:
         s.y_cost_ss += cost
         s.pending_aid[self._pending] = 0.0
         self._pending = np.zeros(0, np.intp)
+        return transfers, labour + production + project
 
-        # standing for phases 5 and 6
+    def _project_income(self, t: int) -> np.ndarray:
+        """Household._project_income for every linked household: dividend and project wage
+        from the village's project; a stop is a loss in the cause ledger."""
+        linked, village = self.linked_idx, self.linked_village
+        pj = self.project_job[linked]
+        stopping = (self.dividend_drop > 0) | (self.wage_drop > 0)
+        if stopping.any():  # households linked to a project that stopped paying
+            hit_linked = np.flatnonzero(stopping[village])
+            v = village[hit_linked]
+            drop = self.dividend_drop[v] + pj[hit_linked] * self.wage_drop[v]
+            stopped = drop > 0
+            self._add_loss(t, linked[hit_linked[stopped]], INDUSTRY_FAILURE, 12.0 * drop[stopped])
+        project = np.zeros(self.n)
+        project[linked] = rules.project_income(True, self.dividend_paid[village], pj,
+                                               self.wage_paid[village])
+        return project
+
+    def _motivate(self, c: MonthContext, d: MonthDraws, transfers: np.ndarray,
+                  own_income: np.ndarray) -> None:
+        """Household._motivate: March's training and guidance; mentoring by partners."""
+        s = self.s
+        if c.march:
+            self._training_and_guidance(c, d, transfers, own_income)
+        assisted = np.flatnonzero(s.state == ASSISTED)
+        mentored = assisted[self.village_partner[s.village[assisted]]]
+        s.motivation[mentored] = rules.motivation_gain(s.motivation[mentored], c.mentoring)
+
+    def _stand(self, c: MonthContext, d: MonthDraws) -> tuple[np.ndarray, np.ndarray]:
+        """Household._stand: secure or at risk, applications; returns (households in the
+        officials' view, households whose income crossed the line)."""
+        s, t = self.s, c.t
+        pc = s.pc12
         secure = pc >= c.alert_line
         s.secure_since[secure > s.secure] = t
         s.secure = secure
@@ -411,9 +457,11 @@ class ArrayModel:
         self._dirty = []
         if idx is None:
             return
-        self.wage_base[idx] = rules.wage_base(
-            s.workers[idx] - s.migrants[idx], s.migrants[idx] - s.unemployed[idx],
-            s.unemployed[idx], c.local_wage, c.migrant_wage, c.fallback_wage, s.skill[idx])
+        self.wage_base[idx] = rules.wage_base(local=s.workers[idx] - s.migrants[idx],
+                                              employed=s.migrants[idx] - s.unemployed[idx],
+                                              unemployed=s.unemployed[idx], local_wage=c.local_wage,
+                                              migrant_wage=c.migrant_wage,
+                                              fallback_wage=c.fallback_wage, skill=s.skill[idx])
         dibao_pay = rules.dibao_payment(s.dibao[idx], s.members[idx], s.dibao_gap[idx])
         self.regular[idx] = rules.regular_transfers(s.elderly[idx], c.pension, fp[idx],
                                                     c.subsidy, dibao_pay)
@@ -429,8 +477,8 @@ class ArrayModel:
         if c.january:
             enrolled = np.flatnonzero(s.dibao)
             own = rules.income_without_dibao(s.pc12[enrolled], True, s.dibao_gap[enrolled])
-            exits = ((own >= c.dibao_exit_line) & (t >= s.support_until[enrolled])
-                     & (s.state[enrolled] != ASSISTED) & (s.state[enrolled] != IDENTIFIED))
+            exits = rules.leaves_dibao(own, c.dibao_exit_line, t, s.support_until[enrolled],
+                                       s.state[enrolled])
             leave = enrolled[exits]
             if leave.size:
                 s.dibao[leave] = False
@@ -464,7 +512,7 @@ class ArrayModel:
     def _training_and_guidance(self, c: MonthContext, d: MonthDraws, transfers: np.ndarray,
                                own_income: np.ndarray) -> None:
         s, t = self.s, c.t
-        in_support = (s.state == IDENTIFIED) | (s.state == ASSISTED) | (t < s.support_until)
+        in_support = rules.in_support(s.state, t, s.support_until)
         p_train = rules.training_probability(c.training_participation, s.motivation,
                                              s.dependency, c.dependency_effect)
         trained = np.flatnonzero((s.workers > 0) & (self.fp | in_support) & (d.train < p_train))
@@ -521,18 +569,23 @@ class ArrayModel:
         candidates.append(self._assist(c, d, due))
 
         assisted = watch[state == ASSISTED]
-        eligible = ((s.workers[assisted] > 0) & s.secure[assisted]
-                    & (t - s.secure_since[assisted] + 1 >= c.elimination_months)
-                    & (t >= s.alert_until[assisted]))
+        eligible = rules.elimination_eligible(workers=s.workers[assisted],
+                                              secure=s.secure[assisted], t=t,
+                                              secure_since=s.secure_since[assisted],
+                                              months=c.elimination_months,
+                                              alert_until=s.alert_until[assisted])
         out = assisted[eligible & (d.process[assisted] < c.elimination_hazard)]
         s.state[out] = RISK_ELIMINATED
         s.support_until[out] = t + c.follow_up + 1
         self._count("risk_eliminated", s.category[out])
         self._log(t, out, ELIMINATED_EVENT, s.cause[out])
         if c.january:
-            enrol = assisted[~eligible & ~s.dibao[assisted] & (s.workers[assisted] == 0)
-                             & (s.pc12[assisted] < c.dibao_standard)
-                             & (d.process[assisted] < c.coverage)]
+            enrol = assisted[~eligible & rules.review_enrols_dibao(dibao=s.dibao[assisted],
+                                                                   workers=s.workers[assisted],
+                                                                   pc12=s.pc12[assisted],
+                                                                   standard=c.dibao_standard,
+                                                                   u=d.process[assisted],
+                                                                   coverage=c.coverage)]
             s.dibao[enrol] = True
             s.dibao_gap[enrol] = rules.dibao_gap(c.dibao_standard, s.pc12[enrol])
             self._dirty.append(enrol)
@@ -556,7 +609,7 @@ class ArrayModel:
         cat = s.category[idx]
         self._count("monitoring_inflow", cat)
         self._count_codes("channel_", channel, cat, 5)
-        self._count_codes("risk_cause_", s.cause[idx], cat, rules.N_CAUSES)
+        self._count_codes("risk_cause_", s.cause[idx], cat, N_CAUSES)
         self._count("lag_months", cat, t - s.risk_since[idx].astype(np.int64))
         self._log(t, idx, IDENTIFIED_EVENT, s.cause[idx])
 
@@ -636,11 +689,8 @@ class ArrayModel:
                                                self.population.weights, self.status, c))
         self.tally = {}
         self.programme_costs = {}
-        for name in ("y_labour", "y_production", "y_project", "y_transfers", "y_rigid",
-                     "y_cost_ss", "y_cost_industry"):
-            getattr(s, name)[:] = 0.0
-        s.y_trained[:] = False
-        s.fell_this_year[:] = False
+        for name, value in YEARLY.items():
+            getattr(s, name)[:] = value
 
     # ------------------------------------------------------------------ bookkeeping
     def _apply_change(self, values: Mapping[str, float]) -> None:

@@ -1,11 +1,11 @@
-"""The model's calendar: one step is one month, from January 2021 (DESIGN §2)."""
+"""The model's calendar: one step is one month, from January 2021 (docs/ODD.md §2)."""
 
 from __future__ import annotations
 
 from typing import Final
 
 START_YEAR: Final = 2021
-TRANSITION_END_YEAR: Final = 2025  # 2026 starts the normalized mechanism (DESIGN §2)
+TRANSITION_END_YEAR: Final = 2025  # 2026: the normalized mechanism (docs/sources.md [no1-2026])
 MARCH: Final = 2  # month of year (0-based) when training and guidance rounds run
 SEPTEMBER: Final = 8  # school year starts: schooling costs and education grants are paid
 

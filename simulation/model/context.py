@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
 
 from simulation.model import rules
 from simulation.model.calendar import MARCH, SEPTEMBER, TRANSITION_END_YEAR, lag_in_months, year_of
@@ -31,103 +31,87 @@ def monthly_chance(annual: float) -> float:
     return 1.0 - (1.0 - annual) ** (1.0 / 12.0)
 
 
+@dataclass(slots=True, kw_only=True)
 class MonthContext:
-    """The scalars every agent reads in one month (attribute access is the hot path)."""
+    """The scalars every agent reads in one month: the month's calendar, the knob values in
+    force (some converted to monthly chances) and the policy state (line, trend, indices).
+    Computed once a month by `Environment.month`, so both engines read the same numbers; a
+    typed, slotted class, so a misspelt field is a type error and a missing one a TypeError."""
 
-    __slots__ = (
-        "accident_bill_max",
-        "accident_bill_min",
-        "alert_line",
-        "alert_months",
-        "bill_max",
-        "bill_min",
-        "calendar",
-        "chronic_multiplier",
-        "chronic_outpatient",
-        "cii_deductible",
-        "cii_rate",
-        "coordination",
-        "coverage",
-        "december",
-        "dependency_effect",
-        "dibao_exit_line",
-        "dibao_standard",
-        "dividend_month",
-        "education_grant",
-        "elimination_hazard",
-        "elimination_months",
-        "fallback_wage",
-        "follow_up",
-        "guidance_gain",
-        "innovation_sd",
-        "insurance_rate",
-        "january",
-        "job_share",
-        "lag",
-        "line",
-        "linkage_share",
-        "local_wage",
-        "march",
-        "medical_assistance_rate",
-        "mentoring",
-        "migrant_wage",
-        "month_of_year",
-        "oop_cap",
-        "out_of_scope",
-        "p_accident",
-        "p_dependency_drop",
-        "p_dependency_gain",
-        "p_disability",
-        "p_illness_person",
-        "p_job_loss",
-        "partner_wage",
-        "pension",
-        "persistence",
-        "production_support",
-        "project_wage",
-        "property",
-        "public_welfare_wage",
-        "recheck_rate",
-        "reemployment_rate",
-        "savings_cap",
-        "savings_rate",
-        "school_entry_rate",
-        "school_exit_rate",
-        "schooling_cost",
-        "self_report_rate",
-        "september",
-        "severe_share",
-        "spell_months",
-        "subsidy",
-        "subsidy_drop",
-        "subsistence_month",
-        "t",
-        "temporary_aid_cap",
-        "training_participation",
-        "training_practicality",
-        "trend",
-        "warning_recall",
-        "year",
-        "year_line",
-    )
-
-    def __init__(self, **values: float) -> None:
-        _fill_context(self, values)
-
-    def __getattr__(self, name: str) -> Any:  # for type checkers: slots are filled above
-        raise AttributeError(name)
-
-
-def _context_filler() -> Any:
-    """`fill(ctx, values)`: one generated assignment per slot (faster than setattr in a loop,
-    which matters when a month of a small model costs a few milliseconds)."""
-    body = "\n".join(f"    c.{name} = v['{name}']" for name in MonthContext.__slots__)
-    namespace: dict[str, Any] = {}
-    exec(f"def fill(c, v):\n{body}\n", namespace)
-    return namespace["fill"]
-
-
-_fill_context = _context_filler()
+    accident_bill_max: float
+    accident_bill_min: float
+    alert_line: float
+    alert_months: int
+    bill_max: float
+    bill_min: float
+    calendar: bool
+    chronic_multiplier: float
+    chronic_outpatient: float
+    cii_deductible: float
+    cii_rate: float
+    coordination: float
+    coverage: float
+    december: bool
+    dependency_effect: float
+    dibao_exit_line: float
+    dibao_standard: float
+    dividend_month: float
+    education_grant: float
+    elimination_hazard: float
+    elimination_months: int
+    fallback_wage: float
+    follow_up: int
+    guidance_gain: float
+    innovation_sd: float
+    insurance_rate: float
+    january: bool
+    job_share: float
+    lag: int
+    line: float
+    linkage_share: float
+    local_wage: float
+    march: bool
+    medical_assistance_rate: float
+    mentoring: float
+    migrant_wage: float
+    month_of_year: int
+    oop_cap: float
+    out_of_scope: float
+    p_accident: float
+    p_dependency_drop: float
+    p_dependency_gain: float
+    p_disability: float
+    p_illness_person: float
+    p_job_loss: float
+    partner_wage: float
+    pension: float
+    persistence: float
+    production_support: float
+    project_wage: float
+    property: float
+    public_welfare_wage: float
+    recheck_rate: float
+    reemployment_rate: float
+    savings_cap: float
+    savings_rate: float
+    school_entry_rate: float
+    school_exit_rate: float
+    schooling_cost: float
+    self_report_rate: float
+    september: bool
+    severe_share: float
+    spell_months: int
+    subsidy: float
+    subsidy_drop: float
+    subsistence_month: float
+    t: int
+    temporary_aid_cap: float
+    training_participation: float
+    training_practicality: float
+    trend: float
+    warning_recall: float
+    year: int
+    year_line: float
 
 
 class Environment:
@@ -147,6 +131,9 @@ class Environment:
 
     def apply(self, changes: Mapping[str, float]) -> None:
         """Put scheduled knob values in force (from the next month on)."""
+        unknown = [k for k in changes if k not in self.values]
+        if unknown:  # a misspelt key would otherwise change nothing, silently
+            raise KeyError(f"unknown parameter {unknown[0]!r}")
         self.values.update(changes)
         self.p = as_namespace(self.values)
 

@@ -1,6 +1,6 @@
 """Phase 1 of every month: all random numbers the month needs, from the model's one generator.
 
-The order below is part of the specification (DESIGN §4.1). Every array has a fixed size
+The order below is part of the specification (docs/ODD.md §3, step 1). Every array has a fixed size
 (households, villages, projects, sectors) whatever the state or the knobs, so two scenarios
 run on the same seed consume identical numbers: common random numbers for paired comparisons.
 Agents read their own draw by index; nothing else in the model draws.
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.model.calendar import MARCH, SEPTEMBER
-from simulation.model.population import N_SECTORS
+from simulation.model.codes import N_SECTORS
 
 
 @dataclass(slots=True)

@@ -1,4 +1,5 @@
-"""Yearly outputs of a run (DESIGN §6), computed by one function from household columns.
+"""Yearly outputs of a run (docs/ODD.md §4, Observation), computed by one function from
+household columns.
 
 Both engines call `year_metrics` on identical inputs (the agents engine first gathers its
 agents' attributes into columns), so their yearly series agree exactly. Counts are weighted to
@@ -12,9 +13,16 @@ from typing import Any, Final
 
 import numpy as np
 
-from simulation.model.population import FORMERLY_POOR, MARGINAL, ORDINARY
-from simulation.model.rules import CAUSES
-from simulation.model.state import ASSISTED, CHANNELS, IDENTIFIED, RISK_ELIMINATED
+from simulation.model.codes import (
+    ASSISTED,
+    CAUSES,
+    CHANNELS,
+    FORMERLY_POOR,
+    IDENTIFIED,
+    MARGINAL,
+    ORDINARY,
+    RISK_ELIMINATED,
+)
 
 SNAPSHOT_FIELDS: Final = (
     "category", "members", "pc12", "below", "fell_this_year", "fall_cause", "fall_repeat",

@@ -4,10 +4,12 @@ Nothing else in the code base gives a model number a name. Scenario files (TOML)
 the dotted keys below ("responsibility.duty_performance"); the loader rejects keys that are not
 here and values outside the declared range; sweeps derive their SALib problem from these ranges.
 
-Defaults describe **M County's status quo** (DESIGN §5): the weaknesses the study found are
-encoded as lower values of the mechanism knobs than national practice. Sources are abbreviated;
-"domain §x" points at ../shared/research/domain-facts.md (copied into docs/ODD.md's references).
-"assumption" marks a number no source pins down; the range is then what we consider plausible.
+Defaults describe **M County's status quo** (docs/ODD.md §1; [m-county-study]): the weaknesses
+the study found are encoded as lower values of the mechanism knobs than national practice.
+Sources are abbreviated; a key in brackets, such as [nrra-2022], is an entry of docs/sources.md
+(anchor docs/sources.md#nrra-2022). "assumption" marks a number no source pins down; the range
+is then what we consider plausible, and a [prior-...] entry of docs/sources.md says what the
+assumption is anchored on.
 """
 
 from __future__ import annotations
@@ -83,26 +85,27 @@ def _p(key: str, default: float, low: float, high: float, unit: str, doc: str, s
 
 # --------------------------------------------------------------------------- run
 _p("run.years", 15, 1, 30, "years", "simulated horizon, starting January 2021",
-   "DESIGN §2 (2021-01 to 2035-12)", integer=True)
+   "model design, docs/ODD.md §2 (2021-01 to 2035-12)", integer=True)
 _p("run.households", 5000, 50, 2_000_000, "households", "simulated (sample) households",
-   "DESIGN §1; domain §6 (≈1:10 of a county's exited households)", integer=True)
+   "design choice, docs/ODD.md §2; ≈1:10 of a county's exited households [prior-county]",
+   integer=True)
 
 # --------------------------------------------------------------------------- county & sample
 _p("county.households", 160_000, 20_000, 500_000, "households",
    "rural households of M County (sample weights scale results to these totals)",
-   "domain §2.9 [INFERENCE]: 0.5-1.0 M people, 60-80% rural, ~3.2 per household")
+   "assumption: 0.5-1.0 M people, 60-80% rural, ~3.2 per household [prior-county]")
 _p("county.villages", 400, 50, 1500, "villages", "administrative villages of the county",
-   "domain §2.9 [INFERENCE]: 300-600 villages")
+   "assumption: 300-600 villages [prior-county]")
 _p("county.formerly_poor_share", 0.125, 0.06, 0.20, "share",
    "formerly poor (脱贫户) households among rural households",
-   "domain §6: 0.12; Lankao 11.8% (2014)")
+   "assumption 0.12 [prior-county]; Lankao 11.8% (2014) [lankao]")
 _p("county.marginal_share", 0.03, 0.005, 0.10, "share",
    "marginal (边缘户) households among rural households",
    "assumption; Baoshan 2021 monitored as many marginal as unstable exited households "
-   "(domain §2.1)")
+   "[baoshan-2021]")
 _p("county.key_village_share", 0.3, 0.0, 1.0, "share",
    "villages with a resident first secretary (驻村第一书记)",
-   "domain §2.9 [INFERENCE]: 100-250 former poor villages of 300-600")
+   "assumption: 100-250 former poor villages of 300-600 [prior-county]")
 _p("sample.formerly_poor", 0.6, 0.1, 0.9, "share",
    "share of simulated households drawn from the formerly poor (stratified sample)",
    "design choice: oversample the population of interest; weights undo it")
@@ -114,32 +117,36 @@ _p("sample.households_per_village", 100, 10, 2000, "households",
 # --------------------------------------------------------------------------- population
 _p("population.no_labour_formerly_poor", 0.22, 0.05, 0.45, "share",
    "formerly poor households without labour capacity (elderly, disabled)",
-   "domain §2.1: ~20% of exited relied on 兜底; 77% of monitored on dibao/特困 (Xijiang 2022)")
+   "~20% of exited relied on 兜底 [scio-2020-doudi]; 77% of monitored on dibao/特困 "
+   "(Xijiang 2022) [xijiang-2022]")
 _p("population.no_labour_marginal", 0.15, 0.0, 0.45, "share",
    "marginal households without labour capacity", "assumption")
 _p("population.no_labour_ordinary", 0.06, 0.0, 0.3, "share",
-   "ordinary households without labour capacity", "assumption (rural 65+ share 13.8%, domain §2.6)")
+   "ordinary households without labour capacity",
+   "assumption (rural 65+ share 13.8%, CRRS 2021 [crrs-2021])")
 _p("population.extra_worker_prob", 0.4, 0.0, 1.0, "probability",
    "chance of each of two possible extra workers beyond the first (Binomial(2, p))",
-   "assumption, gives mean household size ≈3.2 (domain §6)")
+   "assumption, gives mean household size ≈3.2 [prior-county]")
 _p("population.elderly_prob", 0.3, 0.0, 1.0, "probability",
    "chance of each of two possible elderly members (Binomial(2, p))",
-   "assumption; rural 60+ share 20% (domain §2.6)")
+   "assumption; rural 60+ share 20% (CRRS 2021) [crrs-2021]")
 _p("population.child_prob", 0.33, 0.0, 1.0, "probability",
    "chance of each of three possible children (Binomial(3, p))", "assumption")
 _p("population.student_share", 0.3, 0.0, 1.0, "share",
    "children in non-compulsory schooling (high school, vocational, college)", "assumption")
 _p("population.migrant_share", 0.45, 0.0, 1.0, "share", "workers who work as migrants",
-   "assumption; 33 M exited workers employed, most outside their township (domain §2.5)")
+   "assumption; 33 M exited workers employed, most outside their township [nrra-employment]")
 _p("population.chronic_formerly_poor", 0.45, 0.0, 1.0, "share",
    "formerly poor households with a chronic patient",
-   "domain §2.2/§2.7: illness caused 42-44% of registered poverty; 34.3% prevalence")
+   "illness caused 42-44% of registered poverty [nhfpc-illness]; 34.3% prevalence "
+   "[nhss-chronic]")
 _p("population.chronic_marginal", 0.40, 0.0, 1.0, "share",
    "marginal households with a chronic patient", "assumption between the two above")
 _p("population.chronic_ordinary", 0.30, 0.0, 1.0, "share",
-   "ordinary households with a chronic patient", "domain §2.7: 34.3% of persons (NHSS 2018)")
+   "ordinary households with a chronic patient", "34.3% of persons (NHSS 2018) [nhss-chronic]")
 _p("population.disabled_formerly_poor", 0.12, 0.0, 0.5, "share",
-   "formerly poor households with a disabled member", "assumption; 6% of population disabled")
+   "formerly poor households with a disabled member",
+   "assumption; 6% of population disabled [disability-2006]")
 _p("population.disabled_marginal", 0.08, 0.0, 0.5, "share",
    "marginal households with a disabled member", "assumption")
 _p("population.disabled_ordinary", 0.04, 0.0, 0.5, "share",
@@ -148,132 +155,143 @@ _p("population.production_dispersion", 0.25, 0.05, 0.8, "sd of log",
    "dispersion of household production income", "assumption")
 _p("population.income_median_formerly_poor", 10_300.0, 6000.0, 20_000.0, "yuan/person-yr",
    "median per-capita net income of formerly poor households entering 2021",
-   "domain §2.3: mean 12,550 in 2021 (+16.9%); fitted with the dispersion below")
+   "NRRA: mean 12,550 in 2021 (+16.9%) [nrra-2022]; fitted with the dispersion below")
 _p("population.income_dispersion_formerly_poor", 0.28, 0.1, 0.8, "sd of log",
    "dispersion of formerly poor households' per-capita income",
-   "fitted: ~30% of exited people below 10,000 yuan (Xinjiang 2021, domain §2.3), ~1% below "
-   "the line (DESIGN §7)")
+   "fitted: ~30% of exited people below 10,000 yuan (Xinjiang 2021) [xinjiang-2023], ~1% "
+   "below the line [prior-targets]")
 _p("population.income_median_marginal", 8400.0, 5000.0, 15_000.0, "yuan/person-yr",
    "median per-capita net income of marginal households entering 2021",
-   "assumption: near the line (edge households, domain §1.2)")
+   "assumption: near the line (edge households) [feixian-guide]")
 _p("population.income_dispersion_marginal", 0.2, 0.05, 0.8, "sd of log",
    "dispersion of marginal households' per-capita income", "assumption")
 _p("population.income_median_ordinary", 17_000.0, 8000.0, 40_000.0, "yuan/person-yr",
    "median per-capita net income of ordinary rural households entering 2021",
-   "domain §6: non-poor rural mean 18,900 yuan")
+   "non-poor rural mean 18,900 yuan (NBS 2021) [nbs-rural-income]")
 _p("population.income_dispersion_ordinary", 0.45, 0.1, 1.0, "sd of log",
    "dispersion of ordinary households' per-capita income", "assumption (~1% below the line)")
 _p("population.no_labour_income_ratio", 0.8, 0.4, 1.2, "x category median",
    "median income of households without labour capacity relative to their category's",
-   "assumption: elderly and disabled households are poorer (CFPS; 兜底 households, domain §2.1)")
+   "assumption: elderly and disabled households are poorer (CFPS; 兜底 households "
+   "[scio-2020-doudi])")
 _p("population.skill_floor", 0.3, 0.05, 1.0, "multiplier",
    "lowest earnings multiplier (households that cannot reach their income draw stay poorer)",
    "assumption")
 _p("population.family_support_cap", 1500.0, 0.0, 5000.0, "yuan/household-month",
    "most support from children living elsewhere (赡养) a household without workers gets",
-   "assumption; NBS transfer income includes remittances (domain §2.4)")
+   "assumption; NBS transfer income includes remittances [nbs-poor-areas-2019]")
 _p("population.motivation_mean", 0.6, 0.1, 0.9, "score 0-1",
    "mean endogenous motivation (uniform ±0.25 around it)", "assumption")
 
 # --------------------------------------------------------------------------- income
 _p("income.local_wage", 900.0, 300.0, 3000.0, "yuan/worker-month",
    "effective local wage in 2021, averaged over months with and without work",
-   "calibrated to NBS poor-area wage income 4,082 yuan/person (2019, domain §2.4)")
+   "calibrated to NBS poor-area wage income 4,082 yuan/person (2019) [nbs-poor-areas-2019]")
 _p("income.migrant_wage", 2000.0, 800.0, 5000.0, "yuan/worker-month",
    "effective migrant wage in 2021 (remitted, averaged over the year)",
-   "assumption below NBS 2021 migrant average 4,432 yuan/month (part-year work)")
+   "assumption below NBS 2021 migrant average 4,432 yuan/month (part-year work) "
+   "[nbs-migrant]")
 _p("income.unemployed_fallback", 0.3, 0.0, 1.0, "share of local wage",
    "what a migrant who lost the job earns back home", "assumption")
 _p("income.production_formerly_poor", 700.0, 0.0, 3000.0, "yuan/household-month",
    "net farm and household-business income of formerly poor households, 2021",
-   "domain §2.4: business ≈27% of exited households' income")
+   "assumption: business ≈27% of exited households' income [prior-income]")
 _p("income.production_marginal", 600.0, 0.0, 3000.0, "yuan/household-month",
    "net production income of marginal households, 2021", "assumption")
 _p("income.production_ordinary", 900.0, 0.0, 5000.0, "yuan/household-month",
-   "net production income of ordinary households, 2021", "domain §2.4: 16.7% of all rural income")
+   "net production income of ordinary households, 2021",
+   "NBS 2024: business 16.7% of all residents' income [nbs-2024]")
 _p("income.property", 40.0, 0.0, 500.0, "yuan/household-month",
-   "property income (land rent, collective dividends)", "domain §2.4: ≈1-3% of income")
+   "property income (land rent, collective dividends)",
+   "assumption: ≈1-3% of income [prior-income]; 1% in poor areas 2019 [nbs-poor-areas-2019]")
 _p("income.pension", 180.0, 0.0, 1000.0, "yuan/elderly-month",
    "resident basic pension per elderly member",
-   "domain §2.6 [INFERENCE]; minimum 93 + local top-up")
+   "assumption: central minimum 93 + local top-up [pension-minimum]")
 _p("income.formerly_poor_subsidy", 500.0, 0.0, 1500.0, "yuan/household-month",
    "direct policy transfers to formerly poor households (ecological posts, subsidies, "
    "PV dividends)",
-   "calibrated: transfers 20-30% of exited households' income (domain §2.4)")
+   "calibrated: transfers 20-30% of exited households' income [nbs-poor-areas-2019]")
 _p("income.savings_rate", 0.3, 0.0, 0.8, "share",
    "share of income above the subsistence line (the monitoring line) a household saves",
    "assumption; rural saving ≈20-30% of disposable income (NBS consumption ratios)")
 _p("income.initial_savings", 3.0, 0.0, 24.0, "months of income",
    "savings buffer at the start of 2021",
-   "assumption (thin buffers of formerly poor households); calibrated to DESIGN §7 returns")
+   "assumption (thin buffers of formerly poor households); calibrated to the return "
+   "targets [prior-targets]")
 _p("income.savings_cap", 24.0, 1.0, 120.0, "months of income",
    "savings above this are spent or invested", "assumption")
 _p("income.transfer_growth", 0.065, 0.0, 0.15, "1/yr",
    "yearly rise of pensions and policy subsidies (each January)",
    "assumption: indexed like the line; minimum basic pension 93 (2021) to 143 yuan/month "
-   "(2025)")
+   "(2025) [pension-minimum]")
 _p("income.chronic_outpatient", 120.0, 0.0, 800.0, "yuan/month",
    "out-of-pocket outpatient cost of a chronic patient", "assumption")
 _p("income.growth_transition", 0.10, 0.0, 0.20, "1/yr",
-   "nominal earnings growth 2021-2025", "domain §2.3: exited +14-17% (2021-22), counties +7-12%")
+   "nominal earnings growth 2021-2025",
+   "exited +14-17% (2021-22) [nrra-2022] [nrra-2023], counties +7-12% [nbs-exited-counties]")
 _p("income.growth_normal", 0.06, 0.0, 0.15, "1/yr",
-   "nominal earnings growth from 2026", "domain §2.3: exited counties converging to 6.6-8%")
+   "nominal earnings growth from 2026",
+   "exited counties converging to 6.6-8% [nbs-exited-counties]")
 _p("income.volatility", 0.10, 0.0, 0.5, "sd of log earnings",
    "household earnings volatility (stationary sd of the deviation)",
-   "domain §6: 0.20 (0.10-0.35) for individual wages; households pool several earners")
+   "assumption: 0.20 (0.10-0.35) for individual wages [prior-income]; households pool "
+   "several earners")
 _p("income.persistence", 0.9, 0.0, 0.99, "per month",
    "monthly AR(1) persistence of an earnings deviation", "assumption")
 
 # --------------------------------------------------------------------------- policy
 _p("policy.line_2021", 6000.0, 4000.0, 9000.0, "yuan/person-yr",
    "monitoring line in 2021 (per-capita net income)",
-   "[OFFICIAL] 中农组发〔2021〕7号 (domain §1.6)")
+   "official: 中农组发〔2021〕7号 [crwlg-2021]")
 _p("policy.line_growth", 0.065, 0.0, 0.12, "1/yr",
-   "yearly rise of the monitoring line", "domain §1.6: 6,600 (2022), 6,900 (2023) [INFERENCE]")
+   "yearly rise of the monitoring line",
+   "our inference from 6,600 (2022) [sun-2023], 6,900 (2023) [mengjin-2023]; [prior-prices]")
 _p("policy.dibao_exit_ratio", 1.0, 1.0, 2.0, "x 低保 standard",
    "own per-capita income above which a 低保 household leaves at the January review",
-   "[OFFICIAL] means test: income above the standard; gradual exit during follow-up")
+   "official means test: income above the standard [mca-2021-57]; gradual exit during "
+   "follow-up [social-assistance-2020]")
 
 # --------------------------------------------------------------------------- shocks
 _p("shocks.hospitalisation_rate", 0.14, 0.0, 0.3, "1/person-yr",
    "chance a person is hospitalised in a year (population average)",
-   "domain §2.7: 13.8% (NHSS 2018)")
+   "13.8% of persons (NHSS 2018) [wu-2023]")
 _p("shocks.chronic_multiplier", 1.8, 1.0, 4.0, "x",
    "hospitalisation risk of chronic-patient households relative to others", "assumption")
 _p("shocks.bill_min", 2000.0, 500.0, 10000.0, "yuan",
    "smallest inpatient bill (truncated Pareto, alpha = 1)", "assumption; mean ≈9,300 yuan")
 _p("shocks.bill_max", 200_000.0, 20_000.0, 1_000_000.0, "yuan", "largest inpatient bill",
-   "assumption; Taikang screens OOP > 30,000 (domain §1.3)")
+   "assumption; Taikang screens OOP > 30,000 [taikang-2023]")
 _p("shocks.accident_rate", 0.01, 0.0, 0.05, "1/household-yr", "chance of a serious accident",
-   "domain §6: 0.01")
+   "assumption: 0.01 [prior-shocks]")
 _p("shocks.accident_bill_min", 5000.0, 1000.0, 20_000.0, "yuan", "smallest accident cost",
    "assumption")
 _p("shocks.accident_bill_max", 100_000.0, 10_000.0, 500_000.0, "yuan", "largest accident cost",
    "assumption")
 _p("shocks.disability_rate", 0.008, 0.0, 0.05, "1/household-yr",
    "chance a worker becomes disabled and stops working",
-   "domain §6: 0.01 (0.005-0.02); calibrated to DESIGN §7 returns")
+   "assumption: 0.01 (0.005-0.02) [prior-shocks]; calibrated to the return targets [prior-targets]")
 _p("shocks.job_loss_rate", 0.06, 0.0, 0.5, "1/migrant-yr",
    "chance an employed migrant worker loses the job",
-   "domain §6: 0.08 (0.04-0.15) in COVID years; exited workers' employment stable 2021-24 "
-   "(domain §2.5)")
+   "assumption: 0.08 (0.04-0.15) in COVID years [prior-shocks]; exited workers' employment "
+   "stable 2021-24 [nrra-employment]")
 _p("shocks.reemployment_rate", 0.2, 0.0, 1.0, "1/month",
    "chance a jobless migrant finds work again in a month (at full motivation)", "assumption")
 _p("shocks.downturn_multiplier", 1.0, 1.0, 6.0, "x",
    "multiplier on migrant job loss during an economic downturn", "scenario lever; 1 = normal")
 _p("shocks.disaster_rate", 0.15, 0.0, 1.0, "1/yr", "chance of a natural disaster in the county",
-   "domain §6: 0.15 (MEM: 3-6% of population affected a year)")
+   "assumption: 0.15 [prior-shocks] (MEM: 3-6% of population affected a year [mem-disasters])")
 _p("shocks.disaster_village_share", 0.2, 0.0, 1.0, "share", "villages hit by a disaster",
-   "domain §6: 0.2 of households")
+   "assumption: 0.2 of households [prior-shocks]")
 _p("shocks.disaster_production_loss", 0.3, 0.0, 1.0, "share",
-   "production income lost in hit villages while recovering", "domain §6: 30% (10-60%)")
+   "production income lost in hit villages while recovering",
+   "assumption: 30% (10-60%) [prior-shocks]")
 _p("shocks.disaster_months", 6, 1, 24, "months", "months of reduced production after a disaster",
    "assumption", integer=True)
 _p("shocks.disaster_asset_loss", 0.25, 0.0, 2.0, "x annual production income",
-   "one-off asset loss of a hit household", "domain §6 [INFERENCE]")
+   "one-off asset loss of a hit household", "assumption [prior-shocks]")
 _p("shocks.schooling_cost", 6000.0, 0.0, 20_000.0, "yuan/student-yr",
    "cost of a child in non-compulsory schooling, paid each September",
-   "domain §6: 5,000-10,000 yuan/yr")
+   "assumption: 5,000-10,000 yuan/yr [prior-shocks]")
 _p("shocks.school_entry_rate", 0.07, 0.0, 0.5, "1/child-yr",
    "chance a child moves on to non-compulsory schooling in a September",
    "assumption: ~60% continue after 9 compulsory years")
@@ -284,29 +302,30 @@ _p("shocks.school_exit_rate", 0.3, 0.0, 1.0, "1/student-yr",
 # --------------------------------------------------------------------------- responsibility
 _p("responsibility.duty_performance", 0.55, 0.0, 1.0, "share",
    "share of planned screening visits actually made with a real assessment (lax duty)",
-   "assumption; CCRS 2014: low household visit rates (domain §3.1)",
+   "assumption; CCRS 2014: low household visit rates [ccrs-2014]",
    mechanism="responsibility", absent=0.0)
 _p("responsibility.coordination", 0.5, 0.0, 1.0, "share",
    "share of department data warnings that reach the responsible official in time",
-   "domain §6: 0.8 nationally; M County weaker (assumption)",
+   "assumption: 0.8 nationally [prior-monitoring]; M County weaker",
    mechanism="responsibility", absent=0.0)
 _p("responsibility.social_participation", 30.0, 0.0, 100.0, "partners/100 villages",
    "enterprises, NGOs and volunteer groups engaged (social forces)",
-   "domain §6: 万企帮万村 88k firms/103k villages; Shenqiu 154/543",
+   "万企帮万村 88k firms/103k villages [acfic-wanqi]; Shenqiu 154/543 [shenqiu]",
    mechanism="responsibility", absent=0.0)
 _p("responsibility.caseload", 40.0, 10.0, 150.0, "households/official",
    "households each responsible official (帮扶责任人) looks after",
-   "assumption; weekly assistance visit days (domain §1.3)", mechanism="responsibility")
+   "assumption; weekly assistance visit days [mengjin-2023]", mechanism="responsibility")
 _p("responsibility.visits_per_official", 16.0, 0.0, 60.0, "visits/month",
    "household visits an official can make in a month", "assumption; one visit day a week")
 _p("responsibility.detection_per_visit", 0.5, 0.0, 1.0, "probability",
-   "chance a visit to an at-risk household recognises the risk", "domain §6: 0.5 (0.2-0.8)")
+   "chance a visit to an at-risk household recognises the risk",
+   "assumption: 0.5 (0.2-0.8) [prior-monitoring]")
 _p("responsibility.first_secretary_visits", 2.0, 1.0, 4.0, "x",
    "visit capacity in villages with a resident first secretary",
-   "domain §3.1: first secretaries raise poor households' income (PSM-DID)")
+   "first secretaries raise poor households' income (PSM-DID) [huang-wang-shang-2018]")
 _p("responsibility.partner_jobs", 10.0, 0.0, 50.0, "placements/partner-yr",
    "jobs a social partner offers monitored households",
-   "domain §2.5: Shenqiu 154 firms, 3,000+ jobs")
+   "Shenqiu: 154 firms, 3,000+ jobs [shenqiu]")
 _p("responsibility.partner_wage", 1500.0, 500.0, 4000.0, "yuan/month",
    "effective wage of a job found through a social partner", "assumption")
 _p("responsibility.mentoring", 0.02, 0.0, 0.1, "motivation/month",
@@ -315,11 +334,11 @@ _p("responsibility.mentoring", 0.02, 0.0, 0.1, "motivation/month",
 # --------------------------------------------------------------------------- social security
 _p("social_security.coverage", 0.7, 0.0, 1.0, "share",
    "take-up of 低保 and medical assistance among the eligible (1 - exclusion error)",
-   "domain §6: 0.75; Golan et al.: large exclusion errors",
+   "assumption: 0.75 [prior-social-security]; large exclusion errors [golan-2017]",
    mechanism="social_security", absent=0.0)
 _p("social_security.medical_assistance_rate", 0.6, 0.0, 0.9, "share",
    "medical assistance: share of the in-policy cost left after insurance that is refunded",
-   "domain §3.3: ≥70% for 低保/特困, 'slightly lower' for others",
+   "official: ≥70% for 低保/特困, 'slightly lower' for others [gov-2021-42]",
    mechanism="social_security", absent=0.0)
 _p("social_security.oop_cap", 10_000.0, 1000.0, 100_000.0, "yuan/bill",
    "safety-net cap on a covered household's out-of-pocket cost of one bill (兜底)",
@@ -327,48 +346,52 @@ _p("social_security.oop_cap", 10_000.0, 1000.0, 100_000.0, "yuan/bill",
    mechanism="social_security", absent=100_000.0)
 _p("social_security.dibao_standard", 0.85, 0.0, 1.2, "x monitoring line",
    "rural 低保 standard: 低保 fills the gap between own income and it (补差)",
-   "domain §6 [INFERENCE]: 0.85 x line; rural 低保 ≈6,900 yuan/household-yr (domain §2.6)",
+   "assumption: 0.85 x line [prior-social-security]; rural 低保 ≈6,900 yuan/household-yr "
+   "[mca-2021]",
    mechanism="social_security", absent=0.0)
 _p("social_security.follow_up_months", 3, 0, 36, "months",
    "months support continues (and re-checks run) after risk elimination",
-   "domain §1.4: measures continue to contract end; assumption for M County",
+   "measures continue to contract end [fudaoke]; assumption for M County",
    integer=True, mechanism="social_security", absent=0)
 _p("social_security.insurance_rate", 0.7, 0.0, 0.95, "share",
    "basic medical insurance reimbursement of in-policy inpatient cost",
-   "domain §3.3: ≈70% (NHSA 2024)")
+   "≈70% (NHSA 2024) [nhsa-2024]")
 _p("social_security.out_of_scope", 0.10, 0.0, 0.5, "share",
    "share of a bill outside the insurance catalogue",
-   "domain §6: 0.15 (0.10-0.25); low end: catalogue controls for low-income patients")
+   "assumption: 0.15 (0.10-0.25) [prior-social-security]; low end: catalogue controls for "
+   "low-income patients")
 _p("social_security.cii_deductible", 8000.0, 0.0, 30_000.0, "yuan",
    "critical illness insurance deductible (on cost left after basic insurance)",
-   "domain §6: ≈0.5 x rural per-capita income for low-income groups")
+   "≈0.5 x rural per-capita income for low-income groups [cii-2015] (the halving is "
+   "recalled, not verified)")
 _p("social_security.cii_rate", 0.6, 0.0, 0.9, "share", "critical illness insurance rate above it",
-   "domain §6: ≥50%, 0.60 [INFERENCE]")
+   "official: ≥50% [cii-2015]; 0.60 is our assumption [prior-social-security]")
 _p("social_security.temporary_aid_cap", 5000.0, 0.0, 20_000.0, "yuan/event",
    "largest temporary assistance (临时救助) payment", "assumption; often 6x monthly 低保 standard")
 _p("social_security.public_welfare_wage", 500.0, 0.0, 2000.0, "yuan/month",
    "wage of a public-welfare job (公益岗位)", "assumption; typical 300-800 yuan")
 _p("social_security.education_grant", 3000.0, 0.0, 10_000.0, "yuan/student-yr",
    "雨露计划 grant per student of a formerly poor or monitored household",
-   "[OFFICIAL] 3,000 yuan/yr (domain §2.5)")
+   "official: 3,000 yuan/yr [yulu-plan]")
 
 # --------------------------------------------------------------------------- industry
 _p("industry.positioning", 0.45, 0.0, 1.0, "score 0-1",
    "market fit of the chosen industries (margin, exposure to sector shocks)",
-   "assumption; blind launches and idle assets (domain §3.4)", mechanism="industry", absent=0.0)
+   "assumption; blind launches and idle assets [banyuetan-idle] [county-audits]",
+   mechanism="industry", absent=0.0)
 _p("industry.risk_resistance", 0.4, 0.0, 1.0, "share",
    "share of operating losses covered by insurance and diversification",
-   "domain §2.5: special insurance covered 70% (2022); M County weaker",
+   "special insurance covered 70% (2022) [hk01-2023]; M County weaker",
    mechanism="industry", absent=0.0)
 _p("industry.management", 0.35, 0.0, 1.0, "score 0-1",
    "follow-up management: upkeep and technical support of struggling projects",
-   "assumption; idle 'half-dead' assets (domain §2.5)", mechanism="industry", absent=0.0)
+   "assumption; idle 'half-dead' assets [banyuetan-idle]", mechanism="industry", absent=0.0)
 _p("industry.linkage_share", 0.5, 0.0, 1.0, "share",
    "formerly poor households with a benefit linkage (利益联结) to a project",
-   "domain §2.5: ~3/4 nationally; M County weaker", mechanism="industry", absent=0.0)
+   "~3/4 nationally [mara-2025]; M County weaker", mechanism="industry", absent=0.0)
 _p("industry.dividend", 800.0, 0.0, 3000.0, "yuan/linked household-yr",
-   "dividend of an operating project to each linked household", "domain §6: 800 (300-2,000)",
-   mechanism="industry", absent=0.0)
+   "dividend of an operating project to each linked household",
+   "assumption: 800 (300-2,000) [prior-industry]", mechanism="industry", absent=0.0)
 _p("industry.job_share", 0.3, 0.0, 1.0, "share",
    "linked households with a member employed by the project", "assumption")
 _p("industry.wage", 1000.0, 0.0, 4000.0, "yuan/month", "effective wage of a project job",
@@ -385,10 +408,10 @@ _p("industry.initial_buffer", 1.0, 0.0, 12.0, "months of revenue",
    "mean reserve a project starts with (uniform ±50%)", "assumption")
 _p("industry.reserve_cap", 1.5, 0.1, 24.0, "months of revenue",
    "reserve kept; surpluses above it are distributed",
-   "calibrated: ~5% of projects fail a year at M County knobs (domain §6: 3-20%)")
+   "calibrated: ~5% of projects fail a year at M County knobs (prior 3-20% [prior-industry])")
 _p("industry.failure_hazard", 0.12, 0.0, 1.0, "1/month",
    "chance a struggling project fails when unmanaged",
-   "domain §6: ~8% of projects fail a year (0.03-0.20)")
+   "assumption: ~8% of projects fail a year (0.03-0.20) [prior-industry]")
 _p("industry.revival_rate", 0.15, 0.0, 1.0, "1/month",
    "chance a struggling project is revived at full management", "assumption")
 _p("industry.production_support", 3000.0, 0.0, 20_000.0, "yuan/household",
@@ -397,50 +420,52 @@ _p("industry.production_support", 3000.0, 0.0, 20_000.0, "yuan/household",
 # --------------------------------------------------------------------------- motivation
 _p("motivation.guidance", 0.4, 0.0, 1.0, "share",
    "substance of propaganda and guidance, versus formality",
-   "assumption; Zhou, Chen & Qiu 2022 (domain §3.5)", mechanism="motivation", absent=0.0)
+   "assumption; Zhou, Chen & Qiu 2022 [zhou-chen-qiu-2022]", mechanism="motivation", absent=0.0)
 _p("motivation.training_practicality", 0.05, 0.0, 0.3, "wage gain",
-   "earnings gain of a trained worker", "domain §3.5: +18.3% ATE (Yunnan); M County impractical",
+   "earnings gain of a trained worker", "+18.3% ATE (Yunnan) [xie-li-2013]; M County impractical",
    mechanism="motivation", absent=0.0)
 _p("motivation.training_participation", 0.15, 0.0, 0.6, "share/yr",
    "yearly training take-up in formerly poor and monitored working households",
-   "domain §3.5: 26.4% (Yunnan)", mechanism="motivation", absent=0.0)
+   "26.4% (Yunnan) [xie-li-2013]", mechanism="motivation", absent=0.0)
 _p("motivation.dependency_prevalence", 0.2, 0.0, 0.6, "share",
    "households starting with a dependency (等靠要) mindset",
-   "domain §6: 0.15 (0.05-0.30)", mechanism="motivation", absent=0.0)
+   "assumption: 0.15 (0.05-0.30) [prior-motivation]", mechanism="motivation", absent=0.0)
 _p("motivation.dependency_drop", 0.4, 0.0, 1.0, "1/yr",
    "chance a dependent household drops the mindset under full guidance", "assumption")
 _p("motivation.dependency_gain", 0.1, 0.0, 1.0, "1/yr",
    "chance a transfer-dependent household acquires the mindset without guidance",
-   "domain §3.2: 低保 lowers work when the amount is high (Han Huawei)")
+   "低保 lowers work when the amount is high (Han Huawei) [han-huawei]")
 _p("motivation.dependency_effect", 0.5, 0.0, 1.0, "share",
    "reduction of job search, self-report and training take-up under dependency", "assumption")
 
 # --------------------------------------------------------------------------- monitoring
 _p("monitoring.self_report_rate", 0.15, 0.0, 1.0, "1/month",
-   "chance an at-risk household applies in a month, at full motivation", "domain §6: 0.15")
+   "chance an at-risk household applies in a month, at full motivation",
+   "assumption: 0.15 [prior-monitoring]")
 _p("monitoring.data_recall", 0.6, 0.0, 1.0, "probability",
    "share of traced events (hospital bills, disasters, job loss) flagged by departments",
-   "domain §6: 0.6 (0.3-0.9)")
+   "assumption: 0.6 (0.3-0.9) [prior-monitoring]")
 _p("monitoring.lag_days", 15, 0, 120, "days", "time from identification to assistance",
-   "[OFFICIAL] within 15 days since 2022 (domain §1.1)", integer=True)
+   "official: within 15 days since 2022 [scio-2023]", integer=True)
 _p("monitoring.alert_band", 1.2, 1.0, 2.0, "x monitoring line",
    "per-capita income below which a household counts as unstable (at risk)",
-   "domain §1.2: income below the line 'or unstable'; 八必访 (domain §1.3)")
+   "income below the line 'or unstable' [feixian-guide]; 八必访 [babifang-2024]")
 _p("monitoring.severe_shock_share", 0.23, 0.05, 1.0, "share of 12-month income",
    "a one-month shock cost above this is a sudden severe difficulty",
-   "domain §1.2 category 3; calibrated: illness 40-50% of risk causes (DESIGN §7)")
+   "category 3, sudden severe difficulty [feixian-guide]; calibrated: illness 40-50% of "
+   "risk causes [prior-causes]")
 _p("monitoring.alert_months", 3, 1, 12, "months",
    "months a shock stays traceable and keeps a household at risk", "assumption", integer=True)
 _p("monitoring.spell_months", 6, 1, 24, "months",
    "months above the line after which a new fall counts as a return (shorter exits continue "
-   "the same poverty spell)", "the official 'stable for half a year' rule (domain §1.4)",
+   "the same poverty spell)", "the official 'stable for half a year' rule [zongyang-rule]",
    integer=True)
 _p("monitoring.elimination_months", 6, 1, 24, "months",
-   "months above the line before risk can be eliminated", "[OFFICIAL] ≥ half a year (domain §1.4)",
+   "months above the line before risk can be eliminated", "official: ≥ half a year [zongyang-rule]",
    integer=True)
 _p("monitoring.elimination_hazard", 0.2, 0.0, 1.0, "1/month",
    "chance a household meeting the criteria is verified as risk-eliminated in a month",
-   "domain §6: 0.25 (0.1-0.5)")
+   "assumption: 0.25 (0.1-0.5) [prior-monitoring]")
 _p("monitoring.recheck_rate", 0.5, 0.0, 1.0, "1/month",
    "chance a follow-up re-check finds renewed risk of a risk-eliminated household",
    "assumption")

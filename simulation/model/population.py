@@ -6,7 +6,7 @@ their initial states are identical by construction.
 
 Sampling design (microsimulation practice): the simulated households are a stratified sample
 of the county's rural households — formerly poor (脱贫户), marginal (边缘户) and ordinary —
-with a weight per stratum that scales sample counts to county totals (DESIGN §2).
+with a weight per stratum that scales sample counts to county totals (docs/ODD.md §2).
 
 Draw order (documented so the two engines and future readers agree):
   villages of households; labour capacity; extra workers; elderly; children; students;
@@ -21,16 +21,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Final
 
 import numpy as np
 
 from simulation.model import rules
-
-FORMERLY_POOR, MARGINAL, ORDINARY = 0, 1, 2
-CATEGORIES: Final = ("formerly_poor", "marginal", "ordinary")
-N_SECTORS: Final = 5
-SECTORS: Final = ("planting", "breeding", "processing", "tourism", "e-commerce")
+from simulation.model.codes import FORMERLY_POOR, N_SECTORS, ORDINARY
 
 
 @dataclass
@@ -143,8 +138,8 @@ def build_population(p: SimpleNamespace, rng: np.random.Generator) -> Population
 def initial_dibao(p: SimpleNamespace,
                   hh: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """低保 in January 2021: covered formerly poor and marginal households without labour
-    capacity (兜底 households, domain §2.1) whose own income is below the standard, which
-    低保 tops up (补差). Returns (enrolled, gap per person-year)."""
+    capacity (兜底 households, docs/sources.md [scio-2020-doudi]) whose own income is below the
+    standard, which 低保 tops up (补差). Returns (enrolled, gap per person-year)."""
     standard = p.policy.line_2021 * p.social_security.dibao_standard
     enrolled = ((hh["workers"] == 0) & (hh["category"] != ORDINARY)
                 & (hh["u_coverage"] < p.social_security.coverage)
@@ -165,11 +160,13 @@ def steady_month(p: SimpleNamespace, hh: dict[str, np.ndarray], dibao: np.ndarra
     inc, ss, sh = p.income, p.social_security, p.shocks
     fp = hh["category"] == FORMERLY_POOR
     local = hh["workers"] - hh["migrants"]
-    base = rules.wage_base(local, hh["migrants"], 0, inc.local_wage, inc.migrant_wage,
-                           inc.unemployed_fallback * inc.local_wage, skill)
+    base = rules.wage_base(local=local, employed=hh["migrants"], unemployed=0,
+                           local_wage=inc.local_wage, migrant_wage=inc.migrant_wage,
+                           fallback_wage=inc.unemployed_fallback * inc.local_wage, skill=skill)
     # rho = 1, sigma = 0: this month's level at the household's current deviation
-    _, wages, production = rules.earnings(hh["dev"], 0.0, 1.0, 0.0, base, hh["production"],
-                                          1.0, 0.0)
+    _, wages, production = rules.earnings(dev=hh["dev"], z=0.0, persistence=1.0, innovation_sd=0.0,
+                                          wage_base_=base, production_base=hh["production"],
+                                          trend=1.0, disaster_loss=0.0)
     project = rules.project_income(linked, p.industry.dividend / 12.0, project_job,
                                    p.industry.wage)
     regular = rules.regular_transfers(hh["elderly"], inc.pension, fp, inc.formerly_poor_subsidy,
@@ -177,9 +174,11 @@ def steady_month(p: SimpleNamespace, hh: dict[str, np.ndarray], dibao: np.ndarra
     covered = (hh["u_coverage"] < ss.coverage) & (fp | (dibao > 0))
     care, _ = rules.chronic_care(hh["chronic"], inc.chronic_outpatient,
                                  ss.medical_assistance_rate * covered)
-    _, _, _, monthly, _ = rules.monthly_accounts(
-        wages, production, project, regular, family, 1.0, 0.0, inc.property, 0.0, care, 0.0,
-        0.0, 0.0)
+    _, _, _, monthly, _ = rules.monthly_accounts(labour=wages, production=production,
+                                                 project=project, regular=regular, family=family,
+                                                 trend=1.0, one_off=0.0, property_=inc.property,
+                                                 unmet_shock_cost=0.0, chronic_cost=care,
+                                                 school_fee=0.0, roll12=0.0, leaving=0.0)
     september = hh["students"] * (sh.schooling_cost - fp * ss.education_grant)
     return monthly, september
 

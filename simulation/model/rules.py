@@ -16,24 +16,28 @@ computed once per month in `simulation.model.context`; transcendental functions 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
+
+from simulation.model.codes import (
+    ACCIDENT,
+    ASSISTED,
+    DISABILITY,
+    DISASTER,
+    IDENTIFIED,
+    ILLNESS,
+    JOB_LOSS,
+    LOW_INCOME,
+    SCHOOLING,
+    TRANSFER_WITHDRAWAL,
+)
 
 # A number: a Python float (or int/bool) for one household, a numpy array for a column.
 # (Typed as Any: which of the two it is, is the caller's business, and mypy cannot narrow
 # the union through arithmetic.)
 X = Any
 
-CAUSES: Final = ("illness", "disability", "job_loss", "accident", "disaster", "schooling",
-                 "industry_failure", "transfer_withdrawal", "low_income")
-"""Causes a fall below the line (or a risk) is attributed to (domain §2.2, DESIGN §4.6).
-`low_income` means no recorded shock: earnings drift, or the line rising past the household."""
-N_CAUSES: Final = len(CAUSES)
-LOW_INCOME: Final = CAUSES.index("low_income")
-N_SHOCK_CAUSES: Final = LOW_INCOME  # causes with a loss ledger entry (all but low_income)
-(ILLNESS, DISABILITY, JOB_LOSS, ACCIDENT, DISASTER, SCHOOLING, INDUSTRY_FAILURE,
- TRANSFER_WITHDRAWAL) = range(8)
 
 
 # ----------------------------------------------------------------------------- arithmetic choices
@@ -52,14 +56,14 @@ def minimum(a: X, b: X) -> X:
 
 
 # ----------------------------------------------------------------------------- earnings
-def wage_base(local: X, employed: X, unemployed: X, local_wage: float, migrant_wage: float,
+def wage_base(*, local: X, employed: X, unemployed: X, local_wage: float, migrant_wage: float,
               fallback_wage: float, skill: X) -> X:
     """Monthly wages at 2021 prices without shocks (yuan): local and migrant work; a migrant
     who lost the job earns `fallback_wage` at home until re-employed."""
     return (local * local_wage + employed * migrant_wage + unemployed * fallback_wage) * skill
 
 
-def earnings(dev: X, z: X, persistence: float, innovation_sd: float, wage_base_: X,
+def earnings(*, dev: X, z: X, persistence: float, innovation_sd: float, wage_base_: X,
              production_base: X, trend: float, disaster_loss: X) -> tuple[X, X, X]:
     """This month's earnings deviation, wages and net farm/business income (yuan).
 
@@ -100,14 +104,15 @@ def truncated_pareto(u: X, low: float, high: float) -> X:
     return low / (1.0 - u * (1.0 - low / high))
 
 
-def out_of_pocket(bill: X, out_of_scope: float, insurance_rate: float, cii_deductible: float,
+def out_of_pocket(*, bill: X, out_of_scope: float, insurance_rate: float, cii_deductible: float,
                   cii_rate: float, assistance_rate: X, cap: X) -> tuple[X, X]:
     """Out-of-pocket cost of a bill after the three-tier medical security (三重保障).
 
     Basic insurance pays `insurance_rate` of the in-catalogue part; critical illness insurance
     pays `cii_rate` above a deductible; medical assistance (for covered, eligible households)
     refunds `assistance_rate` of what is left in the catalogue and, as a safety net (兜底),
-    whatever out-of-pocket cost exceeds `cap` (domain §3.3).
+    whatever out-of-pocket cost exceeds `cap` (docs/sources.md [nhsa-2024], [cii-2015],
+    [gov-2021-42]).
     Returns (out-of-pocket yuan, medical assistance yuan).
     """
     in_scope = bill * (1.0 - out_of_scope)
@@ -123,8 +128,8 @@ def job_transitions(u: X, employed: X, unemployed: X, p_loss_each: float,
                     p_reemploy: X) -> tuple[X, X]:
     """Migrant job loss (bottom slice of `u`) and re-employment (top slice), exclusive.
 
-    The same uniform also orders job-placement candidates (see `simulation.phases`), which is
-    valid because, given no re-employment, it is still uniform on [0, 1 - p_reemploy).
+    The same uniform also orders job-placement candidates (see `_place_jobs` in both engines),
+    which is valid because, given no re-employment, it is still uniform on [0, 1 - p_reemploy).
     """
     lose = (employed > 0) & (u < employed * p_loss_each)
     regain = (unemployed > 0) & (u >= 1.0 - p_reemploy)
@@ -134,7 +139,7 @@ def job_transitions(u: X, employed: X, unemployed: X, p_loss_each: float,
 def reemployment_probability(rate: float, motivation: X, dependency: X,
                              dependency_effect: float) -> X:
     """Monthly chance a jobless migrant finds work: search effort rises with motivation and
-    falls with a dependency mindset (domain §3.5)."""
+    falls with a dependency mindset (docs/sources.md [zhou-chen-qiu-2022])."""
     return rate * (0.5 + 0.5 * motivation) * (1.0 - dependency_effect * dependency)
 
 
@@ -157,7 +162,7 @@ def chronic_care(chronic: X, outpatient: float, assistance_rate: X) -> tuple[X, 
     return cost * (1.0 - assistance_rate), cost * assistance_rate
 
 
-def monthly_accounts(labour: X, production: X, project: X, regular: X, family: X,
+def monthly_accounts(*, labour: X, production: X, project: X, regular: X, family: X,
                      trend: float, one_off: X, property_: float, unmet_shock_cost: X,
                      chronic_cost: X, school_fee: X, roll12: X,
                      leaving: X) -> tuple[X, X, X, X, X]:
@@ -173,7 +178,7 @@ def monthly_accounts(labour: X, production: X, project: X, regular: X, family: X
     return transfers, gross, rigid, net, roll12 - leaving + net
 
 
-def save(savings: X, paid: X, gross: X, subsistence: X, rate: float, cap_months: float) -> X:
+def save(*, savings: X, paid: X, gross: X, subsistence: X, rate: float, cap_months: float) -> X:
     """Savings after paying `paid` out of them and saving `rate` of income above subsistence,
     up to `cap_months` of this month's income."""
     return minimum(savings - paid + rate * positive_part(gross - subsistence),
@@ -198,7 +203,7 @@ def social_security_cost(regular_cost: X, grant: X, welfare_job: X, welfare_wage
     return regular_cost + grant + welfare_job * welfare_wage
 def severe_shock(shock_cost: X, roll12: X, share: float) -> X:
     """A one-month shock cost above `share` of the 12-month income it came out of
-    (突发严重困难户, domain §1.2); `roll12` already has the cost deducted."""
+    (突发严重困难户, docs/sources.md [feixian-guide]); `roll12` already has the cost deducted."""
     return shock_cost > share * (roll12 + shock_cost)
 
 
@@ -241,6 +246,41 @@ def primary_cause(losses: Sequence[float] | np.ndarray, decay: X, floor: X, disa
     return DISABILITY if disabled > 0 else ILLNESS if chronic else LOW_INCOME
 
 
+# ----------------------------------------------------------------------------- monitoring status
+def in_support(state: X, t: int, support_until: X) -> X:
+    """Under the mechanism's support: identified or assisted now, or within the follow-up
+    months after risk elimination (support_until is NO_SUPPORT = -1 when none runs)."""
+    return (state == IDENTIFIED) | (state == ASSISTED) | (t < support_until)
+
+
+def medically_covered(*, u_coverage: X, coverage: float, formerly_poor: X, dibao: X, state: X,
+                      t: int, support_until: X) -> X:
+    """Medical assistance reaches the household: it is eligible (formerly poor, on 低保, or
+    under support) and not excluded (its coverage propensity is below the coverage knob)."""
+    return (u_coverage < coverage) & (formerly_poor | dibao | in_support(state, t, support_until))
+
+
+def leaves_dibao(own_pc: X, exit_line: float, t: int, support_until: X, state: X) -> X:
+    """January review: a 低保 household leaves when its own income is well above the line,
+    the follow-up is over and it is not being assisted."""
+    return ((own_pc >= exit_line) & (t >= support_until) & (state != ASSISTED)
+            & (state != IDENTIFIED))
+
+
+def elimination_eligible(*, workers: X, secure: X, t: int, secure_since: X, months: int,
+                         alert_until: X) -> X:
+    """An assisted household can be verified as out of risk: labour capacity, income above the
+    alert line for `months` months, and no recent severe shock."""
+    return ((workers > 0) & secure & (t - secure_since + 1 >= months) & (t >= alert_until))
+
+
+def review_enrols_dibao(*, dibao: X, workers: X, pc12: X, standard: float, u: X,
+                        coverage: float) -> X:
+    """January review of an assisted household that cannot be eliminated: one without labour
+    capacity and below the 低保 standard is enrolled (兜底), unless excluded this time."""
+    return (dibao == 0) & (workers == 0) & (pc12 < standard) & (u < coverage)
+
+
 # ----------------------------------------------------------------------------- detection
 def self_report_probability(rate: float, motivation: X, dependency: X,
                             dependency_effect: float) -> X:
@@ -256,12 +296,13 @@ def screening_probability(duty: float, visits: float, caseload: float, accuracy:
 
 def warning_probability(recall: float, coordination: float, traced: X) -> X:
     """Monthly chance a department data warning identifies a household with a recent trace
-    (hospital bill, disaster, unemployment, disability registration) (domain §1.3)."""
+    (hospital bill, disaster, unemployment, disability registration) (docs/sources.md
+    [crwlg-2021], [wenxian-2025])."""
     return (recall * coordination) * traced
 
 
 # ----------------------------------------------------------------------------- industry
-def industry_margin(positioning: float, margin_fit: float, margin_misfit: float,
+def industry_margin(*, positioning: float, margin_fit: float, margin_misfit: float,
                     market_volatility: float, project_volatility: float, sector_z: X,
                     project_z: X) -> X:
     """Monthly operating margin (share of revenue): better market fit raises the expected
@@ -277,7 +318,7 @@ def update_reserve(reserve: X, margin: X, risk_resistance: float, cap: float) ->
     return minimum(reserve + (margin - risk_resistance * margin * (margin < 0)), cap)
 
 
-def industry_transition(status: X, buffer: X, u: X, p_fail: float, p_revive: float,
+def industry_transition(*, status: X, buffer: X, u: X, p_fail: float, p_revive: float,
                         revived_buffer: float) -> tuple[X, X]:
     """Operating (0) / struggling (1) / failed (2) after this month's result.
 
@@ -311,7 +352,8 @@ def skill_after_training(skill: X, first_training: X, practicality: float) -> X:
 def dependency_update(dependency: X, u: X, p_drop: float, p_gain: float,
                       transfer_dependent: X) -> X:
     """Guidance dissolves a dependency mindset (bottom slice of `u`); large unconditional
-    transfers without guidance breed one (top slice) (domain §3.2, §3.5)."""
+    transfers without guidance breed one (top slice) (docs/sources.md [han-huawei],
+    [wang-qiang-2020], [zhou-chen-qiu-2022])."""
     drops = dependency & (u < p_drop)
     gains = (1 - dependency) & transfer_dependent & (u >= 1.0 - p_gain)
     return (dependency & (1 - drops)) | gains
@@ -352,7 +394,7 @@ def transfer_dependent(transfers: X, own_income: X) -> X:
 
 # ----------------------------------------------------------------------------- assistance
 def matched_measures(cause: X, workers: X) -> tuple[X, X, X, X, X]:
-    """Assistance measures matched to the identified cause (DESIGN §4.5, domain §1.1, 2024-10):
+    """Assistance measures matched to the identified cause (docs/ODD.md §7; [mara-2024]):
 
     低保 (兜底) for households without labour capacity or disabled by the shock; job placement
     for job loss, low income or withdrawn support; otherwise a production (industry) measure,
@@ -389,7 +431,7 @@ def school_year(students: X, school_fee: float, grant: float, grant_eligible: X)
     return students * school_fee, students * grant * grant_eligible
 
 
-def add_loss(losses: list[float], loss_month: int, decay: list[float], t: int, cause: int,
+def add_loss(*, losses: list[float], loss_month: int, decay: list[float], t: int, cause: int,
              amount: float) -> None:
     """Record a loss in one household's cause ledger (in place), decaying older entries.
 

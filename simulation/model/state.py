@@ -7,68 +7,111 @@ once, so both engines start identically, and `FIELDS` is what the conformance te
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Final
+from typing import Final, get_args, get_type_hints
 
 import numpy as np
+from numpy.typing import NDArray
 
-from simulation.model import rules
-from simulation.model.population import (
-    FORMERLY_POOR,
-    Population,
-    initial_dibao,
-    solve_earnings,
-    steady_month,
-)
+from simulation.model.codes import FORMERLY_POOR, LOW_INCOME, N_SHOCK_CAUSES, NO_SUPPORT
+from simulation.model.population import Population, initial_dibao, solve_earnings, steady_month
 
-# Monitoring states (DESIGN §3): not monitored -> identified -> assisted -> risk eliminated.
-NOT_MONITORED, IDENTIFIED, ASSISTED, RISK_ELIMINATED = 0, 1, 2, 3
-MONITORING_STATES: Final = ("not_monitored", "identified", "assisted", "risk_eliminated")
-# Identification channels (domain §1.3) plus the follow-up re-check of risk-eliminated households.
-SELF_REPORT, CADRE_SCREENING, DATA_WARNING, RECHECK = 1, 2, 3, 4
-CHANNELS: Final = ("none", "self_report", "cadre_screening", "data_warning", "recheck")
-# Per-household events written to events.parquet (cohort and time-to-return analysis).
-EVENTS: Final = ("fall", "rise", "dip", "identified", "assisted", "risk_eliminated",
-                 "rolled_back", "illness", "accident", "disability", "job_loss", "disaster",
-                 "school_entry")
-(FALL, RISE, DIP, IDENTIFIED_EVENT, ASSISTED_EVENT, ELIMINATED_EVENT, ROLLED_BACK,
- ILLNESS_EVENT, ACCIDENT_EVENT, DISABILITY_EVENT, JOB_LOSS_EVENT, DISASTER_EVENT,
- SCHOOL_EVENT) = range(13)
-SHOCK_EVENTS: Final = frozenset({ILLNESS_EVENT, ACCIDENT_EVENT, DISABILITY_EVENT, JOB_LOSS_EVENT,
-                                 DISASTER_EVENT, SCHOOL_EVENT})
-NO_SUPPORT: Final = -1  # support_until when no follow-up runs
 
-# Scalar household fields and their array dtypes. `ring` (12 x n) and `losses` (8 x n) are 2-D.
-FIELDS: Final[dict[str, type]] = {
+@dataclass(slots=True)
+class Columns:
+    """Household state as columns, one per field (the array engine's state; the agents
+    engine keeps the same names as attributes of each `Household`). Each field's dtype is in
+    its annotation, and FIELDS below is derived from it: a field is declared here once.
+    `ring` holds the last 12 months of net income by month of year (12 x n) and `losses`
+    the cause ledger (n x causes in the array engine)."""
+
     # who the household is
-    "category": np.int8, "village": np.int32, "members": np.int8, "workers": np.int8,
-    "migrants": np.int8, "unemployed": np.int8, "elderly": np.int8, "children": np.int8,
-    "students": np.int8, "disabled": np.int8, "chronic": np.bool_, "skill": np.float64,
-    "family_support": np.float64,
-    "production": np.float64, "motivation": np.float64, "dependency": np.bool_,
-    "trained": np.bool_, "u_coverage": np.float64, "u_linkage": np.float64,
-    "u_project_job": np.float64, "dev": np.float64,
+    category: NDArray[np.int8]
+    village: NDArray[np.int32]
+    members: NDArray[np.int8]
+    workers: NDArray[np.int8]
+    migrants: NDArray[np.int8]
+    unemployed: NDArray[np.int8]
+    elderly: NDArray[np.int8]
+    children: NDArray[np.int8]
+    students: NDArray[np.int8]
+    disabled: NDArray[np.int8]
+    chronic: NDArray[np.bool_]
+    skill: NDArray[np.float64]
+    family_support: NDArray[np.float64]
+    production: NDArray[np.float64]
+    motivation: NDArray[np.float64]
+    dependency: NDArray[np.bool_]
+    trained: NDArray[np.bool_]
+    u_coverage: NDArray[np.float64]
+    u_linkage: NDArray[np.float64]
+    u_project_job: NDArray[np.float64]
+    dev: NDArray[np.float64]
     # monitoring window and recent shocks
-    "roll12": np.float64, "pc12": np.float64, "loss_month": np.int16,
-    "last_shock_cost": np.float64, "savings": np.float64, "trace_until": np.int16,
-    "alert_until": np.int16, "disaster_until": np.int16, "disaster_loss": np.float64,
+    roll12: NDArray[np.float64]
+    pc12: NDArray[np.float64]
+    loss_month: NDArray[np.int16]
+    last_shock_cost: NDArray[np.float64]
+    savings: NDArray[np.float64]
+    trace_until: NDArray[np.int16]
+    alert_until: NDArray[np.int16]
+    disaster_until: NDArray[np.int16]
+    disaster_loss: NDArray[np.float64]
     # official monitoring
-    "state": np.int8, "identified_month": np.int16, "risk_since": np.int16,
-    "secure": np.bool_, "secure_since": np.int16, "above_since": np.int16, "cause": np.int8,
-    "channel": np.int8,
-    "support_until": np.int16, "ever_monitored": np.bool_, "applied": np.bool_,
-    "at_risk": np.bool_,
+    state: NDArray[np.int8]
+    identified_month: NDArray[np.int16]
+    risk_since: NDArray[np.int16]
+    secure: NDArray[np.bool_]
+    secure_since: NDArray[np.int16]
+    above_since: NDArray[np.int16]
+    cause: NDArray[np.int8]
+    channel: NDArray[np.int8]
+    support_until: NDArray[np.int16]
+    ever_monitored: NDArray[np.bool_]
+    applied: NDArray[np.bool_]
+    at_risk: NDArray[np.bool_]
     # assistance measures in force
-    "dibao": np.bool_, "dibao_gap": np.float64, "welfare_job": np.bool_, "partner_job": np.bool_,
-    "edu_aid": np.bool_,
-    "pending_aid": np.float64,
+    dibao: NDArray[np.bool_]
+    dibao_gap: NDArray[np.float64]
+    welfare_job: NDArray[np.bool_]
+    partner_job: NDArray[np.bool_]
+    edu_aid: NDArray[np.bool_]
+    pending_aid: NDArray[np.float64]
     # poverty status and this year's tallies
-    "below": np.bool_, "ever_fell": np.bool_, "fell_this_year": np.bool_,
-    "fall_cause": np.int8, "fall_repeat": np.bool_,
-    "y_labour": np.float64, "y_production": np.float64, "y_project": np.float64,
-    "y_transfers": np.float64, "y_rigid": np.float64, "y_cost_ss": np.float64,
-    "y_cost_industry": np.float64, "y_trained": np.bool_,
-}
+    below: NDArray[np.bool_]
+    ever_fell: NDArray[np.bool_]
+    fell_this_year: NDArray[np.bool_]
+    fall_cause: NDArray[np.int8]
+    fall_repeat: NDArray[np.bool_]
+    y_labour: NDArray[np.float64]
+    y_production: NDArray[np.float64]
+    y_project: NDArray[np.float64]
+    y_transfers: NDArray[np.float64]
+    y_rigid: NDArray[np.float64]
+    y_cost_ss: NDArray[np.float64]
+    y_cost_industry: NDArray[np.float64]
+    y_trained: NDArray[np.bool_]
+    # 2-D: the 12-month window and the cause ledger
+    ring: NDArray[np.float64]
+    losses: NDArray[np.float64]
+
+
+def _field_dtypes() -> dict[str, type]:
+    hints = get_type_hints(Columns)
+    return {name: get_args(hint)[0] for name, hint in hints.items()
+            if name not in ("ring", "losses")}
+
+
+FIELDS: Final[dict[str, type]] = _field_dtypes()
+"""Scalar household fields -> numpy dtype (from `Columns`); what the engines compare."""
+
+
+YEARLY: Final[dict[str, float | bool]] = {
+    "y_labour": 0.0, "y_production": 0.0, "y_project": 0.0, "y_transfers": 0.0, "y_rigid": 0.0,
+    "y_cost_ss": 0.0, "y_cost_industry": 0.0, "y_trained": False, "fell_this_year": False}
+"""This year's tallies and flags and the value each is reset to after the year's statistics
+(both engines' `_close_year`)."""
 
 
 INITIAL_COLUMNS: Final = ("category", "village", "members", "workers", "migrants", "elderly",
@@ -119,9 +162,9 @@ def initial_state(p: SimpleNamespace, pop: Population) -> dict[str, np.ndarray]:
                  secure_since=np.where(secure, -12, 0).astype(np.int16),
                  risk_since=np.full(n, -1, np.int16),
                  support_until=np.full(n, NO_SUPPORT, np.int16),
-                 cause=np.full(n, rules.LOW_INCOME, np.int8),
-                 fall_cause=np.full(n, rules.LOW_INCOME, np.int8))
+                 cause=np.full(n, LOW_INCOME, np.int8),
+                 fall_cause=np.full(n, LOW_INCOME, np.int8))
     state["savings"] = p.income.initial_savings * np.maximum(monthly, 0.0)
     state["ring"] = ring
-    state["losses"] = np.zeros((rules.N_SHOCK_CAUSES, n))
+    state["losses"] = np.zeros((N_SHOCK_CAUSES, n))
     return state

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from simulation.model.calendar import START_YEAR, month_label
+from simulation.model.codes import CAUSES
 from simulation.model.params import MECHANISMS
-from simulation.model.rules import CAUSES
 
 if TYPE_CHECKING:
     from simulation.teaching.lesson import Run

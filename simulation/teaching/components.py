@@ -16,7 +16,7 @@ import solara
 from mesa.visualization.utils import force_update, update_counter
 
 from simulation.model.calendar import month_label
-from simulation.model.population import SECTORS
+from simulation.model.codes import SECTORS
 from simulation.teaching import charts, info, monitors, story
 from simulation.teaching.knobs import knob_groups
 from simulation.teaching.lesson import Lesson, Run

@@ -23,9 +23,8 @@ import numpy as np
 
 from simulation.common.stats import mean_interval
 from simulation.experiments.runner import DEFAULT_SEED
-from simulation.model.rules import CAUSES
+from simulation.model.codes import CAUSES, EVENTS
 from simulation.model.scenario import load_scenario
-from simulation.model.state import EVENTS
 from simulation.teaching.lesson import Run
 
 FALL = EVENTS.index("fall")

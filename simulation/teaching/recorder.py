@@ -27,8 +27,7 @@ import mesa
 import numpy as np
 
 from simulation.model import metrics
-from simulation.model.rules import CAUSES
-from simulation.model.state import IDENTIFIED_EVENT
+from simulation.model.codes import CAUSES, IDENTIFIED_EVENT
 from simulation.teaching.status import SUPPORT_FLAGS, household_status, support_bits
 
 if TYPE_CHECKING:

@@ -12,8 +12,7 @@ from typing import Final
 
 import numpy as np
 
-from simulation.model.population import FORMERLY_POOR
-from simulation.model.state import ASSISTED, IDENTIFIED
+from simulation.model.codes import ASSISTED, FORMERLY_POOR, IDENTIFIED
 
 STABLE, FORMERLY_POOR_STABLE, MONITORED, HELPED, BELOW_UNNOTICED, BELOW_HELPED = range(6)
 

@@ -9,9 +9,14 @@ import numpy as np
 
 from simulation.model import rules
 from simulation.model.calendar import month_label
-from simulation.model.population import CATEGORIES, FORMERLY_POOR
-from simulation.model.rules import CAUSES
-from simulation.model.state import CHANNELS, EVENTS, MONITORING_STATES
+from simulation.model.codes import (
+    CATEGORIES,
+    CAUSES,
+    CHANNELS,
+    EVENTS,
+    FORMERLY_POOR,
+    MONITORING_STATES,
+)
 from simulation.teaching.charts import month_date, time_axis, timed
 from simulation.teaching.recorder import SOURCES
 from simulation.teaching.status import STATUSES, SUPPORT_FLAGS, SUPPORT_TEXT

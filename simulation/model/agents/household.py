@@ -1,4 +1,4 @@
-"""Household agent: a rural household living through a month (DESIGN §3, §4.4, §4.6)."""
+"""Household agent: a rural household living through a month (docs/ODD.md §2, §3, §7)."""
 
 from __future__ import annotations
 
@@ -7,40 +7,37 @@ from typing import TYPE_CHECKING, Any
 import mesa
 
 from simulation.model import rules
-from simulation.model.context import LOSS_FLOOR, MonthContext
-from simulation.model.rules import (
+from simulation.model.codes import (
     ACCIDENT,
-    DISABILITY,
-    DISASTER,
-    ILLNESS,
-    INDUSTRY_FAILURE,
-    JOB_LOSS,
-    SCHOOLING,
-    TRANSFER_WITHDRAWAL,
-)
-from simulation.model.scenario import Disaster
-from simulation.model.state import (
     ACCIDENT_EVENT,
     ASSISTED,
     DIP,
+    DISABILITY,
     DISABILITY_EVENT,
+    DISASTER,
     DISASTER_EVENT,
     FALL,
-    FIELDS,
-    IDENTIFIED,
+    ILLNESS,
     ILLNESS_EVENT,
+    INDUSTRY_FAILURE,
+    JOB_LOSS,
     JOB_LOSS_EVENT,
+    NO_CAP,
     NO_SUPPORT,
     NOT_MONITORED,
     RISE,
     RISK_ELIMINATED,
     SCHOOL_EVENT,
+    SCHOOLING,
+    TRANSFER_WITHDRAWAL,
 )
+from simulation.model.context import LOSS_FLOOR, MonthContext
+from simulation.model.scenario import Disaster
+from simulation.model.state import FIELDS
 
 if TYPE_CHECKING:
     from simulation.model.agents_engine import PovertyModel
 
-NO_CAP = 1e12  # out-of-pocket cap of a household without medical assistance (none)
 _CACHED = ("p_illness", "accident_end", "shock_end", "p_back", "job_low", "job_high",
            "wage_base", "linked", "project_job", "dibao_pay", "regular", "ss_regular",
            "chronic_cost")
@@ -99,9 +96,10 @@ class Household(mesa.Agent):
         # job_transitions fires below `job_low` or at/above `job_high` (exact same bounds)
         self.job_low = employed * c.p_job_loss if employed > 0 else -1.0
         self.job_high = 1.0 - self.p_back if self.unemployed > 0 else 2.0
-        self.wage_base = rules.wage_base(self.workers - self.migrants, employed,
-                                         self.unemployed, c.local_wage, c.migrant_wage,
-                                         c.fallback_wage, self.skill)
+        self.wage_base = rules.wage_base(local=self.workers - self.migrants, employed=employed,
+                                         unemployed=self.unemployed, local_wage=c.local_wage,
+                                         migrant_wage=c.migrant_wage, fallback_wage=c.fallback_wage,
+                                         skill=self.skill)
         self.linked = self.formerly_poor and self.u_linkage < c.linkage_share
         self.project_job = self.u_project_job < c.job_share
         self.dibao_pay = rules.dibao_payment(self.dibao, self.members, self.dibao_gap)
@@ -116,32 +114,51 @@ class Household(mesa.Agent):
 
     # ------------------------------------------------------------------ phase 4
     def live(self) -> None:
-        """Shocks, earnings, social security, motivation; then the 12-month window."""
+        """Phase 4, one household. The verbs, in this order, are those of the array engine's
+        `ArrayModel._households_live` (same names, same rules, same draws)."""
         m = self.model
-        c, d, i = m.ctx, m.hh_draws, self.idx
+        c, d = m.ctx, m.hh_draws
         t = c.t
-        fee = grant = 0.0
-        if c.calendar:  # January review, a withdrawal of transfers, or the school year
-            fee, grant = self._calendar(c, t, d)
+        fee, grant = self._calendar(c, t, d) if c.calendar else (0.0, 0.0)
         if self.version != m.version:
             self.refresh(c)
-
-        shock_cost = 0.0
-        u = d.shock[i]
-        if u < self.shock_end:  # an illness, accident or disability onset this month
-            shock_cost = self._shock(c, t, u, float(d.severity[i]))
-        if m.village_hit is not None and m.village_hit[self.village]:
-            shock_cost += self._suffer_disaster(c, t, m.disaster)  # type: ignore[arg-type]
-        u = d.job[i]
+        shock_cost = self._shocks(c, t, d)
+        u = d.job[self.idx]
         if u < self.job_low or u >= self.job_high:
             self._change_job(c, t, u)
         if self.version != m.version:
             self.refresh(c)
+        transfers, own = self._earn(c, t, d, shock_cost, fee, grant)
+        self._motivate(c, t, d, transfers, own)
+        self._stand(c, t, d)
 
-        # incomes by source and the 12-month monitoring window (yuan)
+    def _shocks(self, c: MonthContext, t: int, d: Any) -> float:
+        """This month's illness, accident or disability onset and the village's disaster;
+        returns the out-of-pocket cost they bring now."""
+        m = self.model
+        shock_cost = 0.0
+        u = d.shock[self.idx]
+        if u < self.shock_end:  # an illness, accident or disability onset this month
+            shock_cost = self._shock(c, t, u, float(d.severity[self.idx]))
+        if m.village_hit is not None and m.village_hit[self.village]:
+            shock_cost += self._suffer_disaster(c, t, m.disaster)  # type: ignore[arg-type]
+        return shock_cost
+
+    def _earn(self, c: MonthContext, t: int, d: Any, shock_cost: float, fee: float,
+              grant: float) -> tuple[float, float]:
+        """Incomes by source, the books of the month, the 12-month window and savings, and
+        the year's tallies; returns (transfers, own income) for the motivation verbs."""
+        m = self.model
         self.dev, wages, production = rules.earnings(
-            self.dev, d.earnings[i], c.persistence, c.innovation_sd, self.wage_base,
-            self.production, c.trend, self.disaster_loss if t < self.disaster_until else 0.0)
+                dev=self.dev,
+                z=d.earnings[self.idx],
+                persistence=c.persistence,
+                innovation_sd=c.innovation_sd,
+                wage_base_=self.wage_base,
+                production_base=self.production,
+                trend=c.trend,
+                disaster_loss=self.disaster_loss if t < self.disaster_until else 0.0,
+            )
         jobs = self.partner_job or self.welfare_job
         labour = rules.labour_income(wages, self.partner_job, c.partner_wage, self.welfare_job,
                                      c.public_welfare_wage) if jobs else wages
@@ -149,27 +166,28 @@ class Household(mesa.Agent):
         paid = rules.savings_used(self.savings, shock_cost) if shock_cost > 0 else 0.0
         ring, slot = self.ring, c.month_of_year
         transfers, gross, rigid, net, roll = rules.monthly_accounts(
-            labour, production, project, self.regular, self.family_support, c.trend,
-            self.pending_aid + grant, c.property, shock_cost - paid, self.chronic_cost, fee,
-            self.roll12, ring[slot])
+                labour=labour,
+                production=production,
+                project=project,
+                regular=self.regular,
+                family=self.family_support,
+                trend=c.trend,
+                one_off=self.pending_aid + grant,
+                property_=c.property,
+                unmet_shock_cost=shock_cost - paid,
+                chronic_cost=self.chronic_cost,
+                school_fee=fee,
+                roll12=self.roll12,
+                leaving=ring[slot],
+            )
         ring[slot] = net
         self.roll12 = roll
-        pc = self.pc12 = roll / self.members
-        self.savings = rules.save(self.savings, paid, gross, c.subsistence_month * self.members,
-                                  c.savings_rate, c.savings_cap)
+        self.pc12 = roll / self.members
+        self.savings = rules.save(savings=self.savings, paid=paid, gross=gross,
+                                  subsistence=c.subsistence_month * self.members,
+                                  rate=c.savings_rate, cap_months=c.savings_cap)
         if shock_cost > 0 and rules.severe_shock(shock_cost, roll + paid, c.severe_share):
             self.alert_until = t + c.alert_months
-
-        # motivation: yearly training and guidance rounds, monthly mentoring
-        if c.march:
-            self._training_and_guidance(c, t, d.train[i], d.guide[i], transfers,
-                                        labour + production + project)
-        state = self.state
-        if state == ASSISTED and m.village_partner[self.village]:
-            self.motivation = rules.motivation_gain(self.motivation, c.mentoring)
-            if self.unemployed:
-                self.version = -1
-
         self.y_labour += labour
         self.y_production += production
         self.y_project += project
@@ -180,8 +198,24 @@ class Household(mesa.Agent):
                                                          self.welfare_job,
                                                          c.public_welfare_wage)
         self.pending_aid = 0.0
+        return transfers, labour + production + project
 
-        # standing for phases 5 and 6
+    def _motivate(self, c: MonthContext, t: int, d: Any, transfers: float,
+                  own_income: float) -> None:
+        """March's training and guidance rounds; monthly mentoring by a social partner."""
+        if c.march:
+            self._training_and_guidance(c, t, d.train[self.idx], d.guide[self.idx], transfers,
+                                        own_income)
+        if self.state == ASSISTED and self.model.village_partner[self.village]:
+            self.motivation = rules.motivation_gain(self.motivation, c.mentoring)
+            if self.unemployed:
+                self.version = -1
+
+    def _stand(self, c: MonthContext, t: int, d: Any) -> None:
+        """Standing for phases 5 and 6: secure or at risk, an application, in the officials'
+        view, crossing the line."""
+        m = self.model
+        pc, state = self.pc12, self.state
         secure = pc >= c.alert_line
         if secure != self.secure:
             self.secure = secure
@@ -192,7 +226,7 @@ class Household(mesa.Agent):
             if self.risk_since < 0:
                 self.risk_since = t
             if state == NOT_MONITORED or state == RISK_ELIMINATED:
-                self.applied = float(d.report[i]) < rules.self_report_probability(
+                self.applied = float(d.report[self.idx]) < rules.self_report_probability(
                     c.self_report_rate, self.motivation, self.dependency, c.dependency_effect)
         elif self.risk_since >= 0:
             self.risk_since = -1
@@ -207,8 +241,8 @@ class Household(mesa.Agent):
         if c.january and self.dibao:
             self._review_dibao(c, t)
         if c.subsidy_drop > 0 and self.formerly_poor:
-            rules.add_loss(self.losses, self.loss_month, self.model.decay, t,
-                           TRANSFER_WITHDRAWAL, 12.0 * c.subsidy_drop)
+            rules.add_loss(losses=self.losses, loss_month=self.loss_month, decay=self.model.decay,
+                           t=t, cause=TRANSFER_WITHDRAWAL, amount=12.0 * c.subsidy_drop)
             self.loss_month = t
         if c.september:
             return self._school_year(c, t, d.school[self.idx])
@@ -230,13 +264,14 @@ class Household(mesa.Agent):
             bill = rules.truncated_pareto(severity, c.bill_min, c.bill_max)
         else:
             bill = rules.truncated_pareto(severity, c.accident_bill_min, c.accident_bill_max)
-        covered = self.u_coverage < c.coverage and (
-            self.formerly_poor or self.dibao or self.state == IDENTIFIED
-            or self.state == ASSISTED or t < self.support_until)
-        oop, assistance = rules.out_of_pocket(bill, c.out_of_scope, c.insurance_rate,
-                                              c.cii_deductible, c.cii_rate,
-                                              c.medical_assistance_rate * covered,
-                                              c.oop_cap if covered else NO_CAP)
+        covered = rules.medically_covered(u_coverage=self.u_coverage, coverage=c.coverage,
+                                          formerly_poor=self.formerly_poor, dibao=self.dibao,
+                                          state=self.state, t=t, support_until=self.support_until)
+        oop, assistance = rules.out_of_pocket(bill=bill, out_of_scope=c.out_of_scope,
+                                              insurance_rate=c.insurance_rate,
+                                              cii_deductible=c.cii_deductible, cii_rate=c.cii_rate,
+                                              assistance_rate=c.medical_assistance_rate * covered,
+                                              cap=c.oop_cap if covered else NO_CAP)
         self.y_cost_ss += assistance
         self.last_shock_cost = oop
         self._record(t, ILLNESS_EVENT if illness else ACCIDENT_EVENT,
@@ -300,8 +335,8 @@ class Household(mesa.Agent):
         ind = m.industries[self.village]
         drop = ind.dividend_drop + self.project_job * ind.wage_drop
         if drop > 0:
-            rules.add_loss(self.losses, self.loss_month, m.decay, t, INDUSTRY_FAILURE,
-                           12.0 * drop)
+            rules.add_loss(losses=self.losses, loss_month=self.loss_month, decay=m.decay, t=t,
+                           cause=INDUSTRY_FAILURE, amount=12.0 * drop)
             self.loss_month = t
         return rules.project_income(True, ind.dividend_paid, self.project_job, ind.wage_paid)
 
@@ -309,13 +344,12 @@ class Household(mesa.Agent):
         """January review: leave 低保 when own income is well above the line (after follow-up)."""
         own = rules.income_without_dibao(self.pc12, self.dibao, self.dibao_gap)
         self.version = -1
-        if own >= c.dibao_exit_line and t >= self.support_until and self.state != ASSISTED \
-                and self.state != IDENTIFIED:
+        if rules.leaves_dibao(own, c.dibao_exit_line, t, self.support_until, self.state):
             self.dibao = False
             lost = rules.dibao_payment(True, self.members, self.dibao_gap)
             self.dibao_gap = 0.0
-            rules.add_loss(self.losses, self.loss_month, self.model.decay, t,
-                           TRANSFER_WITHDRAWAL, 12.0 * lost)
+            rules.add_loss(losses=self.losses, loss_month=self.loss_month, decay=self.model.decay,
+                           t=t, cause=TRANSFER_WITHDRAWAL, amount=12.0 * lost)
             self.loss_month = t
         else:  # the gap to this year's standard
             self.dibao_gap = rules.dibao_gap(c.dibao_standard, own)
@@ -323,8 +357,8 @@ class Household(mesa.Agent):
     def _training_and_guidance(self, c: MonthContext, t: int, u_train: float, u_guide: float,
                                transfers: float, own_income: float) -> None:
         """March: vocational training take-up; guidance moves dependency and motivation."""
-        in_support = self.state == IDENTIFIED or self.state == ASSISTED or t < self.support_until
-        if self.workers > 0 and (self.formerly_poor or in_support):
+        if self.workers > 0 and (self.formerly_poor
+                                 or rules.in_support(self.state, t, self.support_until)):
             p_train = rules.training_probability(c.training_participation, self.motivation,
                                                  self.dependency, c.dependency_effect)
             if u_train < p_train:
@@ -344,7 +378,8 @@ class Household(mesa.Agent):
     def _record(self, t: int, event: int, cause: int, loss: float) -> None:
         """A shock: enter its loss in the cause ledger, leave a trace, log the event."""
         m = self.model
-        rules.add_loss(self.losses, self.loss_month, m.decay, t, cause, loss)
+        rules.add_loss(losses=self.losses, loss_month=self.loss_month, decay=m.decay, t=t,
+                       cause=cause, amount=loss)
         self.loss_month = t
         self.trace_until = t + m.ctx.alert_months
         self.version = -1

@@ -1,4 +1,4 @@
-"""Industry agent: a poverty-alleviation industry project of a village (DESIGN §3, §4.3)."""
+"""Industry agent: a poverty-alleviation industry project of a village (docs/ODD.md §2, §7)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING
 import mesa
 
 from simulation.model import rules
+from simulation.model.codes import FAILED, OPERATING
 
 if TYPE_CHECKING:
     from simulation.model.agents_engine import PovertyModel
 
-OPERATING, STRUGGLING, FAILED = 0, 1, 2
-INDUSTRY_STATES = ("operating", "struggling", "failed")
 
 
 class Industry(mesa.Agent):
@@ -45,16 +44,22 @@ class Industry(mesa.Agent):
         c, d, ip = m.ctx, m.draws, m.env.p.industry
         old = self.status
         if old != FAILED:
-            margin = rules.industry_margin(ip.positioning, ip.margin_fit, ip.margin_misfit,
-                                           ip.market_volatility, ip.project_volatility,
-                                           float(d.sector[self.sector]),
-                                           float(d.project_z[self.idx]))
+            margin = rules.industry_margin(positioning=ip.positioning, margin_fit=ip.margin_fit,
+                                           margin_misfit=ip.margin_misfit,
+                                           market_volatility=ip.market_volatility,
+                                           project_volatility=ip.project_volatility,
+                                           sector_z=float(d.sector[self.sector]),
+                                           project_z=float(d.project_z[self.idx]))
             self.reserve = rules.update_reserve(self.reserve, margin, ip.risk_resistance,
                                                 ip.reserve_cap)
         status, self.reserve = rules.industry_transition(
-            old, self.reserve, float(d.project_u[self.idx]),
-            ip.failure_hazard * (1.0 - ip.management), ip.revival_rate * ip.management,
-            0.5 * ip.initial_buffer)
+                status=old,
+                buffer=self.reserve,
+                u=float(d.project_u[self.idx]),
+                p_fail=ip.failure_hazard * (1.0 - ip.management),
+                p_revive=ip.revival_rate * ip.management,
+                revived_buffer=0.5 * ip.initial_buffer,
+            )
         self.status = int(status)
         self.dividend_paid = c.dividend_month if self.status == OPERATING else 0.0
         self.wage_paid = c.project_wage if self.status != FAILED else 0.0

@@ -1,4 +1,4 @@
-"""Official agent: the responsible parties of one village (DESIGN §3, §4.5).
+"""Official agent: the responsible parties of one village (docs/ODD.md §2, §3 step 5, §7).
 
 Village cadres, and in key villages a resident first secretary (驻村第一书记), screen the
 village's households; department data warnings reach them as far as coordination allows;
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import mesa
 
 from simulation.model import rules
-from simulation.model.state import (
+from simulation.model.codes import (
     ASSISTED,
     ASSISTED_EVENT,
     CADRE_SCREENING,
@@ -89,12 +89,16 @@ class Official(mesa.Agent):
                 if t - h.identified_month >= c.lag:
                     self.assist(h, c, t)
             elif s == ASSISTED:
-                if h.workers > 0 and h.secure and t - h.secure_since + 1 >= c.elimination_months \
-                        and t >= h.alert_until:
+                if rules.elimination_eligible(workers=h.workers, secure=h.secure, t=t,
+                                              secure_since=h.secure_since,
+                                              months=c.elimination_months,
+                                              alert_until=h.alert_until):
                     if float(d.process[h.idx]) < c.elimination_hazard:
                         self.eliminate(h, c, t)
-                elif c.january and not h.dibao and h.workers == 0 \
-                        and h.pc12 < c.dibao_standard and float(d.process[h.idx]) < c.coverage:
+                elif c.january and rules.review_enrols_dibao(dibao=h.dibao, workers=h.workers,
+                                                             pc12=h.pc12, standard=c.dibao_standard,
+                                                             u=float(d.process[h.idx]),
+                                                             coverage=c.coverage):
                     h.dibao = True  # annual review: 兜底 for households without labour
                     h.dibao_gap = rules.dibao_gap(c.dibao_standard, h.pc12)
                     h.version = -1
@@ -118,7 +122,7 @@ class Official(mesa.Agent):
         m.log(t, h.idx, IDENTIFIED_EVENT, h.cause)
 
     def assist(self, h: Household, c: Any, t: int) -> None:
-        """Start the measures matched to the household's cause (DESIGN §4.5)."""
+        """Start the measures matched to the household's cause (docs/ODD.md §7, Assistance)."""
         m = self.model
         take_up = float(m.hh_draws.process[h.idx]) < c.coverage  # exclusion error this attempt
         dibao, job, production, education, temporary = rules.matched_measures(h.cause,

@@ -1,4 +1,4 @@
-"""Social partner agent: an enterprise, NGO or volunteer group ("social forces", DESIGN §3)."""
+"""Social partner agent: an enterprise, NGO or volunteer group ("social forces", docs/ODD.md §2)."""
 
 from __future__ import annotations
 

@@ -24,8 +24,9 @@ from analysis.shapley import (
 from simulation.common.stats import interval_text
 from simulation.model.codes import CAUSES
 
-OUTCOMES = ("returns", "new_poverty", "household_years_below", "fiscal_cost",
-            *(f"returns_{c}" for c in CAUSES))
+SHAPLEY_OUTCOMES = ("returns", "new_poverty", "household_years_below", "fiscal_cost")
+"""Outcomes a decomposition splits by mechanism (with returns by cause, DECOMPOSED)."""
+DECOMPOSED = (*SHAPLEY_OUTCOMES, *(f"returns_{c}" for c in CAUSES))
 
 
 def decomposition_table(folder: Path, base: str, other: str) -> pd.DataFrame:
@@ -36,7 +37,7 @@ def decomposition_table(folder: Path, base: str, other: str) -> pd.DataFrame:
     if names is None:
         raise ResultsError(f"{folder}: not every combination of {base!r} and {other!r} is in "
                            "this results folder")
-    return decompose(run_outcomes(results), pair, names, OUTCOMES)
+    return decompose(run_outcomes(results), pair, names, DECOMPOSED)
 
 
 def format_table(table: pd.DataFrame, base: str, other: str, replicates: int) -> str:

@@ -15,13 +15,13 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.costs import cost_effectiveness
+from analysis.outcomes import HORIZON_SUMS
 from analysis.paired import describe, paired_differences
 from simulation.common.stats import mean_interval
 from simulation.model.metrics import METRICS
 
-TOTALS = {"returned_households": "returns", "newly_poor_households": "new_poverty",
-          "fiscal_cost_yuan": "fiscal_cost"}
-"""Yearly metrics summed over the horizon -> headline outcome names (as analysis.outcomes)."""
+TOTALS = {HORIZON_SUMS[name]: name for name in ("returns", "new_poverty", "fiscal_cost")}
+"""Yearly metric -> headline outcome (analysis.outcomes.HORIZON_SUMS)."""
 
 
 def horizon_totals(runs: pd.DataFrame) -> pd.DataFrame:

@@ -15,33 +15,40 @@ from analysis.causes import cause_totals, falls_by_cause
 from analysis.results_io import Results
 from analysis.spells import months_below
 from simulation.model.codes import CAUSES
+from simulation.model.metrics import METRICS
 from simulation.model.params import MECHANISMS
 
 COST_COLUMNS: Final = tuple(f"fiscal_cost_{m}" for m in MECHANISMS)
+HORIZON_SUMS: Final[dict[str, str]] = {
+    "returns": "returned_households", "new_poverty": "newly_poor_households",
+    "fiscal_cost": "fiscal_cost_yuan", **{c: c for c in COST_COLUMNS}}
+"""Outcomes that are a yearly metric (simulation.model.metrics) summed over the horizon."""
+
+
+def _summed(metric: str) -> tuple[str, str]:
+    """Unit and description of a yearly metric summed over the horizon, from the one metric
+    registry (simulation.model.metrics.METRICS)."""
+    unit, description = METRICS[metric]
+    return unit.removesuffix("/yr"), f"{description} (summed over the horizon)"
+
+
 OUTCOMES: Final[dict[str, tuple[str, str]]] = {
-    "returns": ("households", "formerly poor households returning to poverty (a household "
-                "counts once a year)"),
-    "new_poverty": ("households", "marginal and ordinary households falling below the line"),
+    **{name: _summed(metric) for name, metric in HORIZON_SUMS.items()},
     "household_years_below": ("household-years", "time spent below the line at month end, "
                               "all households"),
     "household_years_below_formerly_poor": ("household-years", "... formerly poor households"),
-    "fiscal_cost": ("yuan", "fiscal cost of the four mechanisms"),
-    **{c: ("yuan", f"fiscal cost of the {c.removeprefix('fiscal_cost_').replace('_', ' ')} "
-           "mechanism") for c in COST_COLUMNS},
-    **{f"returns_{c}": ("households", f"returns caused by {c.replace('_', ' ')}")
-       for c in CAUSES},
+    **{f"returns_{c}": _summed(f"cause_{c}") for c in CAUSES},
 }
+"""Horizon outcomes of a run: (unit, description). Only outcomes that are not a yearly metric
+(household-years below the line, from the events) declare their own."""
 
 
 def run_outcomes(results: Results) -> pd.DataFrame:
     """One row per run: scenario, replicate, seed and every outcome in OUTCOMES."""
     runs = results.runs
     base = (runs.groupby(["scenario", "replicate", "seed"], sort=False)
-            [["returned_households", "newly_poor_households", "fiscal_cost_yuan",
-              *COST_COLUMNS]].sum().reset_index()
-            .rename(columns={"returned_households": "returns",
-                             "newly_poor_households": "new_poverty",
-                             "fiscal_cost_yuan": "fiscal_cost"}))
+            [list(HORIZON_SUMS.values())].sum().reset_index()
+            .rename(columns={metric: name for name, metric in HORIZON_SUMS.items()}))
     below = months_below(results)
     below["hy"] = below["months_below"] / 12.0 * below["weight"]
     below["hy_fp"] = below["hy"].where(below["category"] == 0, 0.0)

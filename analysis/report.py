@@ -20,6 +20,7 @@ import pandas as pd
 from analysis import figures
 from analysis.causes import GROUP_LABELS, cause_totals, falls_by_cause, yearly_by_cause
 from analysis.costs import cost_by_year, cost_effectiveness
+from analysis.decompose import DECOMPOSED, SHAPLEY_OUTCOMES
 from analysis.equity import (
     HOUSEHOLD_TYPES,
     POPULATIONS,
@@ -55,8 +56,6 @@ from simulation.common.stats import mean_interval
 from simulation.model.calendar import START_YEAR
 from simulation.model.codes import CAUSES
 from simulation.model.params import MECHANISMS, SCHEMA
-
-SHAPLEY_OUTCOMES = ("returns", "new_poverty", "household_years_below", "fiscal_cost")
 
 
 # ----------------------------------------------------------------------------- formatting
@@ -157,7 +156,7 @@ class Report:
         # larger one is complete too, but is part of that one
         maximal = [(p, n) for p, n in found
                    if not any(set(n.values()) < set(m.values()) for _, m in found)]
-        outcomes = [*SHAPLEY_OUTCOMES, *(f"returns_{c}" for c in CAUSES)]
+        outcomes = list(DECOMPOSED)
         return [(p, n, decompose(per_run, p, n, outcomes)) for p, n in maximal]
 
     # -- sections

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from simulation.model import rules
 from simulation.model.calendar import MARCH, SEPTEMBER, TRANSITION_END_YEAR, lag_in_months, year_of
-from simulation.model.params import as_namespace
+from simulation.model.params import Knobs, as_namespace
 from simulation.model.population import Population
 from simulation.model.scenario import Disaster
 
@@ -36,8 +36,11 @@ class MonthContext:
     """The scalars every agent reads in one month: the month's calendar, the knob values in
     force (some converted to monthly chances) and the policy state (line, trend, indices).
     Computed once a month by `Environment.month`, so both engines read the same numbers; a
-    typed, slotted class, so a misspelt field is a type error and a missing one a TypeError."""
+    typed, slotted class, so a misspelt field is a type error and a missing one a TypeError.
+    `p` holds every knob in force, typed (`c.p.shocks.hospitalisation_rate`): a rule that
+    needs a knob can read it there, so a new knob needs no new field here."""
 
+    p: Knobs
     accident_bill_max: float
     accident_bill_min: float
     alert_line: float
@@ -155,7 +158,7 @@ class Environment:
         inc, sh, ss, mon, mot = p.income, p.shocks, p.social_security, p.monitoring, p.motivation
         window_line = self.last_line + (self.line - self.last_line) * ((t % 12 + 1) / 12.0)
         return MonthContext(
-            t=t, year=year, month_of_year=t % 12, january=t % 12 == 0, march=t % 12 == MARCH,
+            p=p, t=t, year=year, month_of_year=t % 12, january=t % 12 == 0, march=t % 12 == MARCH,
             september=t % 12 == SEPTEMBER, december=t % 12 == 11,
             calendar=t % 12 in (0, SEPTEMBER) or subsidy_drop > 0,
             # The 12-month income is compared with the line in force over the same 12 months

@@ -14,9 +14,10 @@ assumption is anchored on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from types import MappingProxyType, SimpleNamespace
-from typing import Final
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import Any, Final, get_type_hints
 
 MECHANISMS: Final = ("responsibility", "social_security", "industry", "motivation")
 
@@ -64,6 +65,28 @@ class Param:
     def range_text(self) -> str:
         return f"[{number_text(self.low)}, {number_text(self.high)}]"
 
+    def allowed(self) -> str:
+        """What a value must be, as an error message says it."""
+        kind = "a whole number" if self.integer else "a number"
+        return f"{kind} in {self.range_text()} {self.unit}".rstrip()
+
+    def check(self, origin: str, value: object, key: str | None = None) -> float:
+        """`value` if it is an allowed value of this number (as int or float); otherwise
+        ValueError with one message naming `origin`, the key and the allowed range.
+        (Scenario, disaster and sweep-option values are all checked here.)"""
+        name = key or self.key
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{origin}: key '{name}' must be {self.allowed()}, got {value!r}")
+        if self.integer and isinstance(value, float):
+            if not value.is_integer():
+                raise ValueError(f"{origin}: key '{name}' must be {self.allowed()}, "
+                                 f"got {value!r}")
+            value = int(value)
+        if value != value or not self.low <= value <= self.high:  # value != value: NaN
+            raise ValueError(f"{origin}: key '{name}' = {value!r} is out of range; allowed: "
+                             f"{self.allowed()}")
+        return int(value) if self.integer else float(value)
+
 
 def number_text(value: float) -> str:
     """A bound as people write it: 2,000,000 rather than 2e+06, 0.05 rather than 0.050000."""
@@ -72,428 +95,661 @@ def number_text(value: float) -> str:
     return f"{value:g}"
 
 
-_SCHEMA: dict[str, Param] = {}
-
-
-def _p(key: str, default: float, low: float, high: float, unit: str, doc: str, source: str,
-       *, integer: bool = False, mechanism: str | None = None,
-       absent: float | None = None) -> None:
+def _p(default: float, low: float, high: float, unit: str, doc: str, source: str, *,
+       integer: bool = False, mechanism: str | None = None, absent: float | None = None) -> Any:
+    """A schema entry, declared as a field of its section's dataclass: the field's default is
+    the status-quo value, and the rest of its Param (key from section and field name) rides in
+    the field's metadata (see `_collect`)."""
     if not low <= default <= high:
-        raise AssertionError(f"schema: default of {key} outside its range")
-    _SCHEMA[key] = Param(key, default, low, high, unit, doc, source, integer, mechanism, absent)
+        raise AssertionError(f"schema: default {default} outside [{low}, {high}] ({doc})")
+    return field(default=default, metadata={"param": (default, low, high, unit, doc, source,
+                                                      integer, mechanism, absent)})
 
 
-# --------------------------------------------------------------------------- run
-_p("run.years", 15, 1, 30, "years", "simulated horizon, starting January 2021",
-   "model design, docs/ODD.md §2 (2021-01 to 2035-12)", integer=True)
-_p("run.households", 5000, 50, 2_000_000, "households", "simulated (sample) households",
-   "design choice, docs/ODD.md §2; ≈1:10 of a county's exited households [prior-county]",
-   integer=True)
+@dataclass(frozen=True, slots=True)
+class Run:
+    """[run] Horizon and size of a run."""
 
-# --------------------------------------------------------------------------- county & sample
-_p("county.households", 160_000, 20_000, 500_000, "households",
-   "rural households of M County (sample weights scale results to these totals)",
-   "assumption: 0.5-1.0 M people, 60-80% rural, ~3.2 per household [prior-county]")
-_p("county.villages", 400, 50, 1500, "villages", "administrative villages of the county",
-   "assumption: 300-600 villages [prior-county]")
-_p("county.formerly_poor_share", 0.125, 0.06, 0.20, "share",
-   "formerly poor (脱贫户) households among rural households",
-   "assumption 0.12 [prior-county]; Lankao 11.8% (2014) [lankao]")
-_p("county.marginal_share", 0.03, 0.005, 0.10, "share",
-   "marginal (边缘户) households among rural households",
-   "assumption; Baoshan 2021 monitored as many marginal as unstable exited households "
-   "[baoshan-2021]")
-_p("county.key_village_share", 0.3, 0.0, 1.0, "share",
-   "villages with a resident first secretary (驻村第一书记)",
-   "assumption: 100-250 former poor villages of 300-600 [prior-county]")
-_p("sample.formerly_poor", 0.6, 0.1, 0.9, "share",
-   "share of simulated households drawn from the formerly poor (stratified sample)",
-   "design choice: oversample the population of interest; weights undo it")
-_p("sample.marginal", 0.15, 0.02, 0.5, "share",
-   "share of simulated households drawn from marginal households", "design choice")
-_p("sample.households_per_village", 100, 10, 2000, "households",
-   "simulated households per simulated village", "design choice", integer=True)
-
-# --------------------------------------------------------------------------- population
-_p("population.no_labour_formerly_poor", 0.22, 0.05, 0.45, "share",
-   "formerly poor households without labour capacity (elderly, disabled)",
-   "~20% of exited relied on 兜底 [scio-2020-doudi]; 77% of monitored on dibao/特困 "
-   "(Xijiang 2022) [xijiang-2022]")
-_p("population.no_labour_marginal", 0.15, 0.0, 0.45, "share",
-   "marginal households without labour capacity", "assumption")
-_p("population.no_labour_ordinary", 0.06, 0.0, 0.3, "share",
-   "ordinary households without labour capacity",
-   "assumption (rural 65+ share 13.8%, CRRS 2021 [crrs-2021])")
-_p("population.extra_worker_prob", 0.4, 0.0, 1.0, "probability",
-   "chance of each of two possible extra workers beyond the first (Binomial(2, p))",
-   "assumption, gives mean household size ≈3.2 [prior-county]")
-_p("population.elderly_prob", 0.3, 0.0, 1.0, "probability",
-   "chance of each of two possible elderly members (Binomial(2, p))",
-   "assumption; rural 60+ share 20% (CRRS 2021) [crrs-2021]")
-_p("population.child_prob", 0.33, 0.0, 1.0, "probability",
-   "chance of each of three possible children (Binomial(3, p))", "assumption")
-_p("population.student_share", 0.3, 0.0, 1.0, "share",
-   "children in non-compulsory schooling (high school, vocational, college)", "assumption")
-_p("population.migrant_share", 0.45, 0.0, 1.0, "share", "workers who work as migrants",
-   "assumption; 33 M exited workers employed, most outside their township [nrra-employment]")
-_p("population.chronic_formerly_poor", 0.45, 0.0, 1.0, "share",
-   "formerly poor households with a chronic patient",
-   "illness caused 42-44% of registered poverty [nhfpc-illness]; 34.3% prevalence "
-   "[nhss-chronic]")
-_p("population.chronic_marginal", 0.40, 0.0, 1.0, "share",
-   "marginal households with a chronic patient", "assumption between the two above")
-_p("population.chronic_ordinary", 0.30, 0.0, 1.0, "share",
-   "ordinary households with a chronic patient", "34.3% of persons (NHSS 2018) [nhss-chronic]")
-_p("population.disabled_formerly_poor", 0.12, 0.0, 0.5, "share",
-   "formerly poor households with a disabled member",
-   "assumption; 6% of population disabled [disability-2006]")
-_p("population.disabled_marginal", 0.08, 0.0, 0.5, "share",
-   "marginal households with a disabled member", "assumption")
-_p("population.disabled_ordinary", 0.04, 0.0, 0.5, "share",
-   "ordinary households with a disabled member", "assumption")
-_p("population.production_dispersion", 0.25, 0.05, 0.8, "sd of log",
-   "dispersion of household production income", "assumption")
-_p("population.income_median_formerly_poor", 10_300.0, 6000.0, 20_000.0, "yuan/person-yr",
-   "median per-capita net income of formerly poor households entering 2021",
-   "NRRA: mean 12,550 in 2021 (+16.9%) [nrra-2022]; fitted with the dispersion below")
-_p("population.income_dispersion_formerly_poor", 0.28, 0.1, 0.8, "sd of log",
-   "dispersion of formerly poor households' per-capita income",
-   "fitted: ~30% of exited people below 10,000 yuan (Xinjiang 2021) [xinjiang-2023], ~1% "
-   "below the line [prior-targets]")
-_p("population.income_median_marginal", 8400.0, 5000.0, 15_000.0, "yuan/person-yr",
-   "median per-capita net income of marginal households entering 2021",
-   "assumption: near the line (edge households) [feixian-guide]")
-_p("population.income_dispersion_marginal", 0.2, 0.05, 0.8, "sd of log",
-   "dispersion of marginal households' per-capita income", "assumption")
-_p("population.income_median_ordinary", 17_000.0, 8000.0, 40_000.0, "yuan/person-yr",
-   "median per-capita net income of ordinary rural households entering 2021",
-   "non-poor rural mean 18,900 yuan (NBS 2021) [nbs-rural-income]")
-_p("population.income_dispersion_ordinary", 0.45, 0.1, 1.0, "sd of log",
-   "dispersion of ordinary households' per-capita income", "assumption (~1% below the line)")
-_p("population.no_labour_income_ratio", 0.8, 0.4, 1.2, "x category median",
-   "median income of households without labour capacity relative to their category's",
-   "assumption: elderly and disabled households are poorer (CFPS; 兜底 households "
-   "[scio-2020-doudi])")
-_p("population.skill_floor", 0.3, 0.05, 1.0, "multiplier",
-   "lowest earnings multiplier (households that cannot reach their income draw stay poorer)",
-   "assumption")
-_p("population.family_support_cap", 1500.0, 0.0, 5000.0, "yuan/household-month",
-   "most support from children living elsewhere (赡养) a household without workers gets",
-   "assumption; NBS transfer income includes remittances [nbs-poor-areas-2019]")
-_p("population.motivation_mean", 0.6, 0.1, 0.9, "score 0-1",
-   "mean endogenous motivation (uniform ±0.25 around it)", "assumption")
-
-# --------------------------------------------------------------------------- income
-_p("income.local_wage", 900.0, 300.0, 3000.0, "yuan/worker-month",
-   "effective local wage in 2021, averaged over months with and without work",
-   "calibrated to NBS poor-area wage income 4,082 yuan/person (2019) [nbs-poor-areas-2019]")
-_p("income.migrant_wage", 2000.0, 800.0, 5000.0, "yuan/worker-month",
-   "effective migrant wage in 2021 (remitted, averaged over the year)",
-   "assumption below NBS 2021 migrant average 4,432 yuan/month (part-year work) "
-   "[nbs-migrant]")
-_p("income.unemployed_fallback", 0.3, 0.0, 1.0, "share of local wage",
-   "what a migrant who lost the job earns back home", "assumption")
-_p("income.production_formerly_poor", 700.0, 0.0, 3000.0, "yuan/household-month",
-   "net farm and household-business income of formerly poor households, 2021",
-   "assumption: business ≈27% of exited households' income [prior-income]")
-_p("income.production_marginal", 600.0, 0.0, 3000.0, "yuan/household-month",
-   "net production income of marginal households, 2021", "assumption")
-_p("income.production_ordinary", 900.0, 0.0, 5000.0, "yuan/household-month",
-   "net production income of ordinary households, 2021",
-   "NBS 2024: business 16.7% of all residents' income [nbs-2024]")
-_p("income.property", 40.0, 0.0, 500.0, "yuan/household-month",
-   "property income (land rent, collective dividends)",
-   "assumption: ≈1-3% of income [prior-income]; 1% in poor areas 2019 [nbs-poor-areas-2019]")
-_p("income.pension", 180.0, 0.0, 1000.0, "yuan/elderly-month",
-   "resident basic pension per elderly member",
-   "assumption: central minimum 93 + local top-up [pension-minimum]")
-_p("income.formerly_poor_subsidy", 500.0, 0.0, 1500.0, "yuan/household-month",
-   "direct policy transfers to formerly poor households (ecological posts, subsidies, "
-   "PV dividends)",
-   "calibrated: transfers 20-30% of exited households' income [nbs-poor-areas-2019]")
-_p("income.savings_rate", 0.3, 0.0, 0.8, "share",
-   "share of income above the subsistence line (the monitoring line) a household saves",
-   "assumption; rural saving ≈20-30% of disposable income (NBS consumption ratios)")
-_p("income.initial_savings", 3.0, 0.0, 24.0, "months of income",
-   "savings buffer at the start of 2021",
-   "assumption (thin buffers of formerly poor households); calibrated to the return "
-   "targets [prior-targets]")
-_p("income.savings_cap", 24.0, 1.0, 120.0, "months of income",
-   "savings above this are spent or invested", "assumption")
-_p("income.transfer_growth", 0.065, 0.0, 0.15, "1/yr",
-   "yearly rise of pensions and policy subsidies (each January)",
-   "assumption: indexed like the line; minimum basic pension 93 (2021) to 143 yuan/month "
-   "(2025) [pension-minimum]")
-_p("income.chronic_outpatient", 120.0, 0.0, 800.0, "yuan/month",
-   "out-of-pocket outpatient cost of a chronic patient", "assumption")
-_p("income.growth_transition", 0.10, 0.0, 0.20, "1/yr",
-   "nominal earnings growth 2021-2025",
-   "exited +14-17% (2021-22) [nrra-2022] [nrra-2023], counties +7-12% [nbs-exited-counties]")
-_p("income.growth_normal", 0.06, 0.0, 0.15, "1/yr",
-   "nominal earnings growth from 2026",
-   "exited counties converging to 6.6-8% [nbs-exited-counties]")
-_p("income.volatility", 0.10, 0.0, 0.5, "sd of log earnings",
-   "household earnings volatility (stationary sd of the deviation)",
-   "assumption: 0.20 (0.10-0.35) for individual wages [prior-income]; households pool "
-   "several earners")
-_p("income.persistence", 0.9, 0.0, 0.99, "per month",
-   "monthly AR(1) persistence of an earnings deviation", "assumption")
-
-# --------------------------------------------------------------------------- policy
-_p("policy.line_2021", 6000.0, 4000.0, 9000.0, "yuan/person-yr",
-   "monitoring line in 2021 (per-capita net income)",
-   "official: 中农组发〔2021〕7号 [crwlg-2021]")
-_p("policy.line_growth", 0.065, 0.0, 0.12, "1/yr",
-   "yearly rise of the monitoring line",
-   "our inference from 6,600 (2022) [sun-2023], 6,900 (2023) [mengjin-2023]; [prior-prices]")
-_p("policy.dibao_exit_ratio", 1.0, 1.0, 2.0, "x 低保 standard",
-   "own per-capita income above which a 低保 household leaves at the January review",
-   "official means test: income above the standard [mca-2021-57]; gradual exit during "
-   "follow-up [social-assistance-2020]")
-
-# --------------------------------------------------------------------------- shocks
-_p("shocks.hospitalisation_rate", 0.14, 0.0, 0.3, "1/person-yr",
-   "chance a person is hospitalised in a year (population average)",
-   "13.8% of persons (NHSS 2018) [wu-2023]")
-_p("shocks.chronic_multiplier", 1.8, 1.0, 4.0, "x",
-   "hospitalisation risk of chronic-patient households relative to others", "assumption")
-_p("shocks.bill_min", 2000.0, 500.0, 10000.0, "yuan",
-   "smallest inpatient bill (truncated Pareto, alpha = 1)", "assumption; mean ≈9,300 yuan")
-_p("shocks.bill_max", 200_000.0, 20_000.0, 1_000_000.0, "yuan", "largest inpatient bill",
-   "assumption; Taikang screens OOP > 30,000 [taikang-2023]")
-_p("shocks.accident_rate", 0.01, 0.0, 0.05, "1/household-yr", "chance of a serious accident",
-   "assumption: 0.01 [prior-shocks]")
-_p("shocks.accident_bill_min", 5000.0, 1000.0, 20_000.0, "yuan", "smallest accident cost",
-   "assumption")
-_p("shocks.accident_bill_max", 100_000.0, 10_000.0, 500_000.0, "yuan", "largest accident cost",
-   "assumption")
-_p("shocks.disability_rate", 0.008, 0.0, 0.05, "1/household-yr",
-   "chance a worker becomes disabled and stops working",
-   "assumption: 0.01 (0.005-0.02) [prior-shocks]; calibrated to the return targets [prior-targets]")
-_p("shocks.job_loss_rate", 0.06, 0.0, 0.5, "1/migrant-yr",
-   "chance an employed migrant worker loses the job",
-   "assumption: 0.08 (0.04-0.15) in COVID years [prior-shocks]; exited workers' employment "
-   "stable 2021-24 [nrra-employment]")
-_p("shocks.reemployment_rate", 0.2, 0.0, 1.0, "1/month",
-   "chance a jobless migrant finds work again in a month (at full motivation)", "assumption")
-_p("shocks.downturn_multiplier", 1.0, 1.0, 6.0, "x",
-   "multiplier on migrant job loss during an economic downturn", "scenario lever; 1 = normal")
-_p("shocks.disaster_rate", 0.15, 0.0, 1.0, "1/yr", "chance of a natural disaster in the county",
-   "assumption: 0.15 [prior-shocks] (MEM: 3-6% of population affected a year [mem-disasters])")
-_p("shocks.disaster_village_share", 0.2, 0.0, 1.0, "share", "villages hit by a disaster",
-   "assumption: 0.2 of households [prior-shocks]")
-_p("shocks.disaster_production_loss", 0.3, 0.0, 1.0, "share",
-   "production income lost in hit villages while recovering",
-   "assumption: 30% (10-60%) [prior-shocks]")
-_p("shocks.disaster_months", 6, 1, 24, "months", "months of reduced production after a disaster",
-   "assumption", integer=True)
-_p("shocks.disaster_asset_loss", 0.25, 0.0, 2.0, "x annual production income",
-   "one-off asset loss of a hit household", "assumption [prior-shocks]")
-_p("shocks.schooling_cost", 6000.0, 0.0, 20_000.0, "yuan/student-yr",
-   "cost of a child in non-compulsory schooling, paid each September",
-   "assumption: 5,000-10,000 yuan/yr [prior-shocks]")
-_p("shocks.school_entry_rate", 0.07, 0.0, 0.5, "1/child-yr",
-   "chance a child moves on to non-compulsory schooling in a September",
-   "assumption: ~60% continue after 9 compulsory years")
-_p("shocks.school_exit_rate", 0.3, 0.0, 1.0, "1/student-yr",
-   "chance a student finishes and starts working locally in a September",
-   "assumption: 3-4 years of high school or college")
-
-# --------------------------------------------------------------------------- responsibility
-_p("responsibility.duty_performance", 0.55, 0.0, 1.0, "share",
-   "share of planned screening visits actually made with a real assessment (lax duty)",
-   "assumption; CCRS 2014: low household visit rates [ccrs-2014]",
-   mechanism="responsibility", absent=0.0)
-_p("responsibility.coordination", 0.5, 0.0, 1.0, "share",
-   "share of department data warnings that reach the responsible official in time",
-   "assumption: 0.8 nationally [prior-monitoring]; M County weaker",
-   mechanism="responsibility", absent=0.0)
-_p("responsibility.social_participation", 30.0, 0.0, 100.0, "partners/100 villages",
-   "enterprises, NGOs and volunteer groups engaged (social forces)",
-   "万企帮万村 88k firms/103k villages [acfic-wanqi]; Shenqiu 154/543 [shenqiu]",
-   mechanism="responsibility", absent=0.0)
-_p("responsibility.caseload", 40.0, 10.0, 150.0, "households/official",
-   "households each responsible official (帮扶责任人) looks after",
-   "assumption; weekly assistance visit days [mengjin-2023]", mechanism="responsibility")
-_p("responsibility.visits_per_official", 16.0, 0.0, 60.0, "visits/month",
-   "household visits an official can make in a month", "assumption; one visit day a week")
-_p("responsibility.detection_per_visit", 0.5, 0.0, 1.0, "probability",
-   "chance a visit to an at-risk household recognises the risk",
-   "assumption: 0.5 (0.2-0.8) [prior-monitoring]")
-_p("responsibility.first_secretary_visits", 2.0, 1.0, 4.0, "x",
-   "visit capacity in villages with a resident first secretary",
-   "first secretaries raise poor households' income (PSM-DID) [huang-wang-shang-2018]")
-_p("responsibility.partner_jobs", 10.0, 0.0, 50.0, "placements/partner-yr",
-   "jobs a social partner offers monitored households",
-   "Shenqiu: 154 firms, 3,000+ jobs [shenqiu]")
-_p("responsibility.partner_wage", 1500.0, 500.0, 4000.0, "yuan/month",
-   "effective wage of a job found through a social partner", "assumption")
-_p("responsibility.mentoring", 0.02, 0.0, 0.1, "motivation/month",
-   "motivation gain of an assisted household mentored by a social partner", "assumption")
-
-# --------------------------------------------------------------------------- social security
-_p("social_security.coverage", 0.7, 0.0, 1.0, "share",
-   "take-up of 低保 and medical assistance among the eligible (1 - exclusion error)",
-   "assumption: 0.75 [prior-social-security]; large exclusion errors [golan-2017]",
-   mechanism="social_security", absent=0.0)
-_p("social_security.medical_assistance_rate", 0.6, 0.0, 0.9, "share",
-   "medical assistance: share of the in-policy cost left after insurance that is refunded",
-   "official: ≥70% for 低保/特困, 'slightly lower' for others [gov-2021-42]",
-   mechanism="social_security", absent=0.0)
-_p("social_security.oop_cap", 10_000.0, 1000.0, 100_000.0, "yuan/bill",
-   "safety-net cap on a covered household's out-of-pocket cost of one bill (兜底)",
-   "assumption; campaign-era caps on low-income patients' self-payment, relaxed in transition",
-   mechanism="social_security", absent=100_000.0)
-_p("social_security.dibao_standard", 0.85, 0.0, 1.2, "x monitoring line",
-   "rural 低保 standard: 低保 fills the gap between own income and it (补差)",
-   "assumption: 0.85 x line [prior-social-security]; rural 低保 ≈6,900 yuan/household-yr "
-   "[mca-2021]",
-   mechanism="social_security", absent=0.0)
-_p("social_security.follow_up_months", 3, 0, 36, "months",
-   "months support continues (and re-checks run) after risk elimination",
-   "measures continue to contract end [fudaoke]; assumption for M County",
-   integer=True, mechanism="social_security", absent=0)
-_p("social_security.insurance_rate", 0.7, 0.0, 0.95, "share",
-   "basic medical insurance reimbursement of in-policy inpatient cost",
-   "≈70% (NHSA 2024) [nhsa-2024]")
-_p("social_security.out_of_scope", 0.10, 0.0, 0.5, "share",
-   "share of a bill outside the insurance catalogue",
-   "assumption: 0.15 (0.10-0.25) [prior-social-security]; low end: catalogue controls for "
-   "low-income patients")
-_p("social_security.cii_deductible", 8000.0, 0.0, 30_000.0, "yuan",
-   "critical illness insurance deductible (on cost left after basic insurance)",
-   "≈0.5 x rural per-capita income for low-income groups [cii-2015] (the halving is "
-   "recalled, not verified)")
-_p("social_security.cii_rate", 0.6, 0.0, 0.9, "share", "critical illness insurance rate above it",
-   "official: ≥50% [cii-2015]; 0.60 is our assumption [prior-social-security]")
-_p("social_security.temporary_aid_cap", 5000.0, 0.0, 20_000.0, "yuan/event",
-   "largest temporary assistance (临时救助) payment", "assumption; often 6x monthly 低保 standard")
-_p("social_security.public_welfare_wage", 500.0, 0.0, 2000.0, "yuan/month",
-   "wage of a public-welfare job (公益岗位)", "assumption; typical 300-800 yuan")
-_p("social_security.education_grant", 3000.0, 0.0, 10_000.0, "yuan/student-yr",
-   "雨露计划 grant per student of a formerly poor or monitored household",
-   "official: 3,000 yuan/yr [yulu-plan]")
-
-# --------------------------------------------------------------------------- industry
-_p("industry.positioning", 0.45, 0.0, 1.0, "score 0-1",
-   "market fit of the chosen industries (margin, exposure to sector shocks)",
-   "assumption; blind launches and idle assets [banyuetan-idle] [county-audits]",
-   mechanism="industry", absent=0.0)
-_p("industry.risk_resistance", 0.4, 0.0, 1.0, "share",
-   "share of operating losses covered by insurance and diversification",
-   "special insurance covered 70% (2022) [hk01-2023]; M County weaker",
-   mechanism="industry", absent=0.0)
-_p("industry.management", 0.35, 0.0, 1.0, "score 0-1",
-   "follow-up management: upkeep and technical support of struggling projects",
-   "assumption; idle 'half-dead' assets [banyuetan-idle]", mechanism="industry", absent=0.0)
-_p("industry.linkage_share", 0.5, 0.0, 1.0, "share",
-   "formerly poor households with a benefit linkage (利益联结) to a project",
-   "~3/4 nationally [mara-2025]; M County weaker", mechanism="industry", absent=0.0)
-_p("industry.dividend", 800.0, 0.0, 3000.0, "yuan/linked household-yr",
-   "dividend of an operating project to each linked household",
-   "assumption: 800 (300-2,000) [prior-industry]", mechanism="industry", absent=0.0)
-_p("industry.job_share", 0.3, 0.0, 1.0, "share",
-   "linked households with a member employed by the project", "assumption")
-_p("industry.wage", 1000.0, 0.0, 4000.0, "yuan/month", "effective wage of a project job",
-   "assumption")
-_p("industry.margin_fit", 0.03, -0.1, 0.3, "share of revenue/month",
-   "monthly operating margin of a well-positioned project", "assumption")
-_p("industry.margin_misfit", -0.12, -0.3, 0.1, "share of revenue/month",
-   "monthly operating margin of a badly positioned project", "assumption")
-_p("industry.market_volatility", 0.25, 0.0, 0.6, "sd/month",
-   "sector market shock (planting, breeding, processing, tourism, e-commerce)", "assumption")
-_p("industry.project_volatility", 0.12, 0.0, 0.5, "sd/month", "project-specific shock",
-   "assumption")
-_p("industry.initial_buffer", 1.0, 0.0, 12.0, "months of revenue",
-   "mean reserve a project starts with (uniform ±50%)", "assumption")
-_p("industry.reserve_cap", 1.5, 0.1, 24.0, "months of revenue",
-   "reserve kept; surpluses above it are distributed",
-   "calibrated: ~5% of projects fail a year at M County knobs (prior 3-20% [prior-industry])")
-_p("industry.failure_hazard", 0.12, 0.0, 1.0, "1/month",
-   "chance a struggling project fails when unmanaged",
-   "assumption: ~8% of projects fail a year (0.03-0.20) [prior-industry]")
-_p("industry.revival_rate", 0.15, 0.0, 1.0, "1/month",
-   "chance a struggling project is revived at full management", "assumption")
-_p("industry.production_support", 3000.0, 0.0, 20_000.0, "yuan/household",
-   "industry award grant (产业奖补) to an assisted household", "assumption")
-
-# --------------------------------------------------------------------------- motivation
-_p("motivation.guidance", 0.4, 0.0, 1.0, "share",
-   "substance of propaganda and guidance, versus formality",
-   "assumption; Zhou, Chen & Qiu 2022 [zhou-chen-qiu-2022]", mechanism="motivation", absent=0.0)
-_p("motivation.training_practicality", 0.05, 0.0, 0.3, "wage gain",
-   "earnings gain of a trained worker", "+18.3% ATE (Yunnan) [xie-li-2013]; M County impractical",
-   mechanism="motivation", absent=0.0)
-_p("motivation.training_participation", 0.15, 0.0, 0.6, "share/yr",
-   "yearly training take-up in formerly poor and monitored working households",
-   "26.4% (Yunnan) [xie-li-2013]", mechanism="motivation", absent=0.0)
-_p("motivation.dependency_prevalence", 0.2, 0.0, 0.6, "share",
-   "households starting with a dependency (等靠要) mindset",
-   "assumption: 0.15 (0.05-0.30) [prior-motivation]", mechanism="motivation", absent=0.0)
-_p("motivation.dependency_drop", 0.4, 0.0, 1.0, "1/yr",
-   "chance a dependent household drops the mindset under full guidance", "assumption")
-_p("motivation.dependency_gain", 0.1, 0.0, 1.0, "1/yr",
-   "chance a transfer-dependent household acquires the mindset without guidance",
-   "低保 lowers work when the amount is high (Han Huawei) [han-huawei]")
-_p("motivation.dependency_effect", 0.5, 0.0, 1.0, "share",
-   "reduction of job search, self-report and training take-up under dependency", "assumption")
-
-# --------------------------------------------------------------------------- monitoring
-_p("monitoring.self_report_rate", 0.15, 0.0, 1.0, "1/month",
-   "chance an at-risk household applies in a month, at full motivation",
-   "assumption: 0.15 [prior-monitoring]")
-_p("monitoring.data_recall", 0.6, 0.0, 1.0, "probability",
-   "share of traced events (hospital bills, disasters, job loss) flagged by departments",
-   "assumption: 0.6 (0.3-0.9) [prior-monitoring]")
-_p("monitoring.lag_days", 15, 0, 120, "days", "time from identification to assistance",
-   "official: within 15 days since 2022 [scio-2023]", integer=True)
-_p("monitoring.alert_band", 1.2, 1.0, 2.0, "x monitoring line",
-   "per-capita income below which a household counts as unstable (at risk)",
-   "income below the line 'or unstable' [feixian-guide]; 八必访 [babifang-2024]")
-_p("monitoring.severe_shock_share", 0.23, 0.05, 1.0, "share of 12-month income",
-   "a one-month shock cost above this is a sudden severe difficulty",
-   "category 3, sudden severe difficulty [feixian-guide]; calibrated: illness 40-50% of "
-   "risk causes [prior-causes]")
-_p("monitoring.alert_months", 3, 1, 12, "months",
-   "months a shock stays traceable and keeps a household at risk", "assumption", integer=True)
-_p("monitoring.spell_months", 6, 1, 24, "months",
-   "months above the line after which a new fall counts as a return (shorter exits continue "
-   "the same poverty spell)", "the official 'stable for half a year' rule [zongyang-rule]",
-   integer=True)
-_p("monitoring.elimination_months", 6, 1, 24, "months",
-   "months above the line before risk can be eliminated", "official: ≥ half a year [zongyang-rule]",
-   integer=True)
-_p("monitoring.elimination_hazard", 0.2, 0.0, 1.0, "1/month",
-   "chance a household meeting the criteria is verified as risk-eliminated in a month",
-   "assumption: 0.25 (0.1-0.5) [prior-monitoring]")
-_p("monitoring.recheck_rate", 0.5, 0.0, 1.0, "1/month",
-   "chance a follow-up re-check finds renewed risk of a risk-eliminated household",
-   "assumption")
-
-# --------------------------------------------------------------------------- costs
-_p("costs.official_year", 12_000.0, 0.0, 100_000.0, "yuan/official-yr",
-   "allowances and supervision of a responsible official at full duty", "assumption")
-_p("costs.coordination_year", 3_000_000.0, 0.0, 20_000_000.0, "yuan/yr",
-   "county data platform and joint response at full coordination", "assumption")
-_p("costs.partner_year", 50_000.0, 0.0, 500_000.0, "yuan/partner-yr",
-   "incentives and liaison per engaged social partner", "assumption")
-_p("costs.insurance_year", 40_000.0, 0.0, 500_000.0, "yuan/project-yr",
-   "premium subsidy per project at full risk resistance", "assumption")
-_p("costs.management_year", 60_000.0, 0.0, 500_000.0, "yuan/project-yr",
-   "follow-up management (technicians, upkeep) per project at full management", "assumption")
-_p("costs.positioning_year", 20_000.0, 0.0, 500_000.0, "yuan/project-yr",
-   "market research and adjustment per project at full positioning", "assumption")
-_p("costs.linkage_year", 200.0, 0.0, 2000.0, "yuan/linked household-yr",
-   "award to enterprises per linked household", "assumption")
-_p("costs.training", 2000.0, 0.0, 10_000.0, "yuan/trainee", "cost of one vocational training",
-   "assumption")
-_p("costs.guidance_village_year", 30_000.0, 0.0, 300_000.0, "yuan/village-yr",
-   "guidance activities per village at full substance", "assumption")
+    years: int = _p(
+        15, 1, 30, "years", "simulated horizon, starting January 2021",
+        "model design, docs/ODD.md §2 (2021-01 to 2035-12)", integer=True)
+    households: int = _p(
+        5000, 50, 2_000_000, "households", "simulated (sample) households",
+        "design choice, docs/ODD.md §2; ≈1:10 of a county's exited households [prior-county]",
+        integer=True)
 
 
-SCHEMA: Final = MappingProxyType(_SCHEMA)
-SECTIONS: Final = tuple(dict.fromkeys(p.section for p in _SCHEMA.values()))
-KNOBS: Final = tuple(p for p in _SCHEMA.values() if p.is_knob)
+@dataclass(frozen=True, slots=True)
+class County:
+    """[county] What M County is: households, villages, categories."""
+
+    households: float = _p(
+        160_000, 20_000, 500_000, "households",
+        "rural households of M County (sample weights scale results to these totals)",
+        "assumption: 0.5-1.0 M people, 60-80% rural, ~3.2 per household [prior-county]")
+    villages: float = _p(
+        400, 50, 1500, "villages", "administrative villages of the county",
+        "assumption: 300-600 villages [prior-county]")
+    formerly_poor_share: float = _p(
+        0.125, 0.06, 0.20, "share",
+        "formerly poor (脱贫户) households among rural households",
+        "assumption 0.12 [prior-county]; Lankao 11.8% (2014) [lankao]")
+    marginal_share: float = _p(
+        0.03, 0.005, 0.10, "share",
+        "marginal (边缘户) households among rural households",
+        "assumption; Baoshan 2021 monitored as many marginal as unstable exited households "
+        "[baoshan-2021]")
+    key_village_share: float = _p(
+        0.3, 0.0, 1.0, "share",
+        "villages with a resident first secretary (驻村第一书记)",
+        "assumption: 100-250 former poor villages of 300-600 [prior-county]")
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """[sample] The stratified sample of simulated households."""
+
+    formerly_poor: float = _p(
+        0.6, 0.1, 0.9, "share",
+        "share of simulated households drawn from the formerly poor (stratified sample)",
+        "design choice: oversample the population of interest; weights undo it")
+    marginal: float = _p(
+        0.15, 0.02, 0.5, "share",
+        "share of simulated households drawn from marginal households", "design choice")
+    households_per_village: int = _p(
+        100, 10, 2000, "households",
+        "simulated households per simulated village", "design choice", integer=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Population:
+    """[population] Households at the start: labour, dependants, illness, motivation."""
+
+    no_labour_formerly_poor: float = _p(
+        0.22, 0.05, 0.45, "share",
+        "formerly poor households without labour capacity (elderly, disabled)",
+        "~20% of exited relied on 兜底 [scio-2020-doudi]; 77% of monitored on dibao/特困 "
+        "(Xijiang 2022) [xijiang-2022]")
+    no_labour_marginal: float = _p(
+        0.15, 0.0, 0.45, "share",
+        "marginal households without labour capacity", "assumption")
+    no_labour_ordinary: float = _p(
+        0.06, 0.0, 0.3, "share",
+        "ordinary households without labour capacity",
+        "assumption (rural 65+ share 13.8%, CRRS 2021 [crrs-2021])")
+    extra_worker_prob: float = _p(
+        0.4, 0.0, 1.0, "probability",
+        "chance of each of two possible extra workers beyond the first (Binomial(2, p))",
+        "assumption, gives mean household size ≈3.2 [prior-county]")
+    elderly_prob: float = _p(
+        0.3, 0.0, 1.0, "probability",
+        "chance of each of two possible elderly members (Binomial(2, p))",
+        "assumption; rural 60+ share 20% (CRRS 2021) [crrs-2021]")
+    child_prob: float = _p(
+        0.33, 0.0, 1.0, "probability",
+        "chance of each of three possible children (Binomial(3, p))", "assumption")
+    student_share: float = _p(
+        0.3, 0.0, 1.0, "share",
+        "children in non-compulsory schooling (high school, vocational, college)", "assumption")
+    migrant_share: float = _p(
+        0.45, 0.0, 1.0, "share", "workers who work as migrants",
+        "assumption; 33 M exited workers employed, most outside their township [nrra-employment]")
+    chronic_formerly_poor: float = _p(
+        0.45, 0.0, 1.0, "share",
+        "formerly poor households with a chronic patient",
+        "illness caused 42-44% of registered poverty [nhfpc-illness]; 34.3% prevalence "
+        "[nhss-chronic]")
+    chronic_marginal: float = _p(
+        0.40, 0.0, 1.0, "share",
+        "marginal households with a chronic patient", "assumption between the two above")
+    chronic_ordinary: float = _p(
+        0.30, 0.0, 1.0, "share",
+        "ordinary households with a chronic patient", "34.3% of persons (NHSS 2018) [nhss-chronic]")
+    disabled_formerly_poor: float = _p(
+        0.12, 0.0, 0.5, "share",
+        "formerly poor households with a disabled member",
+        "assumption; 6% of population disabled [disability-2006]")
+    disabled_marginal: float = _p(
+        0.08, 0.0, 0.5, "share",
+        "marginal households with a disabled member", "assumption")
+    disabled_ordinary: float = _p(
+        0.04, 0.0, 0.5, "share",
+        "ordinary households with a disabled member", "assumption")
+    production_dispersion: float = _p(
+        0.25, 0.05, 0.8, "sd of log",
+        "dispersion of household production income", "assumption")
+    income_median_formerly_poor: float = _p(
+        10_300.0, 6000.0, 20_000.0, "yuan/person-yr",
+        "median per-capita net income of formerly poor households entering 2021",
+        "NRRA: mean 12,550 in 2021 (+16.9%) [nrra-2022]; fitted with the dispersion below")
+    income_dispersion_formerly_poor: float = _p(
+        0.28, 0.1, 0.8, "sd of log",
+        "dispersion of formerly poor households' per-capita income",
+        "fitted: ~30% of exited people below 10,000 yuan (Xinjiang 2021) [xinjiang-2023], ~1% "
+        "below the line [prior-targets]")
+    income_median_marginal: float = _p(
+        8400.0, 5000.0, 15_000.0, "yuan/person-yr",
+        "median per-capita net income of marginal households entering 2021",
+        "assumption: near the line (edge households) [feixian-guide]")
+    income_dispersion_marginal: float = _p(
+        0.2, 0.05, 0.8, "sd of log",
+        "dispersion of marginal households' per-capita income", "assumption")
+    income_median_ordinary: float = _p(
+        17_000.0, 8000.0, 40_000.0, "yuan/person-yr",
+        "median per-capita net income of ordinary rural households entering 2021",
+        "non-poor rural mean 18,900 yuan (NBS 2021) [nbs-rural-income]")
+    income_dispersion_ordinary: float = _p(
+        0.45, 0.1, 1.0, "sd of log",
+        "dispersion of ordinary households' per-capita income", "assumption (~1% below the line)")
+    no_labour_income_ratio: float = _p(
+        0.8, 0.4, 1.2, "x category median",
+        "median income of households without labour capacity relative to their category's",
+        "assumption: elderly and disabled households are poorer (CFPS; 兜底 households "
+        "[scio-2020-doudi])")
+    skill_floor: float = _p(
+        0.3, 0.05, 1.0, "multiplier",
+        "lowest earnings multiplier (households that cannot reach their income draw stay poorer)",
+        "assumption")
+    family_support_cap: float = _p(
+        1500.0, 0.0, 5000.0, "yuan/household-month",
+        "most support from children living elsewhere (赡养) a household without workers gets",
+        "assumption; NBS transfer income includes remittances [nbs-poor-areas-2019]")
+    motivation_mean: float = _p(
+        0.6, 0.1, 0.9, "score 0-1",
+        "mean endogenous motivation (uniform ±0.25 around it)", "assumption")
+
+
+@dataclass(frozen=True, slots=True)
+class Income:
+    """[income] Incomes, transfers, the earnings trend, savings."""
+
+    local_wage: float = _p(
+        900.0, 300.0, 3000.0, "yuan/worker-month",
+        "effective local wage in 2021, averaged over months with and without work",
+        "calibrated to NBS poor-area wage income 4,082 yuan/person (2019) [nbs-poor-areas-2019]")
+    migrant_wage: float = _p(
+        2000.0, 800.0, 5000.0, "yuan/worker-month",
+        "effective migrant wage in 2021 (remitted, averaged over the year)",
+        "assumption below NBS 2021 migrant average 4,432 yuan/month (part-year work) "
+        "[nbs-migrant]")
+    unemployed_fallback: float = _p(
+        0.3, 0.0, 1.0, "share of local wage",
+        "what a migrant who lost the job earns back home", "assumption")
+    production_formerly_poor: float = _p(
+        700.0, 0.0, 3000.0, "yuan/household-month",
+        "net farm and household-business income of formerly poor households, 2021",
+        "assumption: business ≈27% of exited households' income [prior-income]")
+    production_marginal: float = _p(
+        600.0, 0.0, 3000.0, "yuan/household-month",
+        "net production income of marginal households, 2021", "assumption")
+    production_ordinary: float = _p(
+        900.0, 0.0, 5000.0, "yuan/household-month",
+        "net production income of ordinary households, 2021",
+        "NBS 2024: business 16.7% of all residents' income [nbs-2024]")
+    property: float = _p(
+        40.0, 0.0, 500.0, "yuan/household-month",
+        "property income (land rent, collective dividends)",
+        "assumption: ≈1-3% of income [prior-income]; 1% in poor areas 2019 [nbs-poor-areas-2019]")
+    pension: float = _p(
+        180.0, 0.0, 1000.0, "yuan/elderly-month",
+        "resident basic pension per elderly member",
+        "assumption: central minimum 93 + local top-up [pension-minimum]")
+    formerly_poor_subsidy: float = _p(
+        500.0, 0.0, 1500.0, "yuan/household-month",
+        "direct policy transfers to formerly poor households (ecological posts, subsidies, "
+        "PV dividends)",
+        "calibrated: transfers 20-30% of exited households' income [nbs-poor-areas-2019]")
+    savings_rate: float = _p(
+        0.3, 0.0, 0.8, "share",
+        "share of income above the subsistence line (the monitoring line) a household saves",
+        "assumption; rural saving ≈20-30% of disposable income (NBS consumption ratios)")
+    initial_savings: float = _p(
+        3.0, 0.0, 24.0, "months of income",
+        "savings buffer at the start of 2021",
+        "assumption (thin buffers of formerly poor households); calibrated to the return "
+        "targets [prior-targets]")
+    savings_cap: float = _p(
+        24.0, 1.0, 120.0, "months of income",
+        "savings above this are spent or invested", "assumption")
+    transfer_growth: float = _p(
+        0.065, 0.0, 0.15, "1/yr",
+        "yearly rise of pensions and policy subsidies (each January)",
+        "assumption: indexed like the line; minimum basic pension 93 (2021) to 143 yuan/month "
+        "(2025) [pension-minimum]")
+    chronic_outpatient: float = _p(
+        120.0, 0.0, 800.0, "yuan/month",
+        "out-of-pocket outpatient cost of a chronic patient", "assumption")
+    growth_transition: float = _p(
+        0.10, 0.0, 0.20, "1/yr",
+        "nominal earnings growth 2021-2025",
+        "exited +14-17% (2021-22) [nrra-2022] [nrra-2023], counties +7-12% [nbs-exited-counties]")
+    growth_normal: float = _p(
+        0.06, 0.0, 0.15, "1/yr",
+        "nominal earnings growth from 2026",
+        "exited counties converging to 6.6-8% [nbs-exited-counties]")
+    volatility: float = _p(
+        0.10, 0.0, 0.5, "sd of log earnings",
+        "household earnings volatility (stationary sd of the deviation)",
+        "assumption: 0.20 (0.10-0.35) for individual wages [prior-income]; households pool "
+        "several earners")
+    persistence: float = _p(
+        0.9, 0.0, 0.99, "per month",
+        "monthly AR(1) persistence of an earnings deviation", "assumption")
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """[policy] The monitoring line and the 低保 exit rule."""
+
+    line_2021: float = _p(
+        6000.0, 4000.0, 9000.0, "yuan/person-yr",
+        "monitoring line in 2021 (per-capita net income)",
+        "official: 中农组发〔2021〕7号 [crwlg-2021]")
+    line_growth: float = _p(
+        0.065, 0.0, 0.12, "1/yr",
+        "yearly rise of the monitoring line",
+        "our inference from 6,600 (2022) [sun-2023], 6,900 (2023) [mengjin-2023]; [prior-prices]")
+    dibao_exit_ratio: float = _p(
+        1.0, 1.0, 2.0, "x 低保 standard",
+        "own per-capita income above which a 低保 household leaves at the January review",
+        "official means test: income above the standard [mca-2021-57]; gradual exit during "
+        "follow-up [social-assistance-2020]")
+
+
+@dataclass(frozen=True, slots=True)
+class Shocks:
+    """[shocks] Idiosyncratic and covariate shocks."""
+
+    hospitalisation_rate: float = _p(
+        0.14, 0.0, 0.3, "1/person-yr",
+        "chance a person is hospitalised in a year (population average)",
+        "13.8% of persons (NHSS 2018) [wu-2023]")
+    chronic_multiplier: float = _p(
+        1.8, 1.0, 4.0, "x",
+        "hospitalisation risk of chronic-patient households relative to others", "assumption")
+    bill_min: float = _p(
+        2000.0, 500.0, 10000.0, "yuan",
+        "smallest inpatient bill (truncated Pareto, alpha = 1)", "assumption; mean ≈9,300 yuan")
+    bill_max: float = _p(
+        200_000.0, 20_000.0, 1_000_000.0, "yuan", "largest inpatient bill",
+        "assumption; Taikang screens OOP > 30,000 [taikang-2023]")
+    accident_rate: float = _p(
+        0.01, 0.0, 0.05, "1/household-yr", "chance of a serious accident",
+        "assumption: 0.01 [prior-shocks]")
+    accident_bill_min: float = _p(
+        5000.0, 1000.0, 20_000.0, "yuan", "smallest accident cost",
+        "assumption")
+    accident_bill_max: float = _p(
+        100_000.0, 10_000.0, 500_000.0, "yuan", "largest accident cost",
+        "assumption")
+    disability_rate: float = _p(
+        0.008, 0.0, 0.05, "1/household-yr",
+        "chance a worker becomes disabled and stops working",
+        "assumption: 0.01 (0.005-0.02) [prior-shocks]; calibrated to the return targets "
+        "[prior-targets]")
+    job_loss_rate: float = _p(
+        0.06, 0.0, 0.5, "1/migrant-yr",
+        "chance an employed migrant worker loses the job",
+        "assumption: 0.08 (0.04-0.15) in COVID years [prior-shocks]; exited workers' employment "
+        "stable 2021-24 [nrra-employment]")
+    reemployment_rate: float = _p(
+        0.2, 0.0, 1.0, "1/month",
+        "chance a jobless migrant finds work again in a month (at full motivation)", "assumption")
+    downturn_multiplier: float = _p(
+        1.0, 1.0, 6.0, "x",
+        "multiplier on migrant job loss during an economic downturn", "scenario lever; 1 = normal")
+    disaster_rate: float = _p(
+        0.15, 0.0, 1.0, "1/yr", "chance of a natural disaster in the county",
+        "assumption: 0.15 [prior-shocks] (MEM: 3-6% of population affected a year [mem-disasters])")
+    disaster_village_share: float = _p(
+        0.2, 0.0, 1.0, "share", "villages hit by a disaster",
+        "assumption: 0.2 of households [prior-shocks]")
+    disaster_production_loss: float = _p(
+        0.3, 0.0, 1.0, "share",
+        "production income lost in hit villages while recovering",
+        "assumption: 30% (10-60%) [prior-shocks]")
+    disaster_months: int = _p(
+        6, 1, 24, "months", "months of reduced production after a disaster",
+        "assumption", integer=True)
+    disaster_asset_loss: float = _p(
+        0.25, 0.0, 2.0, "x annual production income",
+        "one-off asset loss of a hit household", "assumption [prior-shocks]")
+    schooling_cost: float = _p(
+        6000.0, 0.0, 20_000.0, "yuan/student-yr",
+        "cost of a child in non-compulsory schooling, paid each September",
+        "assumption: 5,000-10,000 yuan/yr [prior-shocks]")
+    school_entry_rate: float = _p(
+        0.07, 0.0, 0.5, "1/child-yr",
+        "chance a child moves on to non-compulsory schooling in a September",
+        "assumption: ~60% continue after 9 compulsory years")
+    school_exit_rate: float = _p(
+        0.3, 0.0, 1.0, "1/student-yr",
+        "chance a student finishes and starts working locally in a September",
+        "assumption: 3-4 years of high school or college")
+
+
+@dataclass(frozen=True, slots=True)
+class Responsibility:
+    """[responsibility] Responsibility mechanism: officials, coordination, social forces."""
+
+    duty_performance: float = _p(
+        0.55, 0.0, 1.0, "share",
+        "share of planned screening visits actually made with a real assessment (lax duty)",
+        "assumption; CCRS 2014: low household visit rates [ccrs-2014]",
+        mechanism="responsibility", absent=0.0)
+    coordination: float = _p(
+        0.5, 0.0, 1.0, "share",
+        "share of department data warnings that reach the responsible official in time",
+        "assumption: 0.8 nationally [prior-monitoring]; M County weaker",
+        mechanism="responsibility", absent=0.0)
+    social_participation: float = _p(
+        30.0, 0.0, 100.0, "partners/100 villages",
+        "enterprises, NGOs and volunteer groups engaged (social forces)",
+        "万企帮万村 88k firms/103k villages [acfic-wanqi]; Shenqiu 154/543 [shenqiu]",
+        mechanism="responsibility", absent=0.0)
+    caseload: float = _p(
+        40.0, 10.0, 150.0, "households/official",
+        "households each responsible official (帮扶责任人) looks after",
+        "assumption; weekly assistance visit days [mengjin-2023]", mechanism="responsibility")
+    visits_per_official: float = _p(
+        16.0, 0.0, 60.0, "visits/month",
+        "household visits an official can make in a month", "assumption; one visit day a week")
+    detection_per_visit: float = _p(
+        0.5, 0.0, 1.0, "probability",
+        "chance a visit to an at-risk household recognises the risk",
+        "assumption: 0.5 (0.2-0.8) [prior-monitoring]")
+    first_secretary_visits: float = _p(
+        2.0, 1.0, 4.0, "x",
+        "visit capacity in villages with a resident first secretary",
+        "first secretaries raise poor households' income (PSM-DID) [huang-wang-shang-2018]")
+    partner_jobs: float = _p(
+        10.0, 0.0, 50.0, "placements/partner-yr",
+        "jobs a social partner offers monitored households",
+        "Shenqiu: 154 firms, 3,000+ jobs [shenqiu]")
+    partner_wage: float = _p(
+        1500.0, 500.0, 4000.0, "yuan/month",
+        "effective wage of a job found through a social partner", "assumption")
+    mentoring: float = _p(
+        0.02, 0.0, 0.1, "motivation/month",
+        "motivation gain of an assisted household mentored by a social partner", "assumption")
+
+
+@dataclass(frozen=True, slots=True)
+class SocialSecurity:
+    """[social_security] Social-security mechanism: coverage, support, follow-up."""
+
+    coverage: float = _p(
+        0.7, 0.0, 1.0, "share",
+        "take-up of 低保 and medical assistance among the eligible (1 - exclusion error)",
+        "assumption: 0.75 [prior-social-security]; large exclusion errors [golan-2017]",
+        mechanism="social_security", absent=0.0)
+    medical_assistance_rate: float = _p(
+        0.6, 0.0, 0.9, "share",
+        "medical assistance: share of the in-policy cost left after insurance that is refunded",
+        "official: ≥70% for 低保/特困, 'slightly lower' for others [gov-2021-42]",
+        mechanism="social_security", absent=0.0)
+    oop_cap: float = _p(
+        10_000.0, 1000.0, 100_000.0, "yuan/bill",
+        "safety-net cap on a covered household's out-of-pocket cost of one bill (兜底)",
+        "assumption; campaign-era caps on low-income patients' self-payment, relaxed in transition",
+        mechanism="social_security", absent=100_000.0)
+    dibao_standard: float = _p(
+        0.85, 0.0, 1.2, "x monitoring line",
+        "rural 低保 standard: 低保 fills the gap between own income and it (补差)",
+        "assumption: 0.85 x line [prior-social-security]; rural 低保 ≈6,900 yuan/household-yr "
+        "[mca-2021]",
+        mechanism="social_security", absent=0.0)
+    follow_up_months: int = _p(
+        3, 0, 36, "months",
+        "months support continues (and re-checks run) after risk elimination",
+        "measures continue to contract end [fudaoke]; assumption for M County",
+        integer=True, mechanism="social_security", absent=0)
+    insurance_rate: float = _p(
+        0.7, 0.0, 0.95, "share",
+        "basic medical insurance reimbursement of in-policy inpatient cost",
+        "≈70% (NHSA 2024) [nhsa-2024]")
+    out_of_scope: float = _p(
+        0.10, 0.0, 0.5, "share",
+        "share of a bill outside the insurance catalogue",
+        "assumption: 0.15 (0.10-0.25) [prior-social-security]; low end: catalogue controls for "
+        "low-income patients")
+    cii_deductible: float = _p(
+        8000.0, 0.0, 30_000.0, "yuan",
+        "critical illness insurance deductible (on cost left after basic insurance)",
+        "≈0.5 x rural per-capita income for low-income groups [cii-2015] (the halving is "
+        "recalled, not verified)")
+    cii_rate: float = _p(
+        0.6, 0.0, 0.9, "share", "critical illness insurance rate above it",
+        "official: ≥50% [cii-2015]; 0.60 is our assumption [prior-social-security]")
+    temporary_aid_cap: float = _p(
+        5000.0, 0.0, 20_000.0, "yuan/event",
+        "largest temporary assistance (临时救助) payment",
+        "assumption; often 6x monthly 低保 standard")
+    public_welfare_wage: float = _p(
+        500.0, 0.0, 2000.0, "yuan/month",
+        "wage of a public-welfare job (公益岗位)", "assumption; typical 300-800 yuan")
+    education_grant: float = _p(
+        3000.0, 0.0, 10_000.0, "yuan/student-yr",
+        "雨露计划 grant per student of a formerly poor or monitored household",
+        "official: 3,000 yuan/yr [yulu-plan]")
+
+
+@dataclass(frozen=True, slots=True)
+class Industry:
+    """[industry] Industry mechanism: positioning, risk resistance, management, linkage."""
+
+    positioning: float = _p(
+        0.45, 0.0, 1.0, "score 0-1",
+        "market fit of the chosen industries (margin, exposure to sector shocks)",
+        "assumption; blind launches and idle assets [banyuetan-idle] [county-audits]",
+        mechanism="industry", absent=0.0)
+    risk_resistance: float = _p(
+        0.4, 0.0, 1.0, "share",
+        "share of operating losses covered by insurance and diversification",
+        "special insurance covered 70% (2022) [hk01-2023]; M County weaker",
+        mechanism="industry", absent=0.0)
+    management: float = _p(
+        0.35, 0.0, 1.0, "score 0-1",
+        "follow-up management: upkeep and technical support of struggling projects",
+        "assumption; idle 'half-dead' assets [banyuetan-idle]", mechanism="industry", absent=0.0)
+    linkage_share: float = _p(
+        0.5, 0.0, 1.0, "share",
+        "formerly poor households with a benefit linkage (利益联结) to a project",
+        "~3/4 nationally [mara-2025]; M County weaker", mechanism="industry", absent=0.0)
+    dividend: float = _p(
+        800.0, 0.0, 3000.0, "yuan/linked household-yr",
+        "dividend of an operating project to each linked household",
+        "assumption: 800 (300-2,000) [prior-industry]", mechanism="industry", absent=0.0)
+    job_share: float = _p(
+        0.3, 0.0, 1.0, "share",
+        "linked households with a member employed by the project", "assumption")
+    wage: float = _p(
+        1000.0, 0.0, 4000.0, "yuan/month", "effective wage of a project job",
+        "assumption")
+    margin_fit: float = _p(
+        0.03, -0.1, 0.3, "share of revenue/month",
+        "monthly operating margin of a well-positioned project", "assumption")
+    margin_misfit: float = _p(
+        -0.12, -0.3, 0.1, "share of revenue/month",
+        "monthly operating margin of a badly positioned project", "assumption")
+    market_volatility: float = _p(
+        0.25, 0.0, 0.6, "sd/month",
+        "sector market shock (planting, breeding, processing, tourism, e-commerce)", "assumption")
+    project_volatility: float = _p(
+        0.12, 0.0, 0.5, "sd/month", "project-specific shock",
+        "assumption")
+    initial_buffer: float = _p(
+        1.0, 0.0, 12.0, "months of revenue",
+        "mean reserve a project starts with (uniform ±50%)", "assumption")
+    reserve_cap: float = _p(
+        1.5, 0.1, 24.0, "months of revenue",
+        "reserve kept; surpluses above it are distributed",
+        "calibrated: ~5% of projects fail a year at M County knobs (prior 3-20% [prior-industry])")
+    failure_hazard: float = _p(
+        0.12, 0.0, 1.0, "1/month",
+        "chance a struggling project fails when unmanaged",
+        "assumption: ~8% of projects fail a year (0.03-0.20) [prior-industry]")
+    revival_rate: float = _p(
+        0.15, 0.0, 1.0, "1/month",
+        "chance a struggling project is revived at full management", "assumption")
+    production_support: float = _p(
+        3000.0, 0.0, 20_000.0, "yuan/household",
+        "industry award grant (产业奖补) to an assisted household", "assumption")
+
+
+@dataclass(frozen=True, slots=True)
+class Motivation:
+    """[motivation] Endogenous-motivation mechanism: guidance, training, dependency."""
+
+    guidance: float = _p(
+        0.4, 0.0, 1.0, "share",
+        "substance of propaganda and guidance, versus formality",
+        "assumption; Zhou, Chen & Qiu 2022 [zhou-chen-qiu-2022]", mechanism="motivation",
+        absent=0.0)
+    training_practicality: float = _p(
+        0.05, 0.0, 0.3, "wage gain",
+        "earnings gain of a trained worker", "+18.3% ATE (Yunnan) [xie-li-2013]; M County "
+        "impractical",
+        mechanism="motivation", absent=0.0)
+    training_participation: float = _p(
+        0.15, 0.0, 0.6, "share/yr",
+        "yearly training take-up in formerly poor and monitored working households",
+        "26.4% (Yunnan) [xie-li-2013]", mechanism="motivation", absent=0.0)
+    dependency_prevalence: float = _p(
+        0.2, 0.0, 0.6, "share",
+        "households starting with a dependency (等靠要) mindset",
+        "assumption: 0.15 (0.05-0.30) [prior-motivation]", mechanism="motivation", absent=0.0)
+    dependency_drop: float = _p(
+        0.4, 0.0, 1.0, "1/yr",
+        "chance a dependent household drops the mindset under full guidance", "assumption")
+    dependency_gain: float = _p(
+        0.1, 0.0, 1.0, "1/yr",
+        "chance a transfer-dependent household acquires the mindset without guidance",
+        "低保 lowers work when the amount is high (Han Huawei) [han-huawei]")
+    dependency_effect: float = _p(
+        0.5, 0.0, 1.0, "share",
+        "reduction of job search, self-report and training take-up under dependency", "assumption")
+
+
+@dataclass(frozen=True, slots=True)
+class Monitoring:
+    """[monitoring] The dynamic monitoring and assistance procedure."""
+
+    self_report_rate: float = _p(
+        0.15, 0.0, 1.0, "1/month",
+        "chance an at-risk household applies in a month, at full motivation",
+        "assumption: 0.15 [prior-monitoring]")
+    data_recall: float = _p(
+        0.6, 0.0, 1.0, "probability",
+        "share of traced events (hospital bills, disasters, job loss) flagged by departments",
+        "assumption: 0.6 (0.3-0.9) [prior-monitoring]")
+    lag_days: int = _p(
+        15, 0, 120, "days", "time from identification to assistance",
+        "official: within 15 days since 2022 [scio-2023]", integer=True)
+    alert_band: float = _p(
+        1.2, 1.0, 2.0, "x monitoring line",
+        "per-capita income below which a household counts as unstable (at risk)",
+        "income below the line 'or unstable' [feixian-guide]; 八必访 [babifang-2024]")
+    severe_shock_share: float = _p(
+        0.23, 0.05, 1.0, "share of 12-month income",
+        "a one-month shock cost above this is a sudden severe difficulty",
+        "category 3, sudden severe difficulty [feixian-guide]; calibrated: illness 40-50% of "
+        "risk causes [prior-causes]")
+    alert_months: int = _p(
+        3, 1, 12, "months",
+        "months a shock stays traceable and keeps a household at risk", "assumption", integer=True)
+    spell_months: int = _p(
+        6, 1, 24, "months",
+        "months above the line after which a new fall counts as a return (shorter exits continue "
+        "the same poverty spell)", "the official 'stable for half a year' rule [zongyang-rule]",
+        integer=True)
+    elimination_months: int = _p(
+        6, 1, 24, "months",
+        "months above the line before risk can be eliminated", "official: ≥ half a year "
+        "[zongyang-rule]",
+        integer=True)
+    elimination_hazard: float = _p(
+        0.2, 0.0, 1.0, "1/month",
+        "chance a household meeting the criteria is verified as risk-eliminated in a month",
+        "assumption: 0.25 (0.1-0.5) [prior-monitoring]")
+    recheck_rate: float = _p(
+        0.5, 0.0, 1.0, "1/month",
+        "chance a follow-up re-check finds renewed risk of a risk-eliminated household",
+        "assumption")
+
+
+@dataclass(frozen=True, slots=True)
+class Costs:
+    """[costs] Unit costs of the mechanisms (fiscal cost)."""
+
+    official_year: float = _p(
+        12_000.0, 0.0, 100_000.0, "yuan/official-yr",
+        "allowances and supervision of a responsible official at full duty", "assumption")
+    coordination_year: float = _p(
+        3_000_000.0, 0.0, 20_000_000.0, "yuan/yr",
+        "county data platform and joint response at full coordination", "assumption")
+    partner_year: float = _p(
+        50_000.0, 0.0, 500_000.0, "yuan/partner-yr",
+        "incentives and liaison per engaged social partner", "assumption")
+    insurance_year: float = _p(
+        40_000.0, 0.0, 500_000.0, "yuan/project-yr",
+        "premium subsidy per project at full risk resistance", "assumption")
+    management_year: float = _p(
+        60_000.0, 0.0, 500_000.0, "yuan/project-yr",
+        "follow-up management (technicians, upkeep) per project at full management", "assumption")
+    positioning_year: float = _p(
+        20_000.0, 0.0, 500_000.0, "yuan/project-yr",
+        "market research and adjustment per project at full positioning", "assumption")
+    linkage_year: float = _p(
+        200.0, 0.0, 2000.0, "yuan/linked household-yr",
+        "award to enterprises per linked household", "assumption")
+    training: float = _p(
+        2000.0, 0.0, 10_000.0, "yuan/trainee", "cost of one vocational training",
+        "assumption")
+    guidance_village_year: float = _p(
+        30_000.0, 0.0, 300_000.0, "yuan/village-yr",
+        "guidance activities per village at full substance", "assumption")
+
+
+@dataclass(frozen=True, slots=True)
+class Knobs:
+    """Every number of the model in force, by section (`p.shocks.hospitalisation_rate`):
+    typed, so a misspelt name is a type error. Built from scenario values by `as_namespace`."""
+
+    run: Run
+    county: County
+    sample: Sample
+    population: Population
+    income: Income
+    policy: Policy
+    shocks: Shocks
+    responsibility: Responsibility
+    social_security: SocialSecurity
+    industry: Industry
+    motivation: Motivation
+    monitoring: Monitoring
+    costs: Costs
+
+
+SECTION_TYPES: Final[dict[str, type]] = get_type_hints(Knobs)
+"""Section name -> its dataclass, in schema order."""
+
+
+def _collect() -> dict[str, Param]:
+    schema: dict[str, Param] = {}
+    for section, cls in SECTION_TYPES.items():
+        for f in fields(cls):
+            default, low, high, unit, doc, source, integer, mechanism, absent = \
+                f.metadata["param"]
+            key = f"{section}.{f.name}"
+            schema[key] = Param(key, default, low, high, unit, doc, source, integer,
+                                mechanism, absent)
+    return schema
+
+
+SCHEMA: Final = MappingProxyType(_collect())
+SECTIONS: Final = tuple(SECTION_TYPES)
+KNOBS: Final = tuple(p for p in SCHEMA.values() if p.is_knob)
 
 
 def defaults() -> dict[str, float]:
@@ -501,10 +757,8 @@ def defaults() -> dict[str, float]:
     return {k: p.default for k, p in SCHEMA.items()}
 
 
-def as_namespace(values: dict[str, float]) -> SimpleNamespace:
-    """`values` as `ns.section.name` attributes (read-only by convention)."""
-    sections: dict[str, dict[str, float]] = {s: {} for s in SECTIONS}
-    for key, value in values.items():
-        section, name = key.split(".", 1)
-        sections[section][name] = value
-    return SimpleNamespace(**{s: SimpleNamespace(**v) for s, v in sections.items()})
+def as_namespace(values: Mapping[str, float]) -> Knobs:
+    """Scenario values (dotted keys) as typed sections: `p.section.name`."""
+    return Knobs(**{section: cls(**{f.name: values[f"{section}.{f.name}"]
+                                    for f in fields(cls)})
+                    for section, cls in SECTION_TYPES.items()})

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import numpy as np
 
 from simulation.model import rules
 from simulation.model.codes import FORMERLY_POOR, N_SECTORS, ORDINARY
+from simulation.model.params import Knobs
 
 
 @dataclass
@@ -46,7 +46,7 @@ class Population:
         return len(self.villages["key"])
 
 
-def stratum_sizes(p: SimpleNamespace) -> tuple[tuple[int, int, int], tuple[float, float, float]]:
+def stratum_sizes(p: Knobs) -> tuple[tuple[int, int, int], tuple[float, float, float]]:
     """Sample households per category and the weight (county households each represents)."""
     n = int(p.run.households)
     n_fp = max(1, round(n * p.sample.formerly_poor))
@@ -59,7 +59,7 @@ def stratum_sizes(p: SimpleNamespace) -> tuple[tuple[int, int, int], tuple[float
     return counts, tuple(t / c for t, c in zip(totals, counts, strict=True))  # type: ignore[return-value]
 
 
-def build_population(p: SimpleNamespace, rng: np.random.Generator) -> Population:
+def build_population(p: Knobs, rng: np.random.Generator) -> Population:
     """Draw the county's households and villages from `rng` (see the module's draw order)."""
     counts, weights = stratum_sizes(p)
     n = sum(counts)
@@ -135,7 +135,7 @@ def build_population(p: SimpleNamespace, rng: np.random.Generator) -> Population
     return Population(households, villages, weights, counts)
 
 
-def initial_dibao(p: SimpleNamespace,
+def initial_dibao(p: Knobs,
                   hh: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """低保 in January 2021: covered formerly poor and marginal households without labour
     capacity (兜底 households, docs/sources.md [scio-2020-doudi]) whose own income is below the
@@ -147,7 +147,7 @@ def initial_dibao(p: SimpleNamespace,
     return enrolled, np.where(enrolled, rules.dibao_gap(standard, hh["income_target"]), 0.0)
 
 
-def steady_month(p: SimpleNamespace, hh: dict[str, np.ndarray], dibao: np.ndarray | float,
+def steady_month(p: Knobs, hh: dict[str, np.ndarray], dibao: np.ndarray | float,
                  gap: np.ndarray | float, linked: np.ndarray, project_job: np.ndarray,
                  skill: np.ndarray | float,
                  family: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
@@ -183,7 +183,7 @@ def steady_month(p: SimpleNamespace, hh: dict[str, np.ndarray], dibao: np.ndarra
     return monthly, september
 
 
-def solve_earnings(p: SimpleNamespace, hh: dict[str, np.ndarray], linked: np.ndarray,
+def solve_earnings(p: Knobs, hh: dict[str, np.ndarray], linked: np.ndarray,
                    project_job: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Earnings multiplier (working households) or family support (households without
     workers: remittances and support from children, 赡养) that gives each household its

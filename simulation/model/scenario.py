@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from simulation.model.calendar import START_YEAR, month_label
-from simulation.model.params import SCHEMA, SECTIONS, Param, defaults, number_text
+from simulation.model.params import SCHEMA, SECTIONS, Param, defaults
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 _META_KEYS = ("name", "base", "description")
@@ -64,13 +64,23 @@ class Disaster:
     months: int
 
 
-# Fields of a [[disasters]] entry: (low, high, integer, unit, doc).
-DISASTER_FIELDS: dict[str, tuple[float, float, bool, str, str]] = {
-    "village_share": (0.0, 1.0, False, "share", "villages hit"),
-    "production_loss": (0.0, 1.0, False, "share", "production income lost while recovering"),
-    "asset_loss": (0.0, 3.0, False, "x annual production income", "one-off asset loss"),
-    "months": (1, 36, True, "months", "months of reduced production"),
+def _disaster_field(name: str, schema_key: str, doc: str) -> Param:
+    """A [[disasters]] entry's field: the schema's random-disaster parameter, under its name."""
+    p = SCHEMA[schema_key]
+    return Param(f"disasters.{name}", p.default, p.low, p.high, p.unit, doc,
+                 f"default: {schema_key}", p.integer)
+
+
+DISASTER_FIELDS: dict[str, Param] = {
+    "village_share": _disaster_field("village_share", "shocks.disaster_village_share",
+                                     "villages hit"),
+    "production_loss": _disaster_field("production_loss", "shocks.disaster_production_loss",
+                                       "production income lost while recovering"),
+    "asset_loss": _disaster_field("asset_loss", "shocks.disaster_asset_loss",
+                                  "one-off asset loss"),
+    "months": _disaster_field("months", "shocks.disaster_months", "months of reduced production"),
 }
+"""Fields of a [[disasters]] entry; a missing field takes the default."""
 
 
 @dataclass(frozen=True)
@@ -158,23 +168,15 @@ def validate_value(origin: str, key: str, value: Any) -> float:
         hint = _closest(key)
         raise ScenarioError(f"{origin}: unknown key '{key}'" + (f" (did you mean '{hint}'?)"
                                                                   if hint else ""))
-    return _check_number(origin, key, value, param.low, param.high, param.integer, param.unit)
+    return checked(param, origin, value)
 
 
-def _check_number(origin: str, key: str, value: Any, low: float, high: float,
-                  integer: bool, unit: str) -> float:
-    allowed = (f"{'a whole number' if integer else 'a number'} in "
-               f"[{number_text(low)}, {number_text(high)}] {unit}")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ScenarioError(f"{origin}: key '{key}' must be {allowed}, got {value!r}")
-    if integer and isinstance(value, float):
-        if not value.is_integer():
-            raise ScenarioError(f"{origin}: key '{key}' must be {allowed}, got {value!r}")
-        value = int(value)
-    if value != value or not low <= value <= high:  # value != value catches NaN
-        raise ScenarioError(f"{origin}: key '{key}' = {value!r} is out of range; "
-                            f"allowed: {allowed}")
-    return int(value) if integer else float(value)
+def checked(param: Param, origin: str, value: Any, key: str | None = None) -> float:
+    """Param.check with its error as a ScenarioError (exit code 2)."""
+    try:
+        return param.check(origin, value, key)
+    except ValueError as exc:
+        raise ScenarioError(str(exc)) from None
 
 
 def _closest(key: str) -> str | None:
@@ -197,12 +199,13 @@ def parse_month(origin: str, key: str, text: Any) -> int:
     return month
 
 
-def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested TOML tables as dotted keys: {"a": {"b": 1}} -> {"a.b": 1}."""
     flat: dict[str, Any] = {}
     for k, v in table.items():
         key = f"{prefix}{k}"
         if isinstance(v, dict):
-            flat.update(_flatten(v, key + "."))
+            flat.update(flatten(v, key + "."))
         else:
             flat[key] = v
     return flat
@@ -290,7 +293,7 @@ def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
         elif name in SECTIONS:
             if not isinstance(table, dict):
                 raise ScenarioError(f"{origin}: key '{name}' must be a table [{name}]")
-            for k, v in _flatten(table, name + ".").items():
+            for k, v in flatten(table, name + ".").items():
                 values[k] = validate_value(origin, k, v)
         else:
             allowed = ", ".join((*_META_KEYS, *SECTIONS, "schedule", "disasters"))
@@ -332,7 +335,7 @@ def parse_schedule(origin: str, table: Any) -> list[PolicyChange]:
             raise ScenarioError(f"{origin}: key '{where}' needs date = \"YYYY-MM\" and "
                                 "set = {{ \"section.key\" = value }}")
         month = parse_month(origin, f"{where}.date", entry["date"])
-        values = {k: validate_value(origin, k, v) for k, v in _flatten(entry["set"]).items()}
+        values = {k: validate_value(origin, k, v) for k, v in flatten(entry["set"]).items()}
         if any(k.startswith(("run.", "county.", "sample.", "population.")) for k in values):
             raise ScenarioError(f"{origin}: key '{where}.set' may only change mechanism, "
                                 "policy, shock and cost keys (not run/county/sample/population)")
@@ -350,14 +353,8 @@ def parse_disasters(origin: str, table: Any) -> list[Disaster]:
         if "date" not in entry:
             raise ScenarioError(f"{origin}: key '{where}.date' is missing (\"YYYY-MM\")")
         month = parse_month(origin, f"{where}.date", entry["date"])
-        defaults_ = {"village_share": SCHEMA["shocks.disaster_village_share"].default,
-                     "production_loss": SCHEMA["shocks.disaster_production_loss"].default,
-                     "asset_loss": SCHEMA["shocks.disaster_asset_loss"].default,
-                     "months": SCHEMA["shocks.disaster_months"].default}
-        fields = {}
-        for f, (low, high, integer, unit, _doc) in DISASTER_FIELDS.items():
-            fields[f] = _check_number(origin, f"{where}.{f}", entry.get(f, defaults_[f]),
-                                      low, high, integer, unit)
+        fields = {f: checked(param, origin, entry.get(f, param.default), f"{where}.{f}")
+                  for f, param in DISASTER_FIELDS.items()}
         disasters.append(Disaster(month, fields["village_share"], fields["production_loss"],
                                   fields["asset_loss"], int(fields["months"])))
     return disasters

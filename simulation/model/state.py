@@ -8,13 +8,13 @@ once, so both engines start identically, and `FIELDS` is what the conformance te
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Final, get_args, get_type_hints
 
 import numpy as np
 from numpy.typing import NDArray
 
 from simulation.model.codes import FORMERLY_POOR, LOW_INCOME, N_SHOCK_CAUSES, NO_SUPPORT
+from simulation.model.params import Knobs
 from simulation.model.population import Population, initial_dibao, solve_earnings, steady_month
 
 
@@ -119,7 +119,7 @@ INITIAL_COLUMNS: Final = ("category", "village", "members", "workers", "migrants
 """Initial household attributes saved with each run (breakdowns by household type)."""
 
 
-def initial_record(p: SimpleNamespace, pop: Population,
+def initial_record(p: Knobs, pop: Population,
                    state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The households as they enter 2021: attributes, benefit linkage, key village."""
     record = {k: state[k].copy() for k in INITIAL_COLUMNS}
@@ -133,7 +133,7 @@ def linkage(ctx_linkage_share: float, category: np.ndarray, u_linkage: np.ndarra
     return (category == FORMERLY_POOR) & (u_linkage < ctx_linkage_share)
 
 
-def initial_state(p: SimpleNamespace, pop: Population) -> dict[str, np.ndarray]:
+def initial_state(p: Knobs, pop: Population) -> dict[str, np.ndarray]:
     """The state of every household at the start of January 2021 (columns)."""
     hh = pop.households
     n = pop.n

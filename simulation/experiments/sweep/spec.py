@@ -43,7 +43,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from simulation.experiments.sweep.errors import SweepError
-from simulation.model.scenario import SCENARIO_DIR, ScenarioError, check_name, read_toml
+from simulation.model.params import Param
+from simulation.model.scenario import SCENARIO_DIR, ScenarioError, check_name, flatten, read_toml
 
 SWEEP_DIR: Final = SCENARIO_DIR / "sweeps"
 
@@ -69,15 +70,32 @@ AGGREGATIONS: Final[dict[str, str]] = {
 }
 
 # method option -> (default, low, high, integer, applies to, doc)
-OPTIONS: Final[dict[str, tuple[float, float, float, bool, tuple[str, ...], str]]] = {
-    "conf_level": (0.95, 0.5, 0.999, False, tuple(METHODS),
-                   "confidence level of the bootstrap intervals"),
-    "num_resamples": (100, 10, 10_000, True, ("sobol", "morris", "fast", "rbd_fast", "latin"),
-                      "bootstrap resamples for the intervals"),
-    "num_levels": (4, 2, 100, True, ("morris",), "Morris grid levels (even)"),
-    "M": (4, 1, 100, True, ("fast", "rbd_fast", "latin"),
-          "interference factor (harmonics); FAST default 4, RBD-FAST default 10"),
+OPTIONS: Final[dict[str, Param]] = {
+    "conf_level": Param("options.conf_level", 0.95, 0.5, 0.999, "share",
+                        "confidence level of the bootstrap intervals", "SALib default"),
+    "num_resamples": Param("options.num_resamples", 100, 10, 10_000, "resamples",
+                           "bootstrap resamples for the intervals", "SALib default",
+                           integer=True),
+    "num_levels": Param("options.num_levels", 4, 2, 100, "levels",
+                        "Morris grid levels (even)", "SALib default", integer=True),
+    "M": Param("options.M", 4, 1, 100, "harmonics",
+               "interference factor (harmonics); FAST default 4, RBD-FAST default 10",
+               "SALib defaults", integer=True),
 }
+"""Method options of a sweep file's [options] table, checked like every number (Param)."""
+OPTION_METHODS: Final[dict[str, tuple[str, ...]]] = {
+    "conf_level": tuple(METHODS),
+    "num_resamples": ("sobol", "morris", "fast", "rbd_fast", "latin"),
+    "num_levels": ("morris",),
+    "M": ("fast", "rbd_fast", "latin"),
+}
+"""The methods each option applies to."""
+REPLICATES: Final = Param("replicates", 1, 1, 10_000, "runs per sample",
+                          "replicates of every sample (seeds)", "sweep design", integer=True)
+SEED: Final = Param("seed", 0, 0, 2**63 - 1, "", "seed of the design and of the runs",
+                    "sweep design", integer=True)
+SAMPLES: Final = Param("samples", 1, 1, 10**9, "", "samples of the design (per method)",
+                       "sweep design", integer=True)
 
 _TOP_KEYS: Final = ("name", "description", "model", "base", "method", "samples", "replicates",
                     "seed", "second_order", "common_random_numbers", "outputs", "aggregate",
@@ -140,7 +158,7 @@ class SweepSpec:
             return self.options[name]
         if name == "M" and self.method in ("rbd_fast", "latin"):
             return 10
-        return OPTIONS[name][0]
+        return OPTIONS[name].default
 
     def canonical(self) -> dict[str, Any]:
         """Everything that determines the results (for fingerprints and the manifest)."""
@@ -148,7 +166,8 @@ class SweepSpec:
         doc.pop("source")
         doc.pop("description")
         doc["run"] = dict(self.run)
-        doc["options"] = {k: self.option(k) for k in OPTIONS if self.method in OPTIONS[k][4]}
+        doc["options"] = {k: self.option(k) for k in OPTIONS
+                          if self.method in OPTION_METHODS[k]}
         return doc
 
     def digest(self) -> str:
@@ -171,9 +190,9 @@ class SweepSpec:
         if samples is not None:
             _check_samples(origin, "--samples", spec.method, spec.samples, spec)
         if replicates is not None:
-            _check_int(origin, "--replicates", replicates, 1, 10_000)
+            _check(REPLICATES, origin, replicates, "--replicates")
         if seed is not None:
-            _check_int(origin, "--seed", seed, 0, 2**63 - 1)
+            _check(SEED, origin, seed, "--seed")
         _check_size(origin, spec)
         return spec
 
@@ -226,8 +245,8 @@ def parse_sweep(doc: Mapping[str, Any], origin: str) -> SweepSpec:
 
     factors = _parse_factors(origin, doc.get("factors"), model)
     outputs = _parse_outputs(origin, doc.get("outputs"), doc.get("aggregate", {}), model)
-    replicates = _check_int(origin, "replicates", doc.get("replicates", 1), 1, 10_000)
-    seed = _check_int(origin, "seed", _required(origin, doc, "seed"), 0, 2**63 - 1)
+    replicates = int(_check(REPLICATES, origin, doc.get("replicates", 1)))
+    seed = int(_check(SEED, origin, _required(origin, doc, "seed")))
     second_order = _check_bool(origin, "second_order", doc.get("second_order", False))
     if second_order and method != "sobol":
         raise SweepError(f"{origin}: key 'second_order' applies to method 'sobol' only")
@@ -238,7 +257,7 @@ def parse_sweep(doc: Mapping[str, Any], origin: str) -> SweepSpec:
         raise SweepError(f"{origin}: key 'base' does not apply to model '{model_name}'")
     base = doc.get("base", "baseline") if model.uses_scenarios else None
 
-    samples = _check_int(origin, "samples", _required(origin, doc, "samples"), 1, 10**9)
+    samples = int(_check(SAMPLES, origin, _required(origin, doc, "samples")))
     spec = SweepSpec(
         name=_check_name(origin, doc.get("name", Path(origin).stem)), source=origin,
         model=model_name, base=base,
@@ -268,28 +287,18 @@ def _hint(key: str, choices: Any) -> str:
     return f" (did you mean '{found[0]}'?)" if found else ""
 
 
-def _check_int(origin: str, key: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SweepError(f"{origin}: key '{key}' must be a whole number in [{low}, {high}], "
-                         f"got {value!r}")
-    return value
+def _check(param: Param, origin: str, value: Any, key: str | None = None) -> float:
+    """Param.check with its error as a SweepError."""
+    try:
+        return param.check(origin, value, key)
+    except ValueError as exc:
+        raise SweepError(str(exc)) from None
 
 
 def _check_bool(origin: str, key: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise SweepError(f"{origin}: key '{key}' must be true or false, got {value!r}")
     return value
-
-
-def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Unquoted dotted TOML keys make nested tables; undo that."""
-    flat: dict[str, Any] = {}
-    for k, v in table.items():
-        if isinstance(v, dict):
-            flat.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            flat[f"{prefix}{k}"] = v
-    return flat
 
 
 def _parse_factors(origin: str, table: Any, model: Any) -> tuple[Factor, ...]:
@@ -303,7 +312,7 @@ def _parse_factors(origin: str, table: Any, model: Any) -> tuple[Factor, ...]:
                          "over its schema range) or a table of \"section.key\" = [low, high] "
                          "with at least one factor")
     factors = []
-    for key, bounds in _flatten(table).items():
+    for key, bounds in flatten(table).items():
         where = f"factors.\"{key}\""
         param = model.factor_param(origin, key)  # raises SweepError naming the key
         if (not isinstance(bounds, list) or len(bounds) != 2
@@ -368,7 +377,7 @@ def _parse_run(origin: str, table: Any, model: Any) -> dict[str, int]:
             raise SweepError(f"{origin}: unknown key 'run.{key}'; allowed: "
                              f"{', '.join(_RUN_KEYS)}")
         param = model.factor_param(origin, f"run.{key}", sweepable=False)
-        run[key] = _check_int(origin, f"run.{key}", value, int(param.low), int(param.high))
+        run[key] = int(_check(param, origin, value))
     return run
 
 
@@ -380,17 +389,10 @@ def _parse_options(origin: str, table: Any, method: str) -> dict[str, float]:
         if key not in OPTIONS:
             raise SweepError(f"{origin}: unknown key 'options.{key}'{_hint(key, OPTIONS)}; "
                              f"allowed: {', '.join(OPTIONS)}")
-        _default, low, high, integer, methods, doc = OPTIONS[key]
-        if method not in methods:
-            raise SweepError(f"{origin}: key 'options.{key}' ({doc}) applies to method(s) "
-                             f"{', '.join(methods)}, not {method!r}")
-        bad = isinstance(value, bool) or not isinstance(value, int | float) or \
-            not low <= value <= high or (integer and not float(value).is_integer())
-        if bad:
-            kind = "a whole number" if integer else "a number"
-            raise SweepError(f"{origin}: key 'options.{key}' must be {kind} in "
-                             f"[{low:g}, {high:g}] ({doc}), got {value!r}")
-        options[key] = int(value) if integer else float(value)
+        if method not in OPTION_METHODS[key]:
+            raise SweepError(f"{origin}: key 'options.{key}' ({OPTIONS[key].doc}) applies to "
+                             f"method(s) {', '.join(OPTION_METHODS[key])}, not {method!r}")
+        options[key] = _check(OPTIONS[key], origin, value)
     if method == "morris" and int(options.get("num_levels", 4)) % 2:
         raise SweepError(f"{origin}: key 'options.num_levels' must be even (Morris design)")
     return options

@@ -1,4 +1,4 @@
-"""Who returns: falls below the line by household type and by village (anchors.md §9.8).
+"""Who returns: falls below the line by household type and by village.
 
 Household types are read from households.parquet (the households as they entered 2021) and
 overlap (a household can be chronic and industry-linked); each is compared with all households

@@ -8,8 +8,8 @@ as the same spell) and `rise` (above the line). A household's status therefore f
 its 2021 status (households.parquet: 12-month income per person against the 2021 line) and
 its crossings.
 
-Exit cohorts (anchors.md §9.1-2) — each episode starts at an exit and ends at the household's
-next `fall` (a return), or is censored at the end of the horizon:
+Exit cohorts (the usual survival-analysis set-up) — each episode starts at an exit and ends at
+the household's next `fall` (a return), or is censored at the end of the horizon:
 
     formerly_poor_2021  every formerly poor household above the line in January 2021; time
                         counts from the start of 2021 (a fall in month m returned after m + 1

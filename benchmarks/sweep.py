@@ -3,7 +3,7 @@
     python benchmarks/sweep.py [--samples 256] [--households 5000] [--years 15]
                                [--engine arrays] [--serial-runs K] [--out benchmarks/sweep.json]
 
-What it does (issue 4's benchmark), on this machine:
+What it does, on this machine:
 1. the full sweep scenarios/sweeps/mechanisms_sobol.toml (every mechanism knob, N base
    samples, 1 replicate, 5,000 households x 15 years) on 2 worker processes, end to end
    through run_sweep: wall time of the runs, runs per second, analysis + figures time;

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from simulation.model.params import Knobs, as_namespace, defaults
 from simulation.model.scenario import Scenario, load_scenario
 
 SMALL = {"run.households": 400, "run.years": 3}
@@ -34,3 +35,9 @@ def write_sweep(folder: Path, filename: str = "tiny.toml", **spec: Any) -> Path:
     path = Path(folder) / filename
     path.write_text(sweep_toml(**spec), encoding="utf-8")
     return path
+
+
+def knobs(**overrides: float) -> Knobs:
+    """The default knobs with some values changed (`__` for the dot, as `small`)."""
+    values = {**defaults(), **{k.replace("__", "."): v for k, v in overrides.items()}}
+    return as_namespace(values)

@@ -298,3 +298,28 @@ def test_cohort_tables_from_episodes() -> None:
     assert first["exposure"] == pytest.approx(15.0)
     assert first["returns"] == pytest.approx(10.0)
     assert first["hazard"] == pytest.approx(10.0 / 15.0)
+
+
+def test_kaplan_meier_agrees_with_lifelines() -> None:
+    """The hand-written estimator (vectorised over hundreds of thousands of episodes, no
+    import cost in the CLI) against the maintained library: the same survival curve and the
+    same exponential-Greenwood 95% band on random censored, weighted data."""
+    lifelines = pytest.importorskip("lifelines")
+    rng = np.random.default_rng(3)
+    n = 400
+    durations = rng.integers(1, 60, n).astype(float)
+    returned = rng.random(n) < 0.6
+    weights = rng.integers(1, 5, n).astype(float)
+    km = kaplan_meier(durations, returned, weights)
+    fit = lifelines.KaplanMeierFitter().fit(durations, returned, weights=weights)
+    ref = fit.survival_function_.iloc[1:, 0]  # lifelines adds a row at t = 0
+    assert ref.index.to_numpy() == pytest.approx(km["time"].to_numpy())
+    assert ref.to_numpy() == pytest.approx(km["survival"].to_numpy(), rel=1e-12)
+    # exponential Greenwood: lower = S^exp(z sqrt(V) / |log S|), V = (std_err / S)^2
+    s = km["survival"].to_numpy()
+    keep = (s > 0) & (s < 1)
+    root_v = (km["std_err"].to_numpy()[keep] / s[keep])
+    z = 1.959963984540054
+    low = s[keep] ** np.exp(z * root_v / np.abs(np.log(s[keep])))
+    band = fit.confidence_interval_.iloc[1:][keep]
+    assert band.iloc[:, 0].to_numpy() == pytest.approx(low, rel=1e-9)

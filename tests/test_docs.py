@@ -21,7 +21,8 @@ SOURCES = ROOT / "docs" / "sources.md"
 
 # Citations of notes users never see: design brief sections, the domain fact sheet, the shared
 # folder, and any path into the notes' research folder.
-PRIVATE_CITATIONS = ("DESIGN §", "domain §", "../shared", "research/")
+PRIVATE_CITATIONS = ("DESIGN §", "domain §", "../shared", "research/", "anchors.md",
+                     "domain-facts", "house-style", "performance.md", "next-capabilities")
 
 
 BRACKETED = re.compile(r"\[([^\]]*)\]")

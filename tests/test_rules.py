@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import knobs
 
 from simulation.model import rules
 from simulation.model.codes import ACCIDENT, DISABILITY, ILLNESS, JOB_LOSS, LOW_INCOME, SCHOOLING
@@ -67,23 +68,24 @@ def test_truncated_pareto_bounds_and_median() -> None:
     assert math.isclose((2000 / x - 0.01) / 0.99, 0.5)
 
 
+_OOP = {"social_security__out_of_scope": 0.1, "social_security__insurance_rate": 0.7,
+        "social_security__cii_deductible": 8000.0, "social_security__cii_rate": 0.6,
+        "social_security__medical_assistance_rate": 0.6}
+
+
 def test_out_of_pocket_three_tiers_and_cap() -> None:
     # 50,000 bill: 10% out of scope; basic insurance pays 70% of 45,000 -> 13,500 left;
     # CII pays 60% above 8,000 -> 13,500 - 3,300 = 10,200; assistance 60% -> 4,080 left
-    oop, aid = rules.out_of_pocket(bill=50_000.0, out_of_scope=0.1, insurance_rate=0.7,
-                                   cii_deductible=8000.0, cii_rate=0.6, assistance_rate=0.6,
-                                   cap=1e12)
+    p = knobs(**{**_OOP, "social_security__oop_cap": 1e9})
+    oop, aid = rules.out_of_pocket(p, 50_000.0, True)
     assert math.isclose(oop, 5000.0 + 10_200.0 - 6120.0)
     assert math.isclose(aid, 6120.0)
     # the safety-net cap moves the excess to medical assistance
-    capped, aid2 = rules.out_of_pocket(bill=50_000.0, out_of_scope=0.1, insurance_rate=0.7,
-                                       cii_deductible=8000.0, cii_rate=0.6, assistance_rate=0.6,
-                                       cap=6000.0)
+    capped, aid2 = rules.out_of_pocket(knobs(**{**_OOP, "social_security__oop_cap": 6000.0}),
+                                       50_000.0, True)
     assert capped == 6000.0 and math.isclose(aid2, aid + oop - 6000.0)
-    # no assistance: assistance 0, out of pocket = out of scope + after CII
-    oop0, aid0 = rules.out_of_pocket(bill=50_000.0, out_of_scope=0.1, insurance_rate=0.7,
-                                     cii_deductible=8000.0, cii_rate=0.6, assistance_rate=0.0,
-                                     cap=1e12)
+    # a household not covered: no assistance, no cap; out of pocket = out of scope + after CII
+    oop0, aid0 = rules.out_of_pocket(p, 50_000.0, False)
     assert aid0 == 0.0 and math.isclose(oop0, 15_200.0)
 
 
@@ -131,8 +133,9 @@ def test_savings() -> None:
 
 
 def test_detection_probabilities() -> None:
-    assert rules.self_report_probability(0.15, 0.6, False, 0.5) == 0.15 * 0.6
-    assert rules.self_report_probability(0.15, 0.6, True, 0.5) == 0.15 * 0.6 * 0.5
+    p = knobs(monitoring__self_report_rate=0.15, motivation__dependency_effect=0.5)
+    assert rules.self_report_probability(p, 0.6, False) == 0.15 * 0.6
+    assert rules.self_report_probability(p, 0.6, True) == 0.15 * 0.6 * 0.5
     # 16 visits for a caseload of 40: 0.4 visits a household-month
     assert rules.screening_probability(0.55, 16.0, 40.0, 0.5) == 0.55 * 0.4 * 0.5
     assert rules.screening_probability(1.0, 60.0, 40.0, 0.5) == 0.5  # at most one visit
@@ -198,8 +201,9 @@ def test_matched_measures() -> None:
 
 def test_emergency_aid() -> None:
     # gap of 1,000 yuan/person for 3 people plus half a 4,000 bill, capped at 5,000
-    assert rules.emergency_aid(5000.0, 6000.0, 3, 4000.0, 5000.0) == 5000.0
-    assert rules.emergency_aid(5800.0, 6000.0, 3, 1000.0, 5000.0) == 1100.0
+    p = knobs(social_security__temporary_aid_cap=5000.0)
+    assert rules.emergency_aid(p, 5000.0, 6000.0, 3, 4000.0) == 5000.0
+    assert rules.emergency_aid(p, 5800.0, 6000.0, 3, 1000.0) == 1100.0
 
 
 @settings(max_examples=200, deadline=None)
@@ -233,11 +237,9 @@ def test_rules_identical_on_floats_and_arrays(dev, z, base, prod, trend, loss, s
                                    school_fee=0.0, roll12=np.array([roll]),
                                    leaving=np.array([leave]))
     assert [x[0] for x in acc_a] == list(acc)
-    oop = rules.out_of_pocket(bill=gross, out_of_scope=0.1, insurance_rate=0.7,
-                              cii_deductible=8000.0, cii_rate=0.6, assistance_rate=0.6, cap=6000.0)
-    oop_a = rules.out_of_pocket(bill=np.array([gross]), out_of_scope=0.1, insurance_rate=0.7,
-                                cii_deductible=8000.0, cii_rate=0.6,
-                                assistance_rate=np.array([0.6]), cap=np.array([6000.0]))
+    p = knobs(**{**_OOP, "social_security__oop_cap": 6000.0})
+    oop = rules.out_of_pocket(p, gross, True)
+    oop_a = rules.out_of_pocket(p, np.array([gross]), np.array([True]))
     assert [x[0] for x in oop_a] == list(oop)
 
 

@@ -218,9 +218,12 @@ def format_headline(table: Any, scenarios: Sequence[Scenario], replicates: int,
     from simulation.common.stats import interval_text
 
     years = scenarios[0].years
-    head = (f"Formerly poor households returning to poverty, county totals over {years} years "
-            f"(2021-{2020 + years}); mean [95% interval], {replicates} replicate"
-            + ("s" if replicates > 1 else "")
+    values = scenarios[0].values
+    formerly_poor = values["county.households"] * values["county.formerly_poor_share"]
+    head = (f"Formerly poor households returning to poverty (of the county's "
+            f"{formerly_poor:,.0f}; a household counts once a year), county totals over {years} "
+            f"years (2021-{2020 + years}); fiscal cost is the total over those years; mean "
+            f"[95% interval], {replicates} replicate" + ("s" if replicates > 1 else "")
             + (f", paired seeds against {baseline}" if baseline else ""))
     if replicates == 1:
         head += "\n(one replicate: no intervals; use --replicates 2 or more for them)"

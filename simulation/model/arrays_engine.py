@@ -43,7 +43,6 @@ from simulation.model.codes import (
     JOB_LOSS,
     JOB_LOSS_EVENT,
     N_CAUSES,
-    NO_CAP,
     NO_SUPPORT,
     NOT_MONITORED,
     OPERATING,
@@ -260,11 +259,7 @@ class ArrayModel:
                                           formerly_poor=self.fp[bills], dibao=s.dibao[bills],
                                           state=s.state[bills], t=t,
                                           support_until=s.support_until[bills])
-        oop, assistance = rules.out_of_pocket(bill=bill, out_of_scope=c.out_of_scope,
-                                              insurance_rate=c.insurance_rate,
-                                              cii_deductible=c.cii_deductible, cii_rate=c.cii_rate,
-                                              assistance_rate=c.medical_assistance_rate * covered,
-                                              cap=np.where(covered, c.oop_cap, NO_CAP))
+        oop, assistance = rules.out_of_pocket(c.p, bill, covered)
         s.y_cost_ss[bills] += assistance
         s.last_shock_cost[bills] = oop
         shock_cost[bills] = oop
@@ -306,8 +301,7 @@ class ArrayModel:
         moving = d.job < self.max_migrants * c.p_job_loss
         moving[jobless[d.job[jobless] >= 1.0 - c.reemployment_rate]] = True
         movers = np.flatnonzero(moving)
-        p_back = rules.reemployment_probability(c.reemployment_rate, s.motivation[movers],
-                                                s.dependency[movers], c.dependency_effect)
+        p_back = rules.reemployment_probability(c.p, s.motivation[movers], s.dependency[movers])
         unemployed = s.unemployed[movers]
         lose, regain = rules.job_transitions(d.job[movers], s.migrants[movers] - unemployed,
                                              unemployed, c.p_job_loss, p_back)
@@ -435,8 +429,7 @@ class ArrayModel:
         state = s.state[risky]
         applying = risky[(state == NOT_MONITORED) | (state == RISK_ELIMINATED)]
         s.applied[applying] = d.report[applying] < rules.self_report_probability(
-            c.self_report_rate, s.motivation[applying], s.dependency[applying],
-            c.dependency_effect)
+            c.p, s.motivation[applying], s.dependency[applying])
         watch = np.flatnonzero(risk | (s.state != NOT_MONITORED))
         crossing = np.flatnonzero((pc < c.line) != s.below)
         return watch, crossing
@@ -513,8 +506,7 @@ class ArrayModel:
                                own_income: np.ndarray) -> None:
         s, t = self.s, c.t
         in_support = rules.in_support(s.state, t, s.support_until)
-        p_train = rules.training_probability(c.training_participation, s.motivation,
-                                             s.dependency, c.dependency_effect)
+        p_train = rules.training_probability(c.p, s.motivation, s.dependency)
         trained = np.flatnonzero((s.workers > 0) & (self.fp | in_support) & (d.train < p_train))
         s.skill[trained] = rules.skill_after_training(s.skill[trained], ~s.trained[trained],
                                                       c.training_practicality)
@@ -624,8 +616,8 @@ class ArrayModel:
                                                                        s.workers[idx]))
         s.state[idx] = ASSISTED
         aid = idx[temporary & take_up]
-        amount = rules.emergency_aid(s.pc12[aid], c.line, s.members[aid], s.last_shock_cost[aid],
-                                     c.temporary_aid_cap)
+        amount = rules.emergency_aid(c.p, s.pc12[aid], c.line, s.members[aid],
+                                     s.last_shock_cost[aid])
         s.savings[aid] += amount  # relief: not income in the monitoring window (see Official)
         s.y_cost_ss[aid] += amount
         enrol = idx[dibao & take_up & ~s.dibao[idx] & (s.pc12[idx] < c.dibao_standard)]

@@ -114,7 +114,6 @@ class MonthContext:
     trend: float
     warning_recall: float
     year: int
-    year_line: float
 
 
 class Environment:
@@ -165,7 +164,7 @@ class Environment:
             # (last year's for the months before January, this year's after), so the
             # January rise of the line does not push households below it overnight; in
             # December this is the year's line.
-            line=window_line, alert_line=window_line * mon.alert_band, year_line=self.line,
+            line=window_line, alert_line=window_line * mon.alert_band,
             dibao_standard=self.line * p.social_security.dibao_standard,
             dibao_exit_line=self.line * p.social_security.dibao_standard
             * p.policy.dibao_exit_ratio, trend=self.trend,

@@ -11,12 +11,15 @@ selection returns an operand unchanged, so both give the same number). Booleans 
 
 Scalars that both engines share (monthly probabilities, the line, the earnings trend) are
 computed once per month in `simulation.model.context`; transcendental functions are allowed there.
+A rule that needs knob values takes the typed knobs `p` (simulation.model.params.Knobs, the
+same Python floats in both engines) as its first argument and reads them itself: a new knob
+then touches the schema and the rule, not the engines.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +32,7 @@ from simulation.model.codes import (
     ILLNESS,
     JOB_LOSS,
     LOW_INCOME,
+    NO_CAP,
     SCHOOLING,
     TRANSFER_WITHDRAWAL,
 )
@@ -37,6 +41,9 @@ from simulation.model.codes import (
 # (Typed as Any: which of the two it is, is the caller's business, and mypy cannot narrow
 # the union through arithmetic.)
 X = Any
+
+if TYPE_CHECKING:
+    from simulation.model.params import Knobs
 
 
 
@@ -53,6 +60,13 @@ def minimum(a: X, b: X) -> X:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return np.minimum(a, b)
     return a if a <= b else b
+
+
+def cap_if(condition: X, cap: float) -> X:
+    """`cap` where `condition` holds, else NO_CAP (no cap at all)."""
+    if isinstance(condition, np.ndarray):
+        return np.where(condition, cap, NO_CAP)
+    return cap if condition else NO_CAP
 
 
 # ----------------------------------------------------------------------------- earnings
@@ -104,17 +118,21 @@ def truncated_pareto(u: X, low: float, high: float) -> X:
     return low / (1.0 - u * (1.0 - low / high))
 
 
-def out_of_pocket(*, bill: X, out_of_scope: float, insurance_rate: float, cii_deductible: float,
-                  cii_rate: float, assistance_rate: X, cap: X) -> tuple[X, X]:
+def out_of_pocket(p: Knobs, bill: X, covered: X) -> tuple[X, X]:
     """Out-of-pocket cost of a bill after the three-tier medical security (三重保障).
 
     Basic insurance pays `insurance_rate` of the in-catalogue part; critical illness insurance
     pays `cii_rate` above a deductible; medical assistance (for covered, eligible households)
     refunds `assistance_rate` of what is left in the catalogue and, as a safety net (兜底),
-    whatever out-of-pocket cost exceeds `cap` (docs/sources.md [nhsa-2024], [cii-2015],
-    [gov-2021-42]).
+    whatever out-of-pocket cost exceeds `oop_cap` — for `covered` households only (docs/
+    sources.md [nhsa-2024], [cii-2015], [gov-2021-42]).
     Returns (out-of-pocket yuan, medical assistance yuan).
     """
+    ss = p.social_security
+    out_of_scope, insurance_rate = ss.out_of_scope, ss.insurance_rate
+    cii_deductible, cii_rate = ss.cii_deductible, ss.cii_rate
+    assistance_rate = ss.medical_assistance_rate * covered
+    cap = cap_if(covered, ss.oop_cap)
     in_scope = bill * (1.0 - out_of_scope)
     after_basic = in_scope * (1.0 - insurance_rate)
     after_cii = after_basic - positive_part(after_basic - cii_deductible) * cii_rate
@@ -136,11 +154,11 @@ def job_transitions(u: X, employed: X, unemployed: X, p_loss_each: float,
     return lose, regain
 
 
-def reemployment_probability(rate: float, motivation: X, dependency: X,
-                             dependency_effect: float) -> X:
+def reemployment_probability(p: Knobs, motivation: X, dependency: X) -> X:
     """Monthly chance a jobless migrant finds work: search effort rises with motivation and
     falls with a dependency mindset (docs/sources.md [zhou-chen-qiu-2022])."""
-    return rate * (0.5 + 0.5 * motivation) * (1.0 - dependency_effect * dependency)
+    return (p.shocks.reemployment_rate * (0.5 + 0.5 * motivation)
+            * (1.0 - p.motivation.dependency_effect * dependency))
 
 
 # ----------------------------------------------------------------------------- transfers
@@ -282,10 +300,10 @@ def review_enrols_dibao(*, dibao: X, workers: X, pc12: X, standard: float, u: X,
 
 
 # ----------------------------------------------------------------------------- detection
-def self_report_probability(rate: float, motivation: X, dependency: X,
-                            dependency_effect: float) -> X:
+def self_report_probability(p: Knobs, motivation: X, dependency: X) -> X:
     """Monthly chance an at-risk household applies (自主申报): rises with motivation."""
-    return rate * motivation * (1.0 - dependency_effect * dependency)
+    return (p.monitoring.self_report_rate * motivation
+            * (1.0 - p.motivation.dependency_effect * dependency))
 
 
 def screening_probability(duty: float, visits: float, caseload: float, accuracy: float) -> float:
@@ -338,10 +356,10 @@ def industry_transition(*, status: X, buffer: X, u: X, p_fail: float, p_revive: 
 
 
 # ----------------------------------------------------------------------------- motivation
-def training_probability(participation: float, motivation: X, dependency: X,
-                         dependency_effect: float) -> X:
+def training_probability(p: Knobs, motivation: X, dependency: X) -> X:
     """Yearly chance a working household member takes a vocational training."""
-    return participation * (0.4 + motivation) * (1.0 - dependency_effect * dependency)
+    return (p.motivation.training_participation * (0.4 + motivation)
+            * (1.0 - p.motivation.dependency_effect * dependency))
 
 
 def skill_after_training(skill: X, first_training: X, practicality: float) -> X:
@@ -411,10 +429,11 @@ def matched_measures(cause: X, workers: X) -> tuple[X, X, X, X, X]:
     return dibao, job, production, education, temporary
 
 
-def emergency_aid(pc12: X, line: float, members: X, recent_cost: X, cap: float) -> X:
+def emergency_aid(p: Knobs, pc12: X, line: float, members: X, recent_cost: X) -> X:
     """Temporary assistance (临时救助): the gap to the line plus half the recent shock cost,
     capped per event."""
-    return minimum(positive_part(line - pc12) * members + 0.5 * recent_cost, cap)
+    return minimum(positive_part(line - pc12) * members + 0.5 * recent_cost,
+                   p.social_security.temporary_aid_cap)
 
 
 def school_transitions(u: X, children: X, students: X, entry_rate: float,

@@ -125,7 +125,7 @@ def sample_values(spec: SweepSpec, design: Design, sample: int) -> dict[str, flo
     """Model values of one sample as Python numbers (ints for integer keys).
 
     Python floats, not numpy scalars: numpy scalars make every Python-level arithmetic
-    operation of the agents engine slower (+44-59%, performance.md §2.4)."""
+    operation of the agents engine slower (+44-59%, measured with benchmarks/sweep.py)."""
     row = design.values[sample].tolist()
     return {f.key: (int(v) if f.integer else float(v)) for f, v in zip(spec.factors, row,
                                                                       strict=True)}

@@ -1,7 +1,7 @@
 """Executors: where chunks of runs are computed — in-process, a local process pool, or Dask.
 
 All three share one small protocol (submit / wait / close, futures in between), so the
-driver's loop is the same everywhere (anchors.md §6: code against the Executor protocol).
+driver's loop is the same everywhere (code against the Executor protocol).
 
 - SerialExecutor: in this process (1 worker; debugging, tests, tiny sweeps).
 - LocalExecutor: concurrent.futures.ProcessPoolExecutor on the *fork* start method (workers
@@ -75,7 +75,7 @@ def run_chunk(job: ChunkJob) -> list[dict[str, Any]]:
                     for p, v in zip(job.periods, yearly, strict=True):
                         outputs[f"{o.metric}@{p}"] = v
             row.update(outputs, status="ok", error="")
-        except Exception as exc:  # recorded, the sweep goes on (issue 4, "nothing lost")
+        except Exception as exc:  # recorded, the sweep goes on ("nothing lost")
             tb = traceback.format_exc(limit=-3)
             row.update(status="failed", error=f"{type(exc).__name__}: {exc}\n{tb}")
         row["seconds"] = time.perf_counter() - start

@@ -22,7 +22,6 @@ from simulation.model.codes import (
     INDUSTRY_FAILURE,
     JOB_LOSS,
     JOB_LOSS_EVENT,
-    NO_CAP,
     NO_SUPPORT,
     NOT_MONITORED,
     RISE,
@@ -91,8 +90,7 @@ class Household(mesa.Agent):
         self.shock_end = self.accident_end + c.p_disability if self.workers > 0 \
             else self.accident_end
         employed = self.migrants - self.unemployed
-        self.p_back = rules.reemployment_probability(c.reemployment_rate, self.motivation,
-                                                     self.dependency, c.dependency_effect)
+        self.p_back = rules.reemployment_probability(c.p, self.motivation, self.dependency)
         # job_transitions fires below `job_low` or at/above `job_high` (exact same bounds)
         self.job_low = employed * c.p_job_loss if employed > 0 else -1.0
         self.job_high = 1.0 - self.p_back if self.unemployed > 0 else 2.0
@@ -227,7 +225,7 @@ class Household(mesa.Agent):
                 self.risk_since = t
             if state == NOT_MONITORED or state == RISK_ELIMINATED:
                 self.applied = float(d.report[self.idx]) < rules.self_report_probability(
-                    c.self_report_rate, self.motivation, self.dependency, c.dependency_effect)
+                    c.p, self.motivation, self.dependency)
         elif self.risk_since >= 0:
             self.risk_since = -1
         if risk or state:  # in the officials' view this month
@@ -267,11 +265,7 @@ class Household(mesa.Agent):
         covered = rules.medically_covered(u_coverage=self.u_coverage, coverage=c.coverage,
                                           formerly_poor=self.formerly_poor, dibao=self.dibao,
                                           state=self.state, t=t, support_until=self.support_until)
-        oop, assistance = rules.out_of_pocket(bill=bill, out_of_scope=c.out_of_scope,
-                                              insurance_rate=c.insurance_rate,
-                                              cii_deductible=c.cii_deductible, cii_rate=c.cii_rate,
-                                              assistance_rate=c.medical_assistance_rate * covered,
-                                              cap=c.oop_cap if covered else NO_CAP)
+        oop, assistance = rules.out_of_pocket(c.p, bill, covered)
         self.y_cost_ss += assistance
         self.last_shock_cost = oop
         self._record(t, ILLNESS_EVENT if illness else ACCIDENT_EVENT,
@@ -359,8 +353,7 @@ class Household(mesa.Agent):
         """March: vocational training take-up; guidance moves dependency and motivation."""
         if self.workers > 0 and (self.formerly_poor
                                  or rules.in_support(self.state, t, self.support_until)):
-            p_train = rules.training_probability(c.training_participation, self.motivation,
-                                                 self.dependency, c.dependency_effect)
+            p_train = rules.training_probability(c.p, self.motivation, self.dependency)
             if u_train < p_train:
                 self.skill = rules.skill_after_training(self.skill, not self.trained,
                                                         c.training_practicality)

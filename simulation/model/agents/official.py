@@ -131,8 +131,7 @@ class Official(mesa.Agent):
         if temporary and take_up:
             # relief is not counted as household income in means tests (MCA 2021 dibao
             # rules exclude temporary assistance); it replenishes the household's buffer
-            aid = rules.emergency_aid(h.pc12, c.line, h.members, h.last_shock_cost,
-                                      c.temporary_aid_cap)
+            aid = rules.emergency_aid(c.p, h.pc12, c.line, h.members, h.last_shock_cost)
             h.savings += aid
             h.y_cost_ss += aid
         if dibao and take_up and not h.dibao and h.pc12 < c.dibao_standard:

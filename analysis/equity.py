@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.results_io import Results
+from simulation.model.codes import DIBAO
 
 HouseholdMask = Callable[[pd.DataFrame], pd.Series]
 
@@ -35,8 +36,8 @@ HOUSEHOLD_TYPES: Final[dict[str, tuple[str, HouseholdMask]]] = {
                           lambda h: (h["migrants"] > 0) & (2 * h["migrants"] >= h["workers"])),
     "industry_linked": ("industry-linked (利益联结, benefit linkage to a project)",
                         lambda h: h["linked"].astype(bool)),
-    "dibao_2021": ("receiving dibao (低保) in January 2021",
-                   lambda h: h["dibao"].astype(bool)),
+    "dibao_2021": ("on 低保 or 特困 in January 2021",
+                   lambda h: h["programme"] >= DIBAO),
     "key_village": ("in a key village (resident first secretary)",
                     lambda h: h["key_village"].astype(bool)),
     "other_village": ("in another village", lambda h: ~h["key_village"].astype(bool)),

@@ -1,8 +1,9 @@
 """The headline numbers of a comparison, defined once: the console table after `simulate` /
 `compare`, headline.csv and the report's tables all come from here.
 
-Per scenario, over the horizon (county totals, nominal yuan): returns to poverty, new poverty
-and fiscal cost, each as the mean over replicates with its 95% t-interval (analysis.paired);
+Per scenario, over the evaluation window (from the policy date's year to the horizon; county
+totals, nominal yuan): returns to poverty and new poverty on the income test and on the
+hardship test, and fiscal cost, each as the mean over replicates with its 95% t-interval (analysis.paired);
 against the baseline, paired on seeds: the change in returns and in cost, and the cost per
 avoided return with Fieller's interval (analysis.costs). One replicate gives no interval.
 """
@@ -15,28 +16,31 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.costs import cost_effectiveness
-from analysis.outcomes import HORIZON_SUMS
+from analysis.outcomes import HORIZON_SUMS, in_window
 from analysis.paired import describe, paired_differences
 from simulation.common.stats import mean_interval
+from simulation.model.calendar import START_YEAR
 from simulation.model.metrics import METRICS
 
-TOTALS = {HORIZON_SUMS[name]: name for name in ("returns", "new_poverty", "fiscal_cost")}
+TOTALS = {HORIZON_SUMS[name]: name for name in ("returns", "new_poverty", "returns_hardship",
+                                               "new_poverty_hardship", "fiscal_cost")}
 """Yearly metric -> headline outcome (analysis.outcomes.HORIZON_SUMS)."""
 
 
-def horizon_totals(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per run (scenario, replicate, seed): returns, new poverty and fiscal cost summed over
-    the horizon."""
-    return (runs.groupby(["scenario", "replicate", "seed"], sort=False)[list(TOTALS)].sum()
-            .reset_index().rename(columns=TOTALS))
+def horizon_totals(runs: pd.DataFrame, start_year: int = START_YEAR) -> pd.DataFrame:
+    """Per run (scenario, replicate, seed): the TOTALS summed from `start_year` (the
+    evaluation window) to the horizon."""
+    return (in_window(runs, start_year).groupby(["scenario", "replicate", "seed"], sort=False)
+            [list(TOTALS)].sum().reset_index().rename(columns=TOTALS))
 
 
 def headline(runs: pd.DataFrame, baseline: str | None, seed: int,
-             order: Sequence[str] | None = None) -> pd.DataFrame:
-    """One row per scenario: returns, new_poverty, fiscal_cost (mean, _low, _high,
-    replicates); against the baseline: change_returns, extra_cost (mean, _low, _high) and
-    per_return (Fieller estimate, _low, _high, _status) as in analysis.costs."""
-    per_run = horizon_totals(runs)
+             order: Sequence[str] | None = None, start_year: int = START_YEAR) -> pd.DataFrame:
+    """One row per scenario, over the evaluation window from `start_year`: returns,
+    new_poverty, their _hardship pair and fiscal_cost (mean, _low, _high, replicates); against
+    the baseline: change_returns, extra_cost (mean, _low, _high) and per_return (Fieller
+    estimate, _low, _high, _status) as in analysis.costs."""
+    per_run = horizon_totals(runs, start_year)
     names = list(order or dict.fromkeys(per_run["scenario"]))
     desc = describe(per_run, list(TOTALS.values()), order=names)
     table = pd.DataFrame({"scenario": names})
@@ -49,11 +53,13 @@ def headline(runs: pd.DataFrame, baseline: str | None, seed: int,
         desc[desc["metric"] == "returns"].set_index("scenario")["replicates"])
     if baseline is None or len(names) < 2:
         return table
-    diffs = paired_differences(per_run, baseline, ["returns"], order=names)
-    sub = diffs.set_index("scenario")
-    for col, src in (("change_returns", "mean"), ("change_returns_low", "low"),
-                     ("change_returns_high", "high")):
-        table[col] = table["scenario"].map(sub[src])
+    diffs = paired_differences(per_run, baseline, ["returns", "returns_hardship"],
+                               order=names)
+    for outcome in ("returns", "returns_hardship"):
+        sub = diffs[diffs["metric"] == outcome].set_index("scenario")
+        for col, src in ((f"change_{outcome}", "mean"), (f"change_{outcome}_low", "low"),
+                         (f"change_{outcome}_high", "high")):
+            table[col] = table["scenario"].map(sub[src])
     ce = cost_effectiveness(per_run, baseline, seed, order=names).set_index("scenario")
     for col in ("extra_cost", "extra_cost_low", "extra_cost_high", "per_return",
                 "per_return_low", "per_return_high", "per_return_status"):
@@ -76,11 +82,11 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_tables(folder: Path, runs: pd.DataFrame, baseline: str | None, seed: int,
-                 figures: bool = True) -> pd.DataFrame:
-    """summary.csv, headline.csv and the standard figures of a results folder being built;
-    returns the headline table."""
+                 figures: bool = True, start_year: int = START_YEAR) -> pd.DataFrame:
+    """summary.csv (every year), headline.csv (the evaluation window from `start_year`) and
+    the standard figures of a results folder being built; returns the headline table."""
     summarize(runs).to_csv(folder / "summary.csv", index=False)
-    table = headline(runs, baseline, seed)
+    table = headline(runs, baseline, seed, start_year=start_year)
     table.to_csv(folder / "headline.csv", index=False)
     if figures:
         from analysis.figures import save_standard_figures

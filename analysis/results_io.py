@@ -19,6 +19,7 @@ import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -42,9 +43,17 @@ from simulation.model.scenario import (
 RUN_KEYS = ("scenario", "replicate", "seed", "year")
 HOUSEHOLD_COLUMNS = ("scenario", "replicate", "household", "category", "village", "members",
                      "workers", "migrants", "elderly", "children", "students", "disabled",
-                     "chronic", "dibao", "pc12", "linked", "key_village")
+                     "chronic", "programme", "pc12", "linked", "key_village")
 EVENT_COLUMNS = ("scenario", "replicate", "month", "household", "event", "cause")
 MANIFEST_KEYS = ("seed", "replicates", "seeds", "scenarios")
+
+
+def evaluation_start(scenarios: Iterable[Scenario], last_year: int) -> int:
+    """First year of the evaluation window: the year of the earliest policy date among the
+    scenarios (a policy date within a year opens the window at that year's January); the
+    whole horizon when that year is past `last_year` (the policy never took effect)."""
+    first = min((sc.policy_year for sc in scenarios), default=START_YEAR)
+    return first if first <= last_year else START_YEAR
 
 
 class ResultsError(OutputError):
@@ -93,6 +102,15 @@ class Results:
     @property
     def years(self) -> list[int]:
         return sorted(int(y) for y in self.runs["year"].unique())
+
+    @property
+    def window_start(self) -> int:
+        """First year of the evaluation window (evaluation_start)."""
+        return evaluation_start(self.scenarios.values(), max(self.years))
+
+    @property
+    def window_label(self) -> str:
+        return f"{self.window_start}–{max(self.years)}"
 
     @property
     def horizon_months(self) -> int:

@@ -281,13 +281,14 @@ def summarize_by(frame: pd.DataFrame, keys: Sequence[str], value: str) -> pd.Dat
 
 
 # ----------------------------------------------------------------------------- time below
-def months_below(results: Results) -> pd.DataFrame:
-    """Months each household spent below the line at month end over the horizon, from its
-    2021 status and its crossings (households rows with months_below and weight)."""
+def months_below(results: Results, from_month: int = 0) -> pd.DataFrame:
+    """Months each household spent below the line at month end from `from_month` to the
+    horizon, from its 2021 status and its crossings (households rows with months_below and
+    weight). A household whose last member died or moved out is not below from then on."""
     horizon = results.horizon_months
     hh = results.households
     ev = results.events
-    cross = ev[ev["event"].isin(["fall", "dip", "rise"])]
+    cross = ev[ev["event"].isin(["fall", "dip", "rise", "dissolved"])]
     start = pd.DataFrame({"key": _household_key(results, hh), "time": 0,
                           "below": initial_below(results).to_numpy(), "order": 0})
     changes = pd.DataFrame({"key": _household_key(results, cross),
@@ -298,8 +299,9 @@ def months_below(results: Results) -> pd.DataFrame:
            .sort_values(["key", "time", "order"], kind="stable").reset_index(drop=True))
     nxt = seq["time"].shift(-1)
     last = seq["key"].shift(-1) != seq["key"]
-    until = np.where(last.to_numpy(), horizon, nxt.to_numpy())
-    seq["months"] = (until - seq["time"].to_numpy()) * seq["below"].to_numpy()
+    until = np.maximum(np.where(last.to_numpy(), horizon, nxt.to_numpy()), from_month)
+    since = np.maximum(seq["time"].to_numpy(), from_month)
+    seq["months"] = (until - since) * seq["below"].to_numpy()
     per_key = seq.groupby("key", sort=False)["months"].sum()
     out = hh[["scenario", "replicate", "household", "category"]].copy()
     out["months_below"] = per_key.reindex(_household_key(results, hh)).to_numpy()
@@ -320,6 +322,9 @@ def below_at_month_end(results: Results, month: int) -> pd.DataFrame:
     keys = _household_key(results, hh)
     now = status.reindex(keys).to_numpy()
     initial = initial_below(results).to_numpy()
+    gone = ev[(ev["event"] == "dissolved") & (ev["month"] <= month)]
+    ended = np.isin(keys, _household_key(results, gone))
     out = hh[["scenario", "replicate", "household", "category"]].copy()
-    out["below"] = np.where(pd.isna(now), initial, now).astype(bool)
+    # a household whose last member died or moved out is no longer counted (as in the metrics)
+    out["below"] = np.where(pd.isna(now), initial, now).astype(bool) & ~ended
     return out

@@ -49,7 +49,7 @@ def frame_speed(compare: bool, frames: int = 24) -> float:
 
     @solara.component
     def App() -> None:
-        with solara.AppLayout():
+        with app.Layout():  # the served page's frame (Solara's AppLayout)
             app.Page()
 
     _, rc = solara.render(App(), handle_error=False)

@@ -3,6 +3,7 @@ the yearly metrics the model wrote (structural checks; no model values are pinne
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from analysis.spells import below_at_month_end, exit_episodes, months_below
 from simulation.experiments.results import write_results
 from simulation.experiments.runner import run_many
 from simulation.model.calendar import START_YEAR
+from simulation.model.codes import CAUSES
 from simulation.model.scenario import load_scenario
 
 SCENARIOS = ("baseline", "social_security", "combined")
@@ -24,8 +26,8 @@ SCENARIOS = ("baseline", "social_security", "combined")
 
 @pytest.fixture(scope="module")
 def results_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    scenarios = [load_scenario(n).with_values({"run.households": 300, "run.years": 4})
-                 for n in SCENARIOS]
+    scenarios = [dataclasses.replace(load_scenario(n).with_values(
+        {"run.households": 300, "run.years": 4}), policy_month=0) for n in SCENARIOS]
     runs = run_many(scenarios, 3, 2021, engine="arrays", workers=1)
     out = tmp_path_factory.mktemp("analysis") / "cmp"
     out.mkdir()
@@ -108,6 +110,6 @@ def test_run_outcomes_match_runs_parquet(results_dir: Path) -> None:
                                                         "fiscal_cost_yuan"]].sum()
     np.testing.assert_allclose(out["returns"], totals.loc[out.index, "returned_households"])
     np.testing.assert_allclose(out["fiscal_cost"], totals.loc[out.index, "fiscal_cost_yuan"])
-    causes = [c for c in out.columns if c.startswith("returns_")]
+    causes = [f"returns_{c}" for c in CAUSES]
     np.testing.assert_allclose(out[causes].sum(axis=1), out["returns"], atol=1e-6)
     assert isinstance(out, pd.DataFrame)

@@ -19,7 +19,7 @@ REQUIRED_METRICS = (
     "ever_monitored_share_formerly_poor", "risk_eliminated_share", "formerly_poor_households",
     "ever_returned_share_formerly_poor", "fiscal_cost_yuan",
     *(f"cause_{c}" for c in CAUSES))
-TINY = ["--households", "300", "--years", "2", "--quiet"]
+TINY = ["--households", "300", "--years", "2", "--policy-date", "2021-01", "--quiet"]
 
 
 def test_help_everywhere(capsys: pytest.CaptureFixture[str]) -> None:

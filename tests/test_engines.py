@@ -3,20 +3,26 @@ events and final state of every household (np.array_equal, not a tolerance)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from simulation.model.agents_engine import PovertyModel
 from simulation.model.arrays_engine import ArrayModel
 from simulation.model.scenario import load_scenario, shipped_scenarios
-from simulation.model.state import FIELDS
+from simulation.model.state import FIELDS, PERSON_FIELDS
 
 SCENARIOS = [p.stem for p in shipped_scenarios()]
 SEEDS = (1, 22, 333)
 
 
-def _pair(name: str, seed: int, years: int, households: int = 300):  # type: ignore[no-untyped-def]
-    sc = load_scenario(name).with_values({"run.years": years, "run.households": households})
+def _pair(name: str, seed: int, years: int, households: int = 300,  # type: ignore[no-untyped-def]
+          policy_month: int = 12):
+    # the strategies take effect in the second year here, so short runs cover them
+    sc = replace(load_scenario(name).with_values({"run.years": years,
+                                                  "run.households": households}),
+                 policy_month=policy_month)
     agents = PovertyModel(sc, rng=seed, log_shocks=True)
     arrays = ArrayModel(sc, rng=seed, log_shocks=True)
     agents.run()
@@ -33,9 +39,13 @@ def _assert_identical(agents: PovertyModel, arrays: ArrayModel) -> None:
         assert np.array_equal(a, b), {k: (ya[k], yb[k]) for k in ya if ya[k] != yb[k]}
     assert np.array_equal(agents.event_table(), arrays.event_table())
     sa, sb = agents.snapshot(), arrays.snapshot()
-    assert sa.keys() == sb.keys() == set(FIELDS) | {"ring", "losses"}
+    assert sa.keys() == sb.keys() == set(FIELDS) | {"ring", "ring_h", "losses"}
     for key in sa:
         assert np.array_equal(sa[key], sb[key]), key
+    pa, pb = agents.people_snapshot(), arrays.people_snapshot()
+    assert pa.keys() == pb.keys() == set(PERSON_FIELDS)
+    for key in pa:
+        assert np.array_equal(pa[key], pb[key]), key
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -66,4 +76,5 @@ def test_engines_identical_with_scheduled_knob_changes(tmp_path) -> None:  # typ
 
 @pytest.mark.slow
 def test_engines_identical_full_horizon() -> None:
-    _assert_identical(*_pair("combined", 5, 15, households=1000))
+    _assert_identical(*_pair("combined", 5, 15, households=1000,
+                             policy_month=(2026 - 2021) * 12))

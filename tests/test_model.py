@@ -7,19 +7,19 @@ import pandas as pd
 import pytest
 from support import small
 
-from simulation.experiments.runner import run_one
+from simulation.experiments.runner import make_model, run_one
 from simulation.model.agents.household import Household
 from simulation.model.agents.industry import Industry
 from simulation.model.agents.official import Official
 from simulation.model.agents.partner import SocialPartner
 from simulation.model.agents_engine import PovertyModel
-from simulation.model.codes import EVENTS
+from simulation.model.codes import EVENTS, PLACEMENT
 from simulation.model.params import KNOBS
 
 NO_SHOCKS = {
     "shocks.hospitalisation_rate": 0.0, "shocks.accident_rate": 0.0,
     "shocks.disability_rate": 0.0, "shocks.job_loss_rate": 0.0, "shocks.disaster_rate": 0.0,
-    "shocks.school_entry_rate": 0.0, "income.volatility": 0.0,
+    "shocks.chronic_onset": 0.0, "income.volatility": 0.0, "demography.enabled": 0.0,
     "industry.market_volatility": 0.0, "industry.project_volatility": 0.0,
     "industry.margin_misfit": 0.0, "policy.line_growth": 0.0, "income.transfer_growth": 0.0,
 }
@@ -42,6 +42,34 @@ def test_no_shocks_nobody_falls(engine: str) -> None:
     assert (runs["newly_poor_households"] == 0).all()
     for cause in ("illness", "accident", "disability", "job_loss", "disaster"):
         assert not ev.isin([cause]).any()
+
+
+@pytest.mark.parametrize("engine", ["arrays", "agents"])
+def test_demography_off_nobody_ages_dies_is_born_or_leaves(engine: str) -> None:
+    sc = small(demography__enabled=0.0)
+    model = make_model(sc, 4, engine, log_shocks=True)
+    before = model.people_snapshot()
+    model.run()
+    after = model.people_snapshot()
+    for key in ("age", "present", "sex"):
+        assert np.array_equal(before[key], after[key]), key
+    ev = pd.Series([EVENTS[e] for e in model.event_table()[:, 2]], dtype=object)
+    assert not ev.isin(["death", "birth", "moved_out", "dissolved"]).any()
+    on = make_model(small(), 4, engine, log_shocks=True)
+    on.run()
+    ev_on = pd.Series([EVENTS[e] for e in on.event_table()[:, 2]], dtype=object)
+    assert ev_on.isin(["death"]).any() and ev_on.isin(["birth"]).any()
+    assert (on.people_snapshot()["age"] > before["age"]).any()
+
+
+def test_demography_ages_everyone_present_by_one_year_each_january() -> None:
+    model = make_model(small(), 6, "arrays")
+    start = model.people_snapshot()
+    model.run(13)  # through January 2022
+    now = model.people_snapshot()
+    stayed = start["present"] & now["present"] & (now["age"] >= start["age"])
+    assert stayed.sum() > 0.9 * start["present"].sum()
+    assert np.array_equal(now["age"][stayed], start["age"][stayed] + 1)
 
 
 def _totals(name: str = "baseline", seed: int = 5, **overrides: float) -> pd.Series:
@@ -84,23 +112,64 @@ def test_absent_training_participation_removes_trainees() -> None:
 def test_absent_social_participation_removes_partners() -> None:
     sc = small(responsibility__social_participation=0.0)
     model = PovertyModel(sc, rng=1)
+    model.run(1)  # the policy date (the first month) removes the reference's partners
     assert SocialPartner not in model.agents_by_type or not len(
         model.agents_by_type[SocialPartner])
-    model.run(24)
-    assert not any(h.partner_job for h in model.households)
+    model.run(23)
+    assert not any(h.job_kind == PLACEMENT for h in model.households)
     base = PovertyModel(small(), rng=1)
     assert len(base.agents_by_type[SocialPartner]) == round(0.3 * base.population.n_villages)
 
 
-def test_absent_coverage_removes_medical_assistance_and_new_dibao() -> None:
-    sc = small(social_security__coverage=0.0).with_values({"run.households": 1500})
-    model = PovertyModel(sc, rng=2)
-    model.run(36)
-    assert not any(h.dibao for h in model.households)
-    full = PovertyModel(small().with_values({"run.households": 1500}), rng=2)
-    full.run(36)
-    assert any(h.dibao for h in full.households)
+def _programme_starts(**overrides: float) -> int:
+    model = make_model(small(**overrides).with_values({"run.households": 1500}), 2, "arrays",
+                       log_shocks=True)
+    model.run()
+    codes = model.event_table()[:, 2]
+    return int(np.isin(codes, [EVENTS.index("dibao_start"), EVENTS.index("tekun_start")]).sum())
 
+
+def test_absent_coverage_removes_new_dibao_and_tekun() -> None:
+    assert _programme_starts() > 0
+    assert _programme_starts(social_security__coverage=0.0) == 0
+
+
+def test_absent_application_rate_leaves_only_the_monitoring_route() -> None:
+    """低保 is reachable without the monitoring system (the household applies) and through
+    it (an identified household is enrolled); switching both routes off enrols nobody."""
+    assert _programme_starts(social_security__application_rate=0.0) > 0
+    assert _programme_starts(monitoring__self_report_rate=0.0) > 0
+    none = {"social_security__application_rate": 0.0, "responsibility__duty_performance": 0.0,
+            "responsibility__coordination": 0.0, "monitoring__self_report_rate": 0.0,
+            "monitoring__low_income_recall": 0.0}
+    assert _programme_starts(**none) == 0
+
+
+def test_no_monitoring_keeps_ordinary_social_assistance() -> None:
+    assert _programme_starts(responsibility__duty_performance=0.0,
+                             responsibility__coordination=0.0,
+                             monitoring__self_report_rate=0.0,
+                             monitoring__low_income_recall=0.0) > 0
+
+
+def test_absent_low_income_recall_removes_platform_identification() -> None:
+    assert _totals(monitoring__low_income_recall=0.6)["identified_by_low_income_platform"] > 0
+    assert _totals(monitoring__low_income_recall=0.0)["identified_by_low_income_platform"] == 0
+
+
+def test_absent_housing_damage_removes_repair_costs() -> None:
+    hit = {"shocks__disaster_rate": 0.5, "shocks__housing_damage_share": 0.0}
+    a = _totals("disaster", **hit)
+    b = _totals("disaster", shocks__disaster_rate=0.5)
+    assert a["disasters"] == b["disasters"] > 0
+    assert a["fiscal_cost_social_security"] < b["fiscal_cost_social_security"]
+
+
+def test_failed_projects_are_restructured_faster_with_a_shorter_delay() -> None:
+    fail = {"industry__failure_hazard": 0.5}
+    slow = _totals(industry__restructure_months=120.0, **fail)["projects_restructured"]
+    fast = _totals(industry__restructure_months=3.0, **fail)["projects_restructured"]
+    assert fast > slow
 
 def test_absent_medical_assistance_rate_costs_nothing_on_bills() -> None:
     # with the rate at 0 and no safety-net cap, social-security cost is transfers only

@@ -13,7 +13,8 @@ import pytest
 
 from simulation.cli import main
 
-TINY = ["--households", "300", "--replicates", "3", "--workers", "1", "--quiet", "--no-figures"]
+TINY = ["--households", "300", "--replicates", "3", "--workers", "1", "--quiet", "--no-figures",
+        "--policy-date", "2021-01"]
 SECTIONS = ("Overview", "Scenarios compared", "Headline results",
             "Causes of returns and new poverty", "Mechanism decomposition",
             "Exit cohorts and time to return", "Who returns",
@@ -34,7 +35,7 @@ def decompose_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report") / "dec"
     assert main(["decompose", "baseline", "combined", "--years", "2", "--out", str(out),
                  "--households", "300", "--replicates", "2", "--workers", "1", "--quiet",
-                 "--no-figures"]) == 0
+                 "--no-figures", "--policy-date", "2021-01"]) == 0
     return out
 
 

@@ -13,7 +13,8 @@ from support import write_sweep
 from analysis.discovery import inside
 from simulation.cli import main
 
-LATIN = {"name": "tiny_latin", "method": "latin", "samples": 60, "seed": 9, "households": 150,
+LATIN = {"name": "tiny_latin", "method": "latin", "samples": 60, "seed": 9, "households": 400,
+         "years": 3,
          "outputs": ("returned_households", "fiscal_cost_yuan"),
          "factors": {"social_security.coverage": (0.0, 1.0),
                      "social_security.medical_assistance_rate": (0.0, 0.9),
@@ -33,12 +34,12 @@ def latin_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_tiny_real_sweep_writes_every_result(latin_sweep: Path) -> None:
     manifest = json.loads((latin_sweep / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["runs_on_disk"] == 60
-    assert manifest["engine"] == "arrays" and manifest["base"]["households"] == 150
+    assert manifest["engine"] == "arrays" and manifest["base"]["households"] == 400
     assert [o["aggregate"] for o in manifest["outputs"]] == ["total", "total"]
     runs = pd.read_parquet(latin_sweep / "runs.parquet")
     assert len(runs) == 60 and (runs["status"] == "ok").all()
     # yearly values are kept and the output is their documented aggregate (total)
-    yearly = runs[["returned_households@2021", "returned_households@2022"]].sum(axis=1)
+    yearly = runs[[f"returned_households@{y}" for y in (2021, 2022, 2023)]].sum(axis=1)
     assert np.allclose(yearly, runs["returned_households"])
     # the model got whole months for the integer key
     assert (runs["social_security.follow_up_months"] % 1 == 0).all()
@@ -70,9 +71,9 @@ def test_sobol_cli_gives_identical_indices_on_one_and_two_workers(tmp_path: Path
 def test_discover_finds_a_box_with_the_reported_coverage_and_density(
         latin_sweep: Path, tmp_path: Path, capsys) -> None:
     samples = pd.read_csv(latin_sweep / "samples.csv")
-    threshold = float(samples["returned_households"].quantile(0.4))
+    threshold = float(samples["fiscal_cost_yuan"].quantile(0.4))
     out = tmp_path / "disc"
-    assert main(["discover", str(latin_sweep), "--metric", "returned_households",
+    assert main(["discover", str(latin_sweep), "--metric", "fiscal_cost_yuan",
                  "--below", f"{threshold}", "--min-density", "0.6", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "Box 1: coverage" in text
@@ -81,7 +82,7 @@ def test_discover_finds_a_box_with_the_reported_coverage_and_density(
     limits = pd.read_csv(out / "boxes.csv")
     limits = limits[limits["box"] == 1]
     # recount coverage and density from the samples and the box limits
-    cases = samples["returned_households"].to_numpy() < threshold
+    cases = samples["fiscal_cost_yuan"].to_numpy() < threshold
     mask = inside(samples, limits)
     assert summary["cases"] == cases.sum()
     assert box["coverage"] == pytest.approx((mask & cases).sum() / cases.sum())

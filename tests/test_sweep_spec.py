@@ -68,6 +68,23 @@ def test_flows_are_summed_and_levels_averaged_by_default() -> None:
     assert [o.aggregate for o in spec.outputs] == ["final", "mean"]
 
 
+def test_outputs_aggregate_the_evaluation_window_from_the_policy_date() -> None:
+    from simulation.experiments.sweep.execute import ChunkJob, RunTask, run_chunk
+    from simulation.experiments.sweep.models import Series
+
+    def runner(values: dict, seed: int, replicate: int) -> Series:
+        return Series([2021, 2022, 2023], {"returned_households": [1.0, 10.0, 100.0]})
+
+    spec = parse_sweep({**_doc(), "outputs": ["returned_households"]}, "t")
+    task = RunTask(0, 0, 0, 1, {})
+    whole = run_chunk(ChunkJob(runner, spec.outputs, (2021, 2022, 2023), (task,)))[0]
+    window = run_chunk(ChunkJob(runner, spec.outputs, (2021, 2022, 2023), (task,), 2022))[0]
+    assert whole["returned_households"] == 111.0 and window["returned_households"] == 110.0
+    assert window["returned_households@2021"] == 1.0  # the history is kept
+    spec = parse_sweep({**_doc(), "run": {"policy_date": "2022-07"}}, "t")
+    assert spec.run["policy_month"] == 18
+
+
 def _doc() -> dict:
     import tomllib
 
@@ -89,6 +106,8 @@ def _doc() -> dict:
     ({"method": "saltelli"}, "method"),
     ({"colour": "red"}, "colour"),
     ({"run": {"households": 10}}, "run.households"),
+    ({"run": {"policy_date": "2019-01"}}, "run.policy_date"),
+    ({"run": {"policy_date": "2026-13"}}, "run.policy_date"),
     ({"options": {"num_levels": 4}}, "options.num_levels"),
     ({"aggregate": {"returned_households": "median"}}, "aggregate.returned_households"),
     ({"model": "nonsense"}, "model"),
@@ -125,6 +144,7 @@ def test_missing_sweep_file_exits_2(tmp_path: Path, capsys) -> None:
     (["--households", "10"], "run.households"),
     (["--years", "99"], "run.years"),
     (["--engine", "turbo"], "--engine"),
+    (["--policy-date", "May 2026"], "--policy-date"),
 ])
 def test_bad_overrides_exit_2(tmp_path: Path, capsys, flags: list[str], named: str) -> None:
     path = write(tmp_path, GOOD)

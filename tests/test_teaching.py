@@ -7,6 +7,7 @@ Browser tests (real Chromium) are in test_teaching_browser.py.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,30 +19,49 @@ import solara
 from simulation.model.agents_engine import PovertyModel
 from simulation.model.codes import (
     ASSISTED,
-    CHANNELS,
+    CHANNELS_ALL,
+    DIBAO,
     EVENTS,
     FORMERLY_POOR,
     IDENTIFIED,
+    JOBLESS,
     MARGINAL,
     NOT_MONITORED,
     ORDINARY,
+    PENDING,
+    PLACEMENT,
+    PROJECT_JOB,
     RISK_ELIMINATED,
+    TEKUN,
+    WELFARE_POST,
+    K,
 )
 from simulation.model.params import KNOBS, MECHANISMS, SCHEMA
 from simulation.model.scenario import PolicyChange, load_scenario
-from simulation.teaching import charts, info, knobs, monitors, story
+from simulation.teaching import charts, info, knobs, monitors, people, story
 from simulation.teaching.experiments import EXPERIMENTS, OUTCOMES, check
 from simulation.teaching.layout import county_layout, village_grid
-from simulation.teaching.lesson import SETUP_ONLY, Lesson, Run, Settings, parse_seed
+from simulation.teaching.lesson import (
+    SETUP_ONLY,
+    Lesson,
+    Run,
+    Settings,
+    page_scenario,
+    parse_seed,
+    takes_effect_at_reset,
+)
 from simulation.teaching.recorder import SOURCES, Recorder
 from simulation.teaching.status import (
     BELOW_HELPED,
     BELOW_UNNOTICED,
     FORMERLY_POOR_STABLE,
+    GONE,
     HELPED,
     MONITORED,
     STABLE,
     STATUSES,
+    SUPPORT_FLAGS,
+    below_line,
     household_status,
     support_bits,
 )
@@ -108,16 +128,25 @@ def test_household_status_priorities() -> None:
     state = np.array([NOT_MONITORED, NOT_MONITORED, IDENTIFIED, ASSISTED, NOT_MONITORED,
                       ASSISTED, RISK_ELIMINATED])
     below = np.array([False, False, False, False, True, True, False])
-    assert household_status(category, state, below).tolist() == [
-        STABLE, FORMERLY_POOR_STABLE, MONITORED, HELPED, BELOW_UNNOTICED, BELOW_HELPED,
-        FORMERLY_POOR_STABLE]
-    assert len(STATUSES) == 6
+    codes = [STABLE, FORMERLY_POOR_STABLE, MONITORED, HELPED, BELOW_UNNOTICED, BELOW_HELPED,
+             FORMERLY_POOR_STABLE]
+    assert household_status(category, state, below).tolist() == codes
+    assert len(STATUSES) == 6 and len(STATUSES) == GONE
+    alive = np.array([True, True, True, True, False, True, True])
+    assert household_status(category, state, below, alive).tolist() == [
+        *codes[:4], GONE, *codes[5:]]
+    assert below_line(np.array([*codes, GONE])).tolist() == [False] * 4 + [True, True, False,
+                                                                           False]
 
 
 def test_support_bits() -> None:
-    cols = {"dibao": np.array([1, 0, 1]), "welfare_job": np.array([0, 1, 1]),
-            "partner_job": np.array([0, 0, 1]), "edu_aid": np.array([0, 0, 1])}
-    assert support_bits(cols).tolist() == [1, 2, 15]
+    programme = np.array([0, PENDING, DIBAO, TEKUN, 0])
+    job_kind = np.array([PLACEMENT, 0, WELFARE_POST, PROJECT_JOB, 0])
+    edu_aid = np.array([False, False, True, False, False])
+    bits = support_bits(programme, job_kind, edu_aid)
+    flags = [{f for k, f in enumerate(SUPPORT_FLAGS) if b >> k & 1} for b in bits.tolist()]
+    assert flags == [{"placement"}, {"applied"}, {"dibao", "welfare_post", "edu_aid"},
+                     {"tekun", "project_job"}, set()]
 
 
 # ----------------------------------------------------------------------------- recorder
@@ -127,13 +156,21 @@ def test_recorder_matches_the_model() -> None:
     rec = Recorder.attach(model)
     for t in range(14):
         model.step()
-        cols = model.snapshot(("below", "category", "state", "y_labour", "y_production",
-                               "y_project", "y_transfers", "y_rigid"))
+        cols = model.snapshot(("below", "category", "state", "alive", "programme", "savings",
+                               "debt", "pc12_h", "y_labour", "y_production", "y_project",
+                               "y_transfers", "y_rigid"))
+        alive = cols["alive"]
         assert rec.t == t + 1
         assert rec.series["below_formerly_poor"][t] == np.count_nonzero(
-            cols["below"] & (cols["category"] == FORMERLY_POOR))
+            cols["below"] & (cols["category"] == FORMERLY_POOR) & alive)
         assert rec.series["monitored"][t] == np.count_nonzero(
-            (cols["state"] == IDENTIFIED) | (cols["state"] == ASSISTED))
+            ((cols["state"] == IDENTIFIED) | (cols["state"] == ASSISTED)) & alive)
+        assert rec.series["on_programme"][t] == np.count_nonzero(
+            ((cols["programme"] == DIBAO) | (cols["programme"] == TEKUN)) & alive)
+        assert np.array_equal(rec.status[t] == GONE, ~alive)
+        np.testing.assert_allclose(rec.savings[t], cols["savings"], rtol=1e-6, atol=0.01)
+        np.testing.assert_allclose(rec.debt[t], cols["debt"], rtol=1e-6, atol=0.01)
+        np.testing.assert_allclose(rec.pc12_h[t], cols["pc12_h"], rtol=1e-6, atol=0.01)
         if t == 11:  # December: the year-to-date metrics are the model's yearly row
             assert rec.ytd == model.years[0]
     # this year's months add up to the model's year-to-date tallies (float32 history)
@@ -142,13 +179,44 @@ def test_recorder_matches_the_model() -> None:
     np.testing.assert_allclose(rec.income[12:14].sum(axis=0), ytd, rtol=1e-5, atol=0.05)
     assert rec.income.shape[2] == len(SOURCES)
     assert sum(len(e) for e in rec.events.values()) == len(model.events)
-    channels = [c for es in rec.events.values() for _, e, _, c in es
-                if EVENTS[e] == "identified"]
-    assert channels and all(1 <= c < len(CHANNELS) for c in channels)
+    assert [(e.month, idx, e.event, e.cause) for idx in sorted(rec.events)
+            for e in rec.events[idx]] == sorted(model.events, key=lambda x: x[1])  # stable
+    channels = [e.channel for es in rec.events.values() for e in es
+                if EVENTS[e.event] == "identified"]
+    assert channels and all(1 <= c < len(CHANNELS_ALL) for c in channels)
     before = rec.income.copy()
     rec.capture(model)  # a call between months changes nothing
     assert np.array_equal(before, rec.income) and rec.t == 14
-    assert rec.nbytes() == 36 * N * (4 * len(SOURCES) + 4 + 1 + 1)
+    assert rec.nbytes() == 36 * N * (4 * len(SOURCES) + 4 * 4 + 1 + 1) + N * K * 2
+
+
+def test_recorder_tells_who_an_event_concerns() -> None:
+    """Deaths, births, moves and jobs name the member: the one who left, arrived or holds
+    the job, as the model's person slots say."""
+    sc = load_scenario("baseline").with_values({"run.households": 1000, "run.years": 3})
+    model = PovertyModel(sc, rng=5, log_shocks=True)
+    rec = Recorder.attach(model)
+    start = model.people_snapshot()
+    model.run(13)  # one January of demography
+    now = model.people_snapshot()
+    seen = set()
+    for idx, events in rec.events.items():
+        for e in events:
+            name = EVENTS[e.event]
+            if name in ("death", "moved_out", "birth", "job_start", "job_end", "job_loss"):
+                assert e.who is not None, (idx, e)
+                seen.add(name)
+            if name == "death":  # the one who died was there at the start
+                k = e.who.slot
+                assert start["present"][idx, k] and start["age"][idx, k] == e.who.age
+            elif name == "birth":
+                assert now["present"][idx, e.who.slot] and e.who.age == 0
+            elif name == "job_start" and model.households[idx].job_slot >= 0:
+                assert e.kind != 0
+    assert {"death", "birth", "moved_out", "job_start"} <= seen
+    jobless = np.argwhere(now["present"] & (now["role"] == JOBLESS))
+    assert all(0 <= rec.role_since[i, k] <= 12 or rec.role_since[i, k] == -1
+               for i, k in jobless)
 
 
 # ----------------------------------------------------------------------------- lesson
@@ -170,6 +238,24 @@ def test_compared_counties_share_households_and_step_together(played: Lesson) ->
         b.scenario.values["social_security.coverage"]
 
 
+def test_page_scenarios_act_from_the_first_month() -> None:
+    """The page runs a strategy from January 2021 (one history, then policy at month 0), and
+    before the first month the sliders show the scenario's values, not the status quo's."""
+    lesson = small_lesson(scenario="social_security")
+    run = lesson.runs[0]
+    assert run.scenario.policy_month == 0
+    coverage = load_scenario("social_security").values["social_security.coverage"]
+    assert lesson.knob_value("social_security.coverage") == coverage
+    steps(lesson, 1)
+    assert run.model.env.values["social_security.coverage"] == coverage
+    # a slider moved before the first month is not undone by the scenario's own change
+    lesson = small_lesson(scenario="social_security")
+    lesson.set_knob("social_security.coverage", 0.4)
+    steps(lesson, 2)
+    assert lesson.runs[0].model.env.values["social_security.coverage"] == 0.4
+    assert lesson.knob_value("social_security.coverage") == 0.4
+
+
 def test_same_scenario_on_the_same_seed_is_identical() -> None:
     lesson = steps(small_lesson(compare="baseline"), 18)
     a, b = (r.recorder for r in lesson.runs)
@@ -187,6 +273,7 @@ def test_slider_change_equals_a_scheduled_policy_change() -> None:
     assert lesson.knob_value(key) == value  # shown at once, applied at the next step
     steps(lesson, 18)
     base = lesson.runs[0].scenario
+    assert base == page_scenario(base)
     planned = replace(base, schedule=(PolicyChange(6, {key: value}),))
     reference = Run("planned", planned, 7)
     for _ in range(24):
@@ -216,19 +303,33 @@ def test_repeated_moves_in_one_month_are_one_change() -> None:
     assert lesson.set_knob("motivation.guidance", 0.7) is None
 
 
+def county_state(lesson: Lesson) -> dict[str, np.ndarray]:
+    """Everything a knob can move: households, projects, and the yearly results (costs)."""
+    model = lesson.runs[0].model
+    state = model.snapshot()
+    state["reserve"] = np.array([ind.reserve for ind in model.industries])
+    state["years"] = np.array([sorted(row.items()) for row in model.years], dtype=object)
+    return state
+
+
 def test_every_knob_acts_live_unless_setup_only() -> None:
     """A knob moved in a running county changes it (SETUP_ONLY ones wait for Reset)."""
-    reference = steps(small_lesson(), 30).runs[0].model.snapshot()
+    reference = county_state(steps(small_lesson(), 30))
     for param in KNOBS:
         lesson = small_lesson()
         now = lesson.knob_value(param.key)
         far = param.high if now - param.low < param.high - now else param.low
         lesson.set_knob(param.key, far)
-        state = steps(lesson, 30).runs[0].model.snapshot()
+        state = county_state(steps(lesson, 30))
         same = all(np.array_equal(state[k], reference[k]) for k in reference)
         assert same == (param.key in SETUP_ONLY), param.key
         if param.key in SETUP_ONLY:
             assert param.key in lesson.pending()
+            # and Reset builds the county under the status quo for every non-structural knob
+            again = county_state(steps(Lesson(households=N, rng=7, settings=lesson.settings),
+                                       30))
+            unchanged = all(np.array_equal(again[k], reference[k]) for k in reference)
+            assert unchanged == (not takes_effect_at_reset(param.key)), param.key
 
 
 def test_bad_input_is_reported_not_raised(tmp_path: Path) -> None:
@@ -287,7 +388,7 @@ def test_chart_options_are_json_and_follow_the_months(played: Lesson) -> None:
         text = to_json(option)
         assert json.loads(text)["series"]
     below = charts.below_line_option(runs)
-    assert len(below["series"]) == 3 * len(runs)
+    assert len(below["series"]) == 4 * len(runs)  # three categories and the hardship count
     assert len(below["series"][0]["data"]) == 26
     assert below["series"][0]["data"][0][0] == "2021-01-01"
     marks = [m["label"]["formatter"] for m in below["series"][0]["markLine"]["data"]]
@@ -304,25 +405,78 @@ def test_story_of_a_household_that_fell(played: Lesson) -> None:
     run = played.runs[0]
     fall = EVENTS.index("fall")
     idx = next(i for i, es in sorted(run.recorder.events.items())
-               if any(e == fall for _, e, _, _ in es))
+               if any(e.event == fall for e in es) and run.model.households[i].alive)
     entries = story.timeline(run, idx)
     assert [e.month for e in entries] == sorted(e.month for e in entries)
     assert any(e.kind == "fall" and "cause" in e.text for e in entries)
     facts = story.facts(run, idx)
     assert facts["household"].startswith(f"#{idx} in village")
+    assert facts["members"].startswith("head, ") and "savings" in facts["money"]
     option = story.story_option(run, idx)
     json.loads(to_json(option))
     assert all(len(series["data"]) == 26 for series in option["series"])
+    names = {s["name"] for s in option["series"]}
+    assert {"savings", "debt", story.HARDSHIP_TEXT} <= names
     summary = story.summary(run, idx)
-    assert summary["falls below the line"] >= 1
+    assert int(summary["falls below the line"]) >= 1
+
+
+def test_stories_tell_members_family_events_jobs_and_programmes() -> None:
+    """Members with ages and roles ('son, 27, migrant work (jobless since ...)'), deaths,
+    births and moves, jobs held, 低保/特困 spells, and households that are gone."""
+    lesson = steps(Lesson(households=1000, rng=3, settings=Settings()), 62)
+    run = lesson.runs[0]
+    rec = run.recorder
+    texts = {i: [e.text for e in story.timeline(run, i)] for i in rec.events}
+    kinds = {e.kind for i in rec.events for e in story.timeline(run, i)}
+    assert {"family", "job", "shock", "identified"} <= kinds
+    every = " | ".join(t for ts in texts.values() for t in ts)
+    for words in (" died", " was born", " moved out to set up a household elsewhere",
+                  " started a", " lost the migrant job"):
+        assert words in every, words
+    assert re.search(r"the (head|spouse|son|daughter|father|mother|grandson|granddaughter|"
+                     r"relative) \(\d+\) died", every)
+    # a jobless migrant: since when
+    households = run.model.households
+    jobless = next(i for i, h in enumerate(households) for k in range(K)
+                   if h.alive and h.p_present[k] and h.p_role[k] == JOBLESS
+                   and rec.role_since[i, k] >= 0)
+    assert re.search(r"migrant work \(jobless since 20\d\d-\d\d\)",
+                     "; ".join(story.members(run, jobless)))
+    # an assisted job: the member holding it
+    holder = next(i for i, h in enumerate(households) if h.alive and h.job_slot >= 0)
+    assert any(("public-welfare post" in m or "social partner" in m or "industry project" in m)
+               for m in story.members(run, holder))
+    # 低保 / 特困 spells: enrolments with their benefit
+    enrolled = [t for ts in texts.values() for t in ts if t.startswith("enrolled in")]
+    assert all(re.fullmatch(r"enrolled in (低保|特困 support): [\d,]+ yuan a month", t)
+               for t in enrolled)
+    # a household that has died out is not on the map, and its story says so
+    gone = [i for i, h in enumerate(households) if not h.alive]
+    if gone:
+        assert run.status_now()[gone[0]] == GONE
+        assert story.facts(run, gone[0])["now"].startswith("gone")
+
+
+def test_family_ties_are_guessed_from_ages() -> None:
+    ties = people.relations([58, 55, 27, 81, 3, 30], [0, 1, 0, 1, 1, 1],
+                            [True, True, True, True, True, False])
+    assert ties == {0: "head", 1: "spouse", 2: "son", 3: "mother", 4: "granddaughter"}
+    assert people.someone("son", 27, 0) == "son, 27"
+    assert people.someone("son", 27, 0, in_sentence=True) == "the son (27)"
+    assert people.role_text(JOBLESS, 30) == "migrant work (jobless)"
 
 
 def test_support_spans() -> None:
-    bits = np.array([0, 1, 1, 0, 2, 2], np.int8)
-    texts = [(e.month, e.text) for e in story.support_spans(bits)]
-    assert (1, "低保 (minimum living allowance) starts") in texts
-    assert (3, "低保 (minimum living allowance) ends") in texts
-    assert (4, "public-welfare job (公益岗位) starts") in texts
+    applied = 1 << SUPPORT_FLAGS.index("applied")
+    dibao = 1 << SUPPORT_FLAGS.index("dibao")
+    edu = 1 << SUPPORT_FLAGS.index("edu_aid")
+    bits = np.array([0, applied, applied, dibao, applied, 0, edu, 0], np.uint8)
+    texts = [(e.month, e.text) for e in story.support_spans(bits, decided={3})]
+    assert texts == [(1, "applied for 低保 / 特困"), (4, "applied for 低保 / 特困"),
+                     (5, "application for 低保 / 特困 turned down (means test)"),
+                     (6, "education aid (雨露计划) starts"),
+                     (7, "education aid (雨露计划) ends")]
 
 
 # ----------------------------------------------------------------------------- monitors
@@ -334,8 +488,12 @@ def test_monitors_agree_with_the_metrics(played: Lesson) -> None:
     total = run.model.years[0]["returned_households_sample"] + \
         run.model.years[1]["returned_households_sample"] + ytd["returned_households_sample"]
     assert values["returns_total"].value == f"{total:,.0f}"
-    below = int(np.count_nonzero(run.recorder.status[25] >= BELOW_UNNOTICED))
+    below = int(np.count_nonzero(below_line(run.recorder.status[25])))
     assert values["below_now"].value == f"{below:,}"
+    hardship = sum(row["returned_households_hardship"] for row in (*run.model.years, ytd))
+    assert values["hardship_total"].value == \
+        f"{hardship / run.model.population.weights[0]:,.0f}"
+    assert values["programme_now"].value == f"{run.recorder.series['on_programme'][25]:,}"
     assert monitors.date_text(26) == ("February 2023", "month 26 simulated")
     assert monitors.date_text(0)[0] == "January 2021"
 
@@ -343,7 +501,7 @@ def test_monitors_agree_with_the_metrics(played: Lesson) -> None:
 def test_monitors_before_the_first_month() -> None:
     lesson = small_lesson()
     values = {m.key: m.value for m in monitors.monitors(lesson.runs[0])}
-    below = int(np.count_nonzero(lesson.runs[0].status_now() >= BELOW_UNNOTICED))
+    below = int(np.count_nonzero(below_line(lesson.runs[0].status_now())))
     assert values["below_now"] == str(below) and values["returns_total"] == "0"
 
 
@@ -353,8 +511,11 @@ def test_things_to_try_name_real_knobs_scenarios_and_outcomes() -> None:
     for exp in EXPERIMENTS:
         assert exp.scenario in shipped and (not exp.compare or exp.compare in shipped)
         assert all(SCHEMA[k].is_knob for k in exp.changes), exp.title
-        assert exp.outcome in OUTCOMES and exp.direction in (-1, 1)
+        for outcome, direction in exp.claims:
+            assert outcome in OUTCOMES and direction in (-1, 1), exp.title
         assert exp.changes or exp.compare, "an experiment must change something"
+        for key, value in exp.changes.items():  # a value the slider can take
+            SCHEMA[key].check("things to try", value)
 
 
 def test_info_and_glossary_render() -> None:
@@ -373,19 +534,19 @@ def test_info_and_glossary_render() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("exp", EXPERIMENTS, ids=lambda e: e.outcome)
 def test_things_to_try_hold_in_the_model(exp) -> None:  # type: ignore[no-untyped-def]
-    """Each claim of the Info panel, on 4 paired seeds at the page's size: the mean paired
-    difference has the claimed sign (python -m simulation.teaching.experiments gives the
-    intervals over more seeds)."""
-    result = check(exp, range(2021, 2025), 1000)
-    assert np.sign(result.mean) == exp.direction, result
+    """Each claim of the Info panel (its main outcome and every further one its text makes),
+    on 4 paired seeds at the page's size: the mean paired difference has the claimed sign
+    (python -m simulation.teaching.experiments gives the intervals over more seeds)."""
+    for result in check(exp, range(2021, 2025), 1000):
+        assert np.sign(result.mean) == result.direction, result
 
 
 # ----------------------------------------------------------------------------- the page
 @solara.component
 def _App() -> None:
-    from simulation.teaching.app import Page
+    from simulation.teaching.app import Layout, Page
 
-    with solara.AppLayout():  # hosts the sidebar, as the served page does
+    with Layout():  # the served page's frame: it hosts the sidebar
         Page()
 
 
@@ -414,3 +575,49 @@ def test_page_renders_steps_and_tells_a_story() -> None:
     coverage = next(k for g in json.loads(panel.groups) for k in g["knobs"]
                     if k["key"] == "social_security.coverage")
     assert coverage["value"] == 0.9 and coverage["moved"]
+
+
+def test_a_new_scenario_after_a_finished_run_steps_without_reset(tmp_path: Path) -> None:
+    """SolaraViz's controller disables Step and ▶ when a run reaches its horizon; picking
+    another scenario then gives a county that steps at once (no Reset needed)."""
+    from simulation.teaching import app
+
+    short = tmp_path / "short.toml"
+    short.write_text('name = "short"\nbase = "baseline"\n\n[run]\nyears = 1\n')
+    app.STARTUP["scenario"] = str(short)
+    try:
+        box, rc = solara.render(_App(), handle_error=False)
+        step = rc.find(v.Btn, children=["Step"])
+        for _ in range(12):
+            step.widget.click()
+        assert rc.find(v.Html, children=["December 2021"]).widgets
+        step = rc.find(v.Btn, children=["Step"])
+        assert step.widget.disabled  # the run is over
+        rc.find(v.Select, label="Scenario").widget.v_model = "baseline"
+        step = rc.find(v.Btn, children=["Step"])
+        assert not step.widget.disabled
+        assert not rc.find(v.Btn, children=["▶"]).widget.disabled
+        step.widget.click()
+        assert rc.find(v.Html, children=["January 2021"]).widgets
+        assert rc.find(v.Html, children=["month 1 simulated"]).widgets
+        # the controller's model parameters are those of the county running
+        households = rc.find(v.Slider, label="Households (at Reset)")
+        assert households.widget.v_model == 1000
+    finally:
+        app.STARTUP["scenario"] = None
+
+
+def test_server_hides_the_solara_banner(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The "This website runs on Solara" banner is fixed over the page's bottom corner."""
+    import solara.server.settings as settings
+
+    from simulation.teaching import server
+
+    for name in ("SOLARA_APP", "SOLARA_TELEMETRY_MIXPANEL_ENABLE", "SOLARA_THEME_VARIANT",
+                 "SOLARA_THEME_SHOW_BANNER"):
+        monkeypatch.delenv(name, raising=False)  # restored after the test
+    for section, name in ((settings.main, "mode"), (settings.telemetry, "mixpanel_enable"),
+                          (settings.theme, "show_banner")):
+        monkeypatch.setattr(section, name, getattr(section, name))
+    server.configure(None)
+    assert settings.theme.show_banner is False

@@ -116,7 +116,8 @@ def open_page(b: Browser, url: str) -> float:
     """Load the page; seconds until the map and all charts are drawn."""
     t0 = time.perf_counter()
     b.page.goto(url)
-    b.page.get_by_role("button", name="Step").wait_for()
+    # (on a phone the controls are in the closed sidebar: there, but hidden)
+    b.page.get_by_role("button", name="Step", include_hidden=True).wait_for(state="attached")
     b.page.locator("circle.teach-county__hh").nth(999).wait_for()
     for name in ("causes", "below", "monitoring", "cost"):
         b.page.locator(f'[data-chart="{name}"] canvas').wait_for()
@@ -181,11 +182,14 @@ def test_page_in_a_real_browser(browser: Browser) -> None:
         assert [m["xAxis"] for m in marks] == ["2021-02-01"], "the slider change is marked"
         chart_option(page, "causes", 2)  # bars for 2021, and 2022 begun
 
-        # a household's story
+        # a household's story: its members, its chart (income, savings and debt)
         page.locator("circle.teach-county__hh").nth(7).click()
         story = page.locator('[data-panel="story"]')
         sync_api.expect(story.get_by_text("#7 in village")).to_be_visible()
+        sync_api.expect(story.get_by_text(re.compile(r"^head, \d+"))).to_be_visible()
         sync_api.expect(story.locator("canvas").first).to_be_visible()
+        # no Solara banner over the page's corner
+        assert page.get_by_text("This website runs on").count() == 0
         page.screenshot(path=str(ARTIFACTS / "teaching-page.png"), full_page=True)
 
         # compare mode: two counties on the same seed, stepping together
@@ -209,6 +213,90 @@ def test_page_in_a_real_browser(browser: Browser) -> None:
     assert browser.problems == [], browser.problems
     assert browser.outside == [], f"requests off this machine: {browser.outside}"
     assert code == 0 and "Teaching page stopped." in output, output
+
+
+NO_SIDEWAYS_SCROLL = """() => {
+  // the page, and every scrolling box of the main area, no wider than what it shows
+  const boxes = [...document.querySelectorAll('.v-content *, .v-main *')].filter(el => {
+    const style = getComputedStyle(el);
+    return ['auto', 'scroll'].includes(style.overflowX) && el.clientWidth > 0
+      && !el.closest('.teach-table-scroll, .teach-info table');
+  });
+  const wide = boxes.filter(el => el.scrollWidth > el.clientWidth + 1)
+    .map(el => el.tagName + '.' + el.className + ' ' + el.scrollWidth + '>' + el.clientWidth);
+  return {page: document.documentElement.scrollWidth, width: window.innerWidth, wide: wide};
+}"""
+
+
+def no_sideways_scroll(page: sync_api.Page) -> None:
+    found = page.evaluate(NO_SIDEWAYS_SCROLL)
+    assert found["page"] <= found["width"] + 1, found
+    assert found["wide"] == [], found
+
+
+def test_page_on_a_phone(browser: Browser) -> None:
+    """A phone-sized screen (390 x 844): nothing sticks out sideways, the controls are a tap
+    away behind ☰ and close again, the map and a household's story fit the screen."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    server = start()
+    page = browser.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        open_page(browser, server.url)
+        no_sideways_scroll(page)
+        step = page.get_by_role("button", name="Step")
+        assert not step.is_visible()  # the sidebar starts closed on a phone
+        page.locator(".v-app-bar__nav-icon").click()
+        sync_api.expect(step).to_be_visible()
+        assert step_until(page, "February 2021", 3) == 2
+        no_sideways_scroll(page)
+        page.screenshot(path=str(ARTIFACTS / "teaching-phone-controls.png"))
+        page.locator(".v-app-bar__nav-icon").click(force=True)  # (over the drawer's scrim)
+        sync_api.expect(step).not_to_be_visible()
+
+        page.locator("circle.teach-county__hh").nth(7).click()
+        story = page.locator('[data-panel="story"]')
+        sync_api.expect(story.get_by_text("#7 in village")).to_be_visible()
+        sync_api.expect(story.locator("canvas").first).to_be_visible()
+        story.scroll_into_view_if_needed()
+        box = story.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 391
+        no_sideways_scroll(page)
+        page.screenshot(path=str(ARTIFACTS / "teaching-phone.png"))
+        for tab in ("Info", "Glossary"):
+            page.get_by_role("tab", name=tab).click()
+            no_sideways_scroll(page)
+        assert page.get_by_text("This website runs on").count() == 0
+    finally:
+        code, output = server.stop()
+    assert browser.problems == [], browser.problems
+    assert browser.outside == [], browser.outside
+    assert code == 0, output
+
+
+def test_new_scenario_after_a_finished_run(browser: Browser, tmp_path: Path) -> None:
+    """When a run has reached its horizon, Step and ▶ are off; picking a scenario then gives
+    a new county that steps at once, without pressing Reset."""
+    short = tmp_path / "short.toml"
+    short.write_text('name = "short"\nbase = "baseline"\n\n[run]\nyears = 1\n')
+    server = start("--scenario", str(short))
+    page = browser.page
+    try:
+        open_page(browser, server.url)
+        assert step_until(page, "December 2021", 12) == 12
+        step = page.get_by_role("button", name="Step")
+        sync_api.expect(step).to_be_disabled()
+        page.get_by_label("Scenario", exact=True).click(force=True)
+        page.get_by_role("option", name="social_security").click()
+        sync_api.expect(page.get_by_role("button", name="Step")).to_be_enabled()
+        sync_api.expect(page.get_by_role("button", name="▶")).to_be_enabled()
+        assert step_until(page, "January 2021", 1) == 1
+        sync_api.expect(page.locator(".teach-monitor--date .teach-monitor__county").first) \
+            .to_have_text("month 1 simulated")
+    finally:
+        code, output = server.stop()
+    assert browser.problems == [], browser.problems
+    assert code == 0, output
 
 
 def test_broken_scenario_file_shows_an_error(browser: Browser, tmp_path: Path) -> None:

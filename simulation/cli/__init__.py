@@ -10,6 +10,7 @@ overwrites a folder it did not write (replacing its own earlier output needs --r
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import signal
 import sys
@@ -21,8 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from simulation.common.errors import OutputError, UsageError
+from simulation.model.calendar import START_YEAR
 from simulation.model.params import SCHEMA
-from simulation.model.scenario import Scenario, ScenarioError, load_scenario, shipped_scenarios
+from simulation.model.scenario import (
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    parse_month,
+    shipped_scenarios,
+)
 
 MAIN_SCENARIOS = ("baseline", "responsibility", "social_security", "industry", "motivation",
                   "combined")
@@ -49,6 +57,13 @@ def _whole(name: str, low: int, high: int, unit: str = "") -> Callable[[str], in
     return parse
 
 
+def _policy_date(text: str) -> int:
+    try:
+        return parse_month("--policy-date", "policy_date", text)
+    except ScenarioError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--policy-date: ")) from None
+
+
 def _schema_whole(key: str, flag: str) -> Callable[[str], int]:
     p = SCHEMA[key]
     return _whole(f"{flag} ({key})", int(p.low), int(p.high), f" {p.unit}")
@@ -66,6 +81,10 @@ def _add_run_options(p: argparse.ArgumentParser, replicates: int, *, years: bool
         p.add_argument("--years", type=_schema_whole("run.years", "--years"), default=None,
                        help=f"horizon in years from 2021 (default: the scenario's, "
                             f"{int(y.default)}; allowed {y.range_text()})")
+        p.add_argument("--policy-date", type=_policy_date, default=None, metavar="YYYY-MM",
+                       help="month every scenario's policy knobs take effect (default: each "
+                            "scenario's policy_date, normally 2026-01; the years before it are "
+                            "the shared history); comparisons are made from its year on")
     hh = SCHEMA["run.households"]
     p.add_argument("--households", type=_schema_whole("run.households", "--households"),
                    default=None,
@@ -91,8 +110,10 @@ def _add_out(p: argparse.ArgumentParser, default: str) -> None:
 
 
 # ----------------------------------------------------------------------------- helpers
-def _load(refs: Sequence[str], years: int | None, households: int | None) -> list[Scenario]:
-    """Load scenarios and apply --years / --households (validated like a file's values)."""
+def _load(refs: Sequence[str], years: int | None, households: int | None,
+          policy_month: int | None = None) -> list[Scenario]:
+    """Load scenarios and apply --years / --households (validated like a file's values) and
+    --policy-date."""
     overrides: dict[str, float] = {}
     if years is not None:
         overrides["run.years"] = years
@@ -101,6 +122,8 @@ def _load(refs: Sequence[str], years: int | None, households: int | None) -> lis
     scenarios = [load_scenario(ref) for ref in refs]
     if overrides:
         scenarios = [sc.with_values(overrides, origin="command line") for sc in scenarios]
+    if policy_month is not None:
+        scenarios = [dataclasses.replace(sc, policy_month=policy_month) for sc in scenarios]
     names = [sc.name for sc in scenarios]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -191,7 +214,16 @@ def _write_results(folder: Path, scenarios: list[Scenario], results: list[Any],
     runs = write_results(folder, scenarios, results, baseline=baseline, seed=args.seed,
                          replicates=args.replicates, engine=args.engine, wall_seconds=wall,
                          command=["run.py", *argv])
-    return write_tables(folder, runs, baseline, args.seed, figures=not args.no_figures)
+    return write_tables(folder, runs, baseline, args.seed, figures=not args.no_figures,
+                        start_year=_window(scenarios)[0])
+
+
+def _window(scenarios: Sequence[Scenario]) -> tuple[int, int]:
+    """The evaluation window (first and last year) of a comparison."""
+    from analysis.results_io import evaluation_start
+
+    last = START_YEAR + scenarios[0].years - 1
+    return evaluation_start(scenarios, last), last
 
 
 def _simulate_and_write(scenarios: list[Scenario], args: argparse.Namespace,
@@ -217,13 +249,16 @@ def format_headline(table: Any, scenarios: Sequence[Scenario], replicates: int,
     the same as headline.csv and the report)."""
     from simulation.common.stats import interval_text
 
-    years = scenarios[0].years
+    first, last = _window(scenarios)
     values = scenarios[0].values
     formerly_poor = values["county.households"] * values["county.formerly_poor_share"]
+    history = (f"; {START_YEAR}-{first - 1} is the shared history before the policy date"
+               if first > START_YEAR else "")
     head = (f"Formerly poor households returning to poverty (of the county's "
-            f"{formerly_poor:,.0f}; a household counts once a year), county totals over {years} "
-            f"years (2021-{2020 + years}); fiscal cost is the total over those years; mean "
-            f"[95% interval], {replicates} replicate" + ("s" if replicates > 1 else "")
+            f"{formerly_poor:,.0f}; a household counts once a year), county totals over the "
+            f"evaluation window {first}-{last} (policy date to horizon{history}); fiscal cost "
+            f"is the total over those years; mean [95% interval], {replicates} replicate"
+            + ("s" if replicates > 1 else "")
             + (f", paired seeds against {baseline}" if baseline else ""))
     if replicates == 1:
         head += "\n(one replicate: no intervals; use --replicates 2 or more for them)"
@@ -259,19 +294,19 @@ def _per_return_text(r: Any) -> str:
 
 # ----------------------------------------------------------------------------- commands
 def cmd_main(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    scenarios = _load(MAIN_SCENARIOS, args.years, args.households)
+    scenarios = _load(MAIN_SCENARIOS, args.years, args.households, args.policy_date)
     _simulate_and_write(scenarios, args, argv, "baseline", "main", report=True)
     return 0
 
 
 def cmd_simulate(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    scenarios = _load([args.scenario], args.years, args.households)
+    scenarios = _load([args.scenario], args.years, args.households, args.policy_date)
     _simulate_and_write(scenarios, args, argv, None, scenarios[0].name)
     return 0
 
 
 def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    scenarios = _load(args.scenarios, args.years, args.households)
+    scenarios = _load(args.scenarios, args.years, args.households, args.policy_date)
     names = [sc.name for sc in scenarios]
     baseline = args.baseline or names[0]
     if baseline not in names:
@@ -361,7 +396,8 @@ def cmd_decompose(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from analysis.decompose import decomposition_table, format_table
     from analysis.shapley import NotDecomposable, coalition_scenarios
 
-    base, other = _load([args.base, args.other], args.years, args.households)
+    base, other = _load([args.base, args.other], args.years, args.households,
+                        args.policy_date)
     try:
         pair, scenarios = coalition_scenarios(base, other)
     except NotDecomposable as exc:

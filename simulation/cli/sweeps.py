@@ -76,6 +76,10 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
                    help="override the simulated households of the base scenario")
     p.add_argument("--years", type=int, default=None,
                    help="override the horizon (years from 2021) of the base scenario")
+    p.add_argument("--policy-date", default=None, metavar="YYYY-MM",
+                   help="month the sampled knobs take effect (default: the file's "
+                        "run.policy_date, else the base scenario's); outputs are aggregated "
+                        "from its year on")
     p.add_argument("--engine", default=None,
                    help="simulation engine: arrays (fast, default when available) or agents")
     p.add_argument("--out", default=None,
@@ -139,11 +143,13 @@ class _Bar:
 def sweep_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run or resume a sweep and print its summary."""
     from analysis.sweeps import run_and_analyse
-    from simulation.experiments.sweep.spec import design_rows, load_sweep
+    from simulation.experiments.sweep.spec import design_rows, load_sweep, parse_policy_date
 
     spec = load_sweep(args.sweep).with_overrides(
         samples=args.samples, replicates=args.replicates, seed=args.seed,
-        households=args.households, years=args.years)
+        households=args.households, years=args.years,
+        policy_month=None if args.policy_date is None else parse_policy_date(
+            "command line", "--policy-date", args.policy_date))
     out = Path(args.out or f"results/sweeps/{spec.name}")
     total = design_rows(spec) * spec.replicates
     print(f"Sweep {spec.name!r}: {spec.method}, {len(spec.factors)} factors, "
@@ -170,10 +176,11 @@ def sweep_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def _override_args(args: argparse.Namespace) -> list[str]:
     flags = []
-    for name in ("samples", "replicates", "seed", "households", "years", "engine"):
+    for name in ("samples", "replicates", "seed", "households", "years", "policy_date",
+                 "engine"):
         value = getattr(args, name)
         if value is not None:
-            flags.append(f"--{name} {value}")
+            flags.append(f"--{name.replace('_', '-')} {value}")
     return flags
 
 

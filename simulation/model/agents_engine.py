@@ -2,6 +2,7 @@
 
 The monthly phase order is the specification (docs/ODD.md §3) and is all in `step`:
 
+  0. (January) the year's demography: members die, age, change role, move out, are born
   1. draw every random number of the month (simulation.model.draws)
   2. covariate shocks: disasters hit villages (downturns act through scheduled knobs)
   3. industries operate and pay their linked households
@@ -31,13 +32,19 @@ from simulation.model.agents.household import Household
 from simulation.model.agents.industry import Industry
 from simulation.model.agents.official import Official
 from simulation.model.agents.partner import SocialPartner
-from simulation.model.codes import SHOCK_EVENTS
+from simulation.model.codes import SHOCK_EVENTS, WELFARE_POST
 from simulation.model.context import Environment, MonthContext
 from simulation.model.draws import MonthDraws, draw_month
 from simulation.model.params import as_namespace
 from simulation.model.population import build_population
 from simulation.model.scenario import Disaster, Scenario, validate_value
-from simulation.model.state import FIELDS, YEARLY, initial_record, initial_state
+from simulation.model.state import (
+    FIELDS,
+    PERSON_FIELDS,
+    YEARLY,
+    initial_record,
+    initial_state,
+)
 
 
 class HouseholdDraws:
@@ -45,16 +52,17 @@ class HouseholdDraws:
     month (and the yearly ones, in their month) become Python lists, the fastest to index;
     the rest stay arrays read through float() on the rare paths that need them."""
 
-    __slots__ = ("earnings", "guide", "job", "process", "report", "school", "screen", "severity",
-                 "shock", "train", "warn")
-    _LISTS = ("earnings", "shock", "job", "train", "guide", "school")
+    __slots__ = ("apply", "earnings", "guide", "house", "job", "process", "report", "screen",
+                 "severity", "shock", "train", "warn")
+    _LISTS = ("earnings", "shock", "job", "train", "guide")
 
+    apply: Any
     earnings: Any
     guide: Any
+    house: Any
     job: Any
     process: Any
     report: Any
-    school: Any
     screen: Any
     severity: Any
     shock: Any
@@ -83,9 +91,12 @@ class PovertyModel(mesa.Model):
                  record_events: bool = True, log_shocks: bool = False) -> None:
         super().__init__(rng=rng)
         self.spec = scenario  # (Mesa reserves `scenario` for its own Scenario class)
-        p = as_namespace(dict(scenario.values))
+        # one history, then policy: the county is built, and lives until the policy date,
+        # under the reference status quo; the scenario's own values start at its policy date
+        reference = scenario.reference_values()
+        p = as_namespace(reference)
         self.population = build_population(p, self.rng)
-        self.env = Environment(scenario.values, self.population)
+        self.env = Environment(reference, self.population)
         self.decay = self.env.decay
         self.record_events, self.log_shocks = record_events, log_shocks
         self.events: list[tuple[int, int, int, int]] = []
@@ -99,14 +110,18 @@ class PovertyModel(mesa.Model):
         self.disaster: Disaster | None = None
         self.job_candidates: list[Household] = []
         self.crossing: list[Household] = []
+        self.restructured = 0
         self.version = 0  # bumped when knobs or the calendar year change cached values
 
-        state = initial_state(p, self.population)
+        state, people = initial_state(p, self.population)
         self.initial = initial_record(p, self.population, state)
         rows = zip(*(state[k].tolist() for k in FIELDS), strict=True)
-        rings, losses = state["ring"].T.tolist(), state["losses"].T.tolist()
-        self.households = [Household(self, i, row, rings[i], losses[i])
-                           for i, row in enumerate(rows)]
+        person_rows = zip(*(people[k].tolist() for k in PERSON_FIELDS), strict=True)
+        rings = zip(state["ring"].T.tolist(), state["ring_h"].T.tolist(), strict=True)
+        losses = state["losses"].tolist()
+        self.households = [Household(self, i, row, person, ring, loss)
+                           for i, (row, person, ring, loss)
+                           in enumerate(zip(rows, person_rows, rings, losses, strict=True))]
         v = self.population.villages
         self.industries = [Industry(self, j, int(s), r) for j, (s, r) in
                            enumerate(zip(v["sector"].tolist(), v["reserve"].tolist(),
@@ -120,14 +135,18 @@ class PovertyModel(mesa.Model):
         self.village_partner = [False] * self.population.n_villages
         self._sync_partners()
 
-        # Dated policy changes and disasters are Mesa events half-way between two months
-        # (step k runs month k - 1 at time k), so they are in force from their month on.
-        # Mesa keeps only weak references to event callbacks: hold them here.
-        self._dated = [partial(self._apply_change, c.values) for c in scenario.schedule]
-        self._dated += [partial(self._set_disaster, d) for d in scenario.disasters]
-        months = [c.month for c in scenario.schedule] + [d.month for d in scenario.disasters]
-        for callback, month in zip(self._dated, months, strict=True):
-            self.schedule_event(callback, at=month + 0.5)
+        # Dated policy changes and disasters are Mesa events between two months (step k
+        # runs month k - 1 at time k), so they are in force from their month on; the
+        # scenario's policy change comes first, its [[schedule]] entries of the same month
+        # after it. Mesa keeps only weak references to event callbacks: hold them here.
+        dated = [(scenario.policy_month + 0.4, partial(self._apply_change,
+                                                       scenario.policy_changes()))]
+        dated += [(c.month + 0.5, partial(self._apply_change, c.values))
+                  for c in scenario.schedule]
+        dated += [(d.month + 0.5, partial(self._set_disaster, d)) for d in scenario.disasters]
+        self._dated = [callback for _, callback in dated]
+        for at, callback in dated:
+            self.schedule_event(callback, at=at)
         self.datacollector = mesa.DataCollector(model_reporters={
             "month": "month", "falls": lambda m: m.monthly["falls"],
             "identified": lambda m: m.monthly["identified"],
@@ -136,7 +155,8 @@ class PovertyModel(mesa.Model):
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
-        """One month, phases in the order of docs/ODD.md §3."""
+        """One month, phases in the order of docs/ODD.md §3 (households whose members have
+        all died or moved out no longer act: `alive`)."""
         t = self.month
         self.ctx = self.env.month(t)
         if self.ctx.january:
@@ -145,7 +165,10 @@ class PovertyModel(mesa.Model):
         self.draws = draw_month(self.rng, t, len(self.households), len(self.industries),
                                 len(self.industries))                        # 1
         self.hh_draws = HouseholdDraws(self.draws)
+        if self.ctx.january and t > 0 and self.ctx.p.demography.enabled:
+            self.agents_by_type[Household].do("demography")                     # 1b
         self._strike_covariate_shocks()                                         # 2
+        self.restructured = 0
         self.agents_by_type[Industry].do("operate")                             # 3
         self._accrue_programme_costs()
         self.crossing = []
@@ -153,7 +176,7 @@ class PovertyModel(mesa.Model):
         self.agents_by_type[Household].shuffle_do("live")                       # 4
         self.job_candidates = []
         self.agents_by_type[Official].do("monitor")                             # 5
-        self._place_jobs()
+        self._place_jobs(t)
         for household in self.crossing:                                         # 6
             household.settle()
         self.datacollector.collect(self)
@@ -178,27 +201,38 @@ class PovertyModel(mesa.Model):
         if disaster is not None:
             self.tally["disasters"][0] += 1
 
-    def _place_jobs(self) -> None:
+    def _place_jobs(self, t: int) -> None:
         """Phase 5 end: partners' placements in random priority order; the rest get a
-        public-welfare post (公益岗位)."""
+        public-welfare post (公益岗位) for a member."""
+        p = self.ctx.p
         job_u = self.hh_draws.job
         candidates = sorted(self.job_candidates, key=lambda h: (job_u[h.idx], h.idx))
-        placed, capacity = 0, self.env.partner_capacity()
+        seen, capacity = 0, self.env.partner_capacity()
+        term = int(p.responsibility.placement_term)
+        placed = sum(1 for h in candidates if h.job_slot >= 0)
         for partner in self._partners:
-            placed = partner.place(candidates, placed, capacity)
-        for h in candidates[placed:]:
-            h.welfare_job = True
-        self.tally["partner_jobs"][0] += placed
+            seen = partner.place(candidates, seen, capacity, t, term)
+        self.tally["partner_jobs"][0] += sum(1 for h in candidates if h.job_slot >= 0) - placed
+        post_term = int(p.social_security.public_welfare_term)
+        for h in candidates[seen:]:
+            if h.job_slot < 0:
+                h.start_job(WELFARE_POST, t + post_term, t)
 
     def _accrue_programme_costs(self) -> None:
         for mechanism, yearly in self.env.programme_costs().items():
             self.programme_costs[mechanism] += yearly / 12.0
+        if self.restructured:  # failed projects restructured this month (county scale)
+            self.programme_costs["industry"] += (self.restructured * self.env.restructure_cost()
+                                                 * self.ctx.cpi)
+            self.tally["restructured"][0] += self.restructured
 
     def year_to_date(self) -> dict[str, float]:
         """This year's metrics so far (in December: the year's row of `years`)."""
         snapshot = self.snapshot(metrics.SNAPSHOT_FIELDS)
-        costs = {**self.programme_costs, "training_unit": self.env.p.costs.training}
-        return metrics.year_metrics(self.ctx.year, snapshot, dict(self.tally), costs,
+        people = self.people_snapshot()
+        costs = {**self.programme_costs,
+                 "training_unit": self.env.p.costs.training * self.ctx.cpi}
+        return metrics.year_metrics(self.ctx.year, snapshot, people, dict(self.tally), costs,
                                     self.population.weights,
                                     [ind.status for ind in self.industries], self.ctx)
 
@@ -208,6 +242,7 @@ class PovertyModel(mesa.Model):
         self.tally.clear()
         self.programme_costs.clear()
         for h in self.households:
+            h.last_y_income = h.y_income
             for name, value in YEARLY.items():
                 setattr(h, name, value)
 
@@ -256,7 +291,7 @@ class PovertyModel(mesa.Model):
             self.events.append((t, idx, event, cause))
 
     def snapshot(self, fields: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
-        """Household state as columns (all of FIELDS, plus ring and losses, by default)."""
+        """Household state as columns (all of FIELDS, plus rings and losses, by default)."""
         names = tuple(FIELDS) if fields is None else fields
         get = attrgetter(*names)
         rows = [get(h) for h in self.households]
@@ -265,8 +300,14 @@ class PovertyModel(mesa.Model):
                                       for k, col in zip(names, columns, strict=True)}
         if fields is None:
             out["ring"] = np.array([h.ring for h in self.households]).T.copy()
-            out["losses"] = np.array([h.losses for h in self.households]).T.copy()
+            out["ring_h"] = np.array([h.ring_h for h in self.households]).T.copy()
+            out["losses"] = np.array([h.losses for h in self.households])
         return out
+
+    def people_snapshot(self) -> dict[str, np.ndarray]:
+        """The members of every household as (n x K) columns (state.PERSON_FIELDS)."""
+        return {name: np.array([getattr(h, f"p_{name}") for h in self.households],
+                               dtype=dtype) for name, dtype in PERSON_FIELDS.items()}
 
     def event_table(self) -> np.ndarray:
         """Events sorted by (month, household, event): independent of activation order."""

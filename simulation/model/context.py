@@ -22,6 +22,10 @@ LOSS_DECAY = 0.9
 """Monthly decay of the loss ledger used to attribute causes (half-life ≈ 6.6 months)."""
 LOSS_FLOOR = 0.05
 """A loss counts as a cause only above this share of the household's 12-month income."""
+HOSPITALISATION_MEAN = 1.1
+"""Mean relative hospitalisation risk of the rural population (simulation.model.lifetable
+weights over the 2020 rural age structure, chronic patients included): it turns the
+population-average rate `shocks.hospitalisation_rate` into the rate at relative risk 1."""
 MOTIVATION_GUIDANCE_GAIN = 0.1
 """Yearly motivation gain at full guidance, as a share of the way to 1 (assumption)."""
 
@@ -33,91 +37,59 @@ def monthly_chance(annual: float) -> float:
 
 @dataclass(slots=True, kw_only=True)
 class MonthContext:
-    """The scalars every agent reads in one month: the month's calendar, the knob values in
-    force (some converted to monthly chances) and the policy state (line, trend, indices).
-    Computed once a month by `Environment.month`, so both engines read the same numbers; a
-    typed, slotted class, so a misspelt field is a type error and a missing one a TypeError.
-    `p` holds every knob in force, typed (`c.p.shocks.hospitalisation_rate`): a rule that
-    needs a knob can read it there, so a new knob needs no new field here."""
+    """The scalars every agent reads in one month: the month's calendar, the knobs in force
+    (`p`, typed: `c.p.shocks.hospitalisation_rate`), the indices that move money, and a few
+    values derived from them. Computed once a month by `Environment.month`, so both engines
+    read the same numbers; a typed, slotted class, so a misspelt field is a type error and a
+    missing one a TypeError. Yuan amounts here are current yuan (2021 yuan x their index)."""
 
     p: Knobs
-    accident_bill_max: float
-    accident_bill_min: float
-    alert_line: float
-    alert_months: int
-    bill_max: float
-    bill_min: float
-    calendar: bool
-    chronic_multiplier: float
-    chronic_outpatient: float
-    cii_deductible: float
-    cii_rate: float
-    coordination: float
-    coverage: float
-    december: bool
-    dependency_effect: float
-    dibao_exit_line: float
-    dibao_standard: float
-    dividend_month: float
-    education_grant: float
-    elimination_hazard: float
-    elimination_months: int
-    fallback_wage: float
-    follow_up: int
-    guidance_gain: float
-    innovation_sd: float
-    insurance_rate: float
-    january: bool
-    job_share: float
-    lag: int
-    line: float
-    linkage_share: float
-    local_wage: float
-    march: bool
-    medical_assistance_rate: float
-    mentoring: float
-    migrant_wage: float
+    t: int
+    year: int
     month_of_year: int
-    oop_cap: float
-    out_of_scope: float
+    january: bool
+    march: bool
+    september: bool
+    december: bool
+    calendar: bool  # dated household business this month (school year, withdrawn transfers)
+    # the lines (yuan/person-yr)
+    line: float  # the monitoring line over the 12-month window
+    alert_line: float
+    dibao_standard: float
+    dibao_exit_line: float
+    low_income_line: float
+    # indices relative to 2021 (money is in 2021 yuan times its index)
+    trend: float  # earnings: wages, production, family support, programme wages, dividends
+    cpi: float  # consumer prices: grants, aid, caps, repairs, school fees
+    medical: float  # medical prices: bills, deductibles, caps, outpatient care
+    # money this month (current yuan)
+    pension: float  # per person past the pension age, per month
+    subsidy: float  # per formerly poor household, per month
+    subsidy_drop: float
+    local_wage: float  # 2021 yuan/month, after a downturn's wage cut
+    migrant_wage: float
+    fallback_wage: float
+    subsistence: float  # per person and month: the line / 12
+    # monthly chances
+    persistence: float
+    innovation_sd: float
+    p_illness_unit: float  # hospitalisation of a person of relative risk 1
     p_accident: float
+    p_disability_unit: float
+    p_job_loss: float  # per employed migrant
+    p_reemploy_max: float
+    # monitoring
+    lag: int
+    spell_months: int
+    alert_months: int
+    follow_up: int
     p_dependency_drop: float
     p_dependency_gain: float
-    p_disability: float
-    p_illness_person: float
-    p_job_loss: float
-    partner_wage: float
-    pension: float
-    persistence: float
-    production_support: float
-    project_wage: float
-    property: float
-    public_welfare_wage: float
-    recheck_rate: float
-    reemployment_rate: float
-    savings_cap: float
-    savings_rate: float
-    school_entry_rate: float
-    school_exit_rate: float
-    schooling_cost: float
-    self_report_rate: float
-    september: bool
-    severe_share: float
-    spell_months: int
-    subsidy: float
-    subsidy_drop: float
-    subsistence_month: float
-    t: int
-    temporary_aid_cap: float
-    training_participation: float
-    training_practicality: float
-    trend: float
-    warning_recall: float
-    year: int
+    guidance_gain: float
 
 
 class Environment:
-    """Knob values in force and the slowly moving policy state (line, trend) of one run."""
+    """Knob values in force and the slowly moving policy state (lines, indices) of one run."""
 
     def __init__(self, values: Mapping[str, float], population: Population) -> None:
         self.values = dict(values)
@@ -126,7 +98,10 @@ class Environment:
         self.n_villages = population.n_villages
         self.line = self.p.policy.line_2021   # this calendar year's monitoring line
         self.last_line = self.line            # last year's (2020 taken as equal to 2021)
+        self.dibao_index = 1.0                # the 低保 standard relative to 2021
         self.trend = 1.0
+        self.cpi = 1.0
+        self.medical = 1.0
         self.transfer_index = 1.0  # pensions and subsidies relative to 2021
         self._subsidy_paid = self.p.income.formerly_poor_subsidy
         self.decay = rules.decay_table(LOSS_DECAY, 12 * 31)
@@ -140,78 +115,58 @@ class Environment:
         self.p = as_namespace(self.values)
 
     def month(self, t: int) -> MonthContext:
-        """Advance the line (each January) and the trend, and derive the month's scalars."""
+        """Advance the lines and indices (yearly ones each January, monthly ones each month)
+        and derive the month's scalars."""
         p = self.p
+        inc, sh, ss, mon, mot = p.income, p.shocks, p.social_security, p.monitoring, p.motivation
         year = year_of(t)
         if t > 0 and t % 12 == 0:
             self.last_line = self.line
             self.line *= 1.0 + p.policy.line_growth
-            self.transfer_index *= 1.0 + p.income.transfer_growth
-        growth = (p.income.growth_transition if year <= TRANSITION_END_YEAR
-                  else p.income.growth_normal)
+            self.dibao_index *= 1.0 + ss.dibao_growth
+            self.transfer_index *= 1.0 + inc.transfer_growth
+        growth = (inc.growth_transition if year <= TRANSITION_END_YEAR else inc.growth_normal)
         if t > 0:
             self.trend *= (1.0 + growth) ** (1.0 / 12.0)
-        subsidy = p.income.formerly_poor_subsidy * self.transfer_index
+            self.cpi *= (1.0 + inc.cpi_growth) ** (1.0 / 12.0)
+            self.medical *= (1.0 + inc.medical_inflation) ** (1.0 / 12.0)
+        subsidy = inc.formerly_poor_subsidy * self.transfer_index
         subsidy_drop = max(self._subsidy_paid - subsidy, 0.0)
         self._subsidy_paid = subsidy
-        inc, sh, ss, mon, mot = p.income, p.shocks, p.social_security, p.monitoring, p.motivation
+        standard = ss.dibao_standard * self.dibao_index
         window_line = self.last_line + (self.line - self.last_line) * ((t % 12 + 1) / 12.0)
+        downturn = sh.downturn_multiplier > 1.0
+        wage_factor = 1.0 - sh.downturn_wage_cut if downturn else 1.0
         return MonthContext(
-            p=p, t=t, year=year, month_of_year=t % 12, january=t % 12 == 0, march=t % 12 == MARCH,
-            september=t % 12 == SEPTEMBER, december=t % 12 == 11,
-            calendar=t % 12 in (0, SEPTEMBER) or subsidy_drop > 0,
+            p=p, t=t, year=year, month_of_year=t % 12, january=t % 12 == 0,
+            march=t % 12 == MARCH, september=t % 12 == SEPTEMBER, december=t % 12 == 11,
+            calendar=t % 12 == SEPTEMBER or subsidy_drop > 0,
             # The 12-month income is compared with the line in force over the same 12 months
             # (last year's for the months before January, this year's after), so the
             # January rise of the line does not push households below it overnight; in
             # December this is the year's line.
             line=window_line, alert_line=window_line * mon.alert_band,
-            dibao_standard=self.line * p.social_security.dibao_standard,
-            dibao_exit_line=self.line * p.social_security.dibao_standard
-            * p.policy.dibao_exit_ratio, trend=self.trend,
-            local_wage=inc.local_wage, migrant_wage=inc.migrant_wage,
-            fallback_wage=inc.unemployed_fallback * inc.local_wage,
+            dibao_standard=standard, dibao_exit_line=standard * p.policy.dibao_exit_ratio,
+            low_income_line=standard * mon.low_income_band,
+            trend=self.trend, cpi=self.cpi, medical=self.medical,
+            pension=inc.pension * self.transfer_index, subsidy=subsidy,
+            subsidy_drop=subsidy_drop,
+            local_wage=inc.local_wage * wage_factor, migrant_wage=inc.migrant_wage * wage_factor,
+            fallback_wage=inc.unemployed_fallback * inc.local_wage * wage_factor,
+            subsistence=window_line / 12.0,
             persistence=inc.persistence,
             # innovation sd that keeps the stationary sd of the deviation at `volatility`
             innovation_sd=inc.volatility * math.sqrt(1.0 - inc.persistence ** 2),
-            # per-person rate of households without a chronic patient, such that the
-            # population average is the hospitalisation rate
-            p_illness_person=monthly_chance(sh.hospitalisation_rate) / (
-                1.0 + (sh.chronic_multiplier - 1.0) * p.population.chronic_formerly_poor),
-            chronic_multiplier=sh.chronic_multiplier,
+            p_illness_unit=monthly_chance(sh.hospitalisation_rate) / HOSPITALISATION_MEAN,
             p_accident=monthly_chance(sh.accident_rate),
-            p_disability=monthly_chance(sh.disability_rate),
-            bill_min=sh.bill_min, bill_max=sh.bill_max, accident_bill_min=sh.accident_bill_min,
-            accident_bill_max=sh.accident_bill_max, out_of_scope=ss.out_of_scope,
-            insurance_rate=ss.insurance_rate, cii_deductible=ss.cii_deductible,
-            cii_rate=ss.cii_rate, medical_assistance_rate=ss.medical_assistance_rate,
-            oop_cap=ss.oop_cap,
-            p_job_loss=min(monthly_chance(sh.job_loss_rate) * sh.downturn_multiplier, 0.5),
-            reemployment_rate=sh.reemployment_rate, dependency_effect=mot.dependency_effect,
-            spell_months=int(mon.spell_months), savings_rate=inc.savings_rate,
-            savings_cap=inc.savings_cap, subsistence_month=self.line / 12.0,
-            school_entry_rate=sh.school_entry_rate,
-            school_exit_rate=sh.school_exit_rate,
-            pension=inc.pension * self.transfer_index, subsidy=subsidy, subsidy_drop=subsidy_drop,
-            chronic_outpatient=inc.chronic_outpatient, property=inc.property,
-            schooling_cost=sh.schooling_cost, education_grant=ss.education_grant,
-            coverage=ss.coverage,
-            linkage_share=p.industry.linkage_share, job_share=p.industry.job_share,
-            dividend_month=p.industry.dividend / 12.0, project_wage=p.industry.wage,
-            self_report_rate=mon.self_report_rate,
-            warning_recall=mon.data_recall, lag=lag_in_months(int(mon.lag_days)),
-            elimination_months=int(mon.elimination_months),
-            elimination_hazard=mon.elimination_hazard, recheck_rate=mon.recheck_rate,
-            coordination=p.responsibility.coordination,
-            follow_up=int(ss.follow_up_months), severe_share=mon.severe_shock_share,
-            alert_months=int(mon.alert_months),
+            p_disability_unit=monthly_chance(sh.disability_rate),
+            p_job_loss=min(monthly_chance(sh.job_loss_rate) * sh.downturn_multiplier, 0.3),
+            p_reemploy_max=sh.reemployment_rate / sh.downturn_multiplier,
+            lag=lag_in_months(int(mon.lag_days)), spell_months=int(mon.spell_months),
+            alert_months=int(mon.alert_months), follow_up=int(ss.follow_up_months),
             p_dependency_drop=mot.guidance * mot.dependency_drop,
             p_dependency_gain=mot.dependency_gain * (1.0 - mot.guidance),
-            training_participation=mot.training_participation,
-            training_practicality=mot.training_practicality,
             guidance_gain=MOTIVATION_GUIDANCE_GAIN * mot.guidance,
-            temporary_aid_cap=ss.temporary_aid_cap, public_welfare_wage=ss.public_welfare_wage,
-            partner_wage=p.responsibility.partner_wage, mentoring=p.responsibility.mentoring,
-            production_support=p.industry.production_support,
         )
 
     # ------------------------------------------------------------------ model-level quantities
@@ -243,6 +198,11 @@ class Environment:
         visits = r.visits_per_official * (r.first_secretary_visits if key_village else 1.0)
         return rules.screening_probability(duty, visits, r.caseload, r.detection_per_visit)
 
+    def restructure_cost(self) -> float:
+        """2021 yuan of restructuring one simulated project (a simulated project stands for
+        county villages / simulated villages real ones)."""
+        return self.p.costs.restructure * self.p.county.villages / self.n_villages
+
     def warning_chance(self) -> float:
         return self.p.monitoring.data_recall * self.p.responsibility.coordination
 
@@ -254,13 +214,15 @@ class Environment:
         villages = p.county.villages
         partners = p.responsibility.social_participation / 100.0 * villages
         linked = p.county.households * p.county.formerly_poor_share * p.industry.linkage_share
+        cpi = self.cpi  # unit costs are 2021 yuan
         return {
-            "responsibility": (officials * c.official_year * p.responsibility.duty_performance
-                               + c.coordination_year * p.responsibility.coordination
-                               + partners * c.partner_year),
-            "industry": villages * (c.insurance_year * p.industry.risk_resistance
-                                    + c.management_year * p.industry.management
-                                    + c.positioning_year * p.industry.positioning)
-            + linked * c.linkage_year,
-            "motivation": villages * c.guidance_village_year * p.motivation.guidance,
+            "responsibility": cpi * (officials * c.official_year
+                                     * p.responsibility.duty_performance
+                                     + c.coordination_year * p.responsibility.coordination
+                                     + partners * c.partner_year),
+            "industry": cpi * (villages * (c.insurance_year * p.industry.risk_resistance
+                                           + c.management_year * p.industry.management
+                                           + c.positioning_year * p.industry.positioning)
+                               + linked * c.linkage_year),
+            "motivation": cpi * villages * c.guidance_village_year * p.motivation.guidance,
         }

@@ -18,8 +18,12 @@ Agents read their own draw by index; nothing else in the model draws.
  11. screen          households uniforms  cadre screening
  12. warn            households uniforms  department data warning
  13. process         households uniforms  risk elimination / follow-up re-check
- 14. train, guide    households uniforms  (March only) training take-up; dependency change
- 15. school          households uniforms  (September only) school entry / graduation
+ 14. house           households uniforms  housing damage in a disaster
+ 15. apply           households uniforms  application for 低保 / 特困
+ 16. train, guide    households uniforms  (March only) training take-up; dependency change
+ 17. death, change, move, birth   households x K uniforms each  (January only) the year's
+                     demography of every person slot: death, change of role (school, work,
+                     migration, retirement), moving out, giving birth
 """
 
 from __future__ import annotations
@@ -28,8 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.model.calendar import MARCH, SEPTEMBER
-from simulation.model.codes import N_SECTORS
+from simulation.model.calendar import MARCH
+from simulation.model.codes import N_SECTORS, K
 
 
 @dataclass(slots=True)
@@ -49,9 +53,14 @@ class MonthDraws:
     screen: np.ndarray
     warn: np.ndarray
     process: np.ndarray
+    house: np.ndarray
+    apply: np.ndarray
     train: np.ndarray | None
     guide: np.ndarray | None
-    school: np.ndarray | None
+    death: np.ndarray | None
+    change: np.ndarray | None
+    move: np.ndarray | None
+    birth: np.ndarray | None
 
 
 def draw_month(rng: np.random.Generator, month: int, households: int, villages: int,
@@ -63,11 +72,14 @@ def draw_month(rng: np.random.Generator, month: int, households: int, villages: 
     project_z = rng.standard_normal(projects)
     project_u = rng.random(projects)
     earnings = rng.standard_normal(households)
-    shock, severity, job, report, screen, warn, process = (rng.random(households)
-                                                           for _ in range(7))
-    yearly = month % 12 == MARCH
-    train = rng.random(households) if yearly else None
-    guide = rng.random(households) if yearly else None
-    school = rng.random(households) if month % 12 == SEPTEMBER else None
+    shock, severity, job, report, screen, warn, process, house, apply = (
+        rng.random(households) for _ in range(9))
+    march = month % 12 == MARCH
+    train = rng.random(households) if march else None
+    guide = rng.random(households) if march else None
+    january = month % 12 == 0
+    death, change, move, birth = ((rng.random((households, K)) for _ in range(4)) if january
+                                  else (None, None, None, None))
     return MonthDraws(disaster, village, sector, project_z, project_u, earnings, shock,
-                      severity, job, report, screen, warn, process, train, guide, school)
+                      severity, job, report, screen, warn, process, house, apply, train, guide,
+                      death, change, move, birth)

@@ -16,18 +16,23 @@ import numpy as np
 from simulation.model.codes import (
     ASSISTED,
     CAUSES,
-    CHANNELS,
+    CHANNELS_ALL,
+    DIBAO,
     FORMERLY_POOR,
     IDENTIFIED,
     MARGINAL,
     ORDINARY,
     RISK_ELIMINATED,
+    TEKUN,
 )
 
 SNAPSHOT_FIELDS: Final = (
-    "category", "members", "pc12", "below", "fell_this_year", "fall_cause", "fall_repeat",
-    "ever_fell", "state", "ever_monitored", "dibao", "y_labour", "y_production", "y_project",
-    "y_transfers", "y_rigid", "y_cost_ss", "y_cost_industry", "y_trained",
+    "category", "alive", "members", "workers", "elderly", "disabled", "pc12", "pc12_h", "below",
+    "below_h", "fell_this_year", "fall_cause", "fall_repeat", "fell_h_this_year",
+    "fall_cause_h", "ever_fell", "state", "ever_monitored", "programme", "savings", "debt",
+    "job_kind", "y_labour", "y_production", "y_project", "y_transfers", "y_rigid", "y_cost_ss",
+    "y_cost_industry", "y_trained", "y_at_risk", "y_risk_identified", "y_hit", "y_income",
+    "last_y_income",
 )
 
 # name -> (unit, description). Every later tool relies on these names.
@@ -35,7 +40,7 @@ METRICS: Final[dict[str, tuple[str, str]]] = {
     "year": ("year", "calendar year"),
     "formerly_poor_households": ("households", "formerly poor (脱贫户) households in the county"),
     "returned_households": ("households/yr", "formerly poor households whose 12-month income "
-                            "fell below the line this year"),
+                            "fell below the line this year (official income test)"),
     "returned_first": ("households/yr", "... of which returning for the first time"),
     "returned_repeat": ("households/yr", "... of which had returned before"),
     "returned_share_formerly_poor": ("share/yr", "returned households / formerly poor"),
@@ -43,21 +48,35 @@ METRICS: Final[dict[str, tuple[str, str]]] = {
                               "the line this year"),
     "newly_poor_marginal": ("households/yr", "... marginal"),
     "newly_poor_ordinary": ("households/yr", "... ordinary"),
+    "returned_households_hardship": ("households/yr", "formerly poor households whose 12-month "
+                                     "income net of rigid costs fell below the line this year"),
+    "newly_poor_households_hardship": ("households/yr", "marginal or ordinary households "
+                                       "falling below the line on the hardship count"),
     "below_line_households": ("households", "households below the line at year end"),
     "below_line_formerly_poor": ("households", "formerly poor households below the line at "
                                  "year end"),
     "below_line_share_formerly_poor": ("share", "formerly poor below the line at year end"),
+    "below_line_share_formerly_poor_hardship": ("share", "formerly poor below the line at year "
+                                                "end on the hardship count"),
     "below_line_people": ("people", "people in households below the line at year end"),
     "monitored_stock": ("households", "households identified or assisted at year end"),
     "monitoring_inflow": ("households/yr", "identifications this year (incl. roll-backs)"),
     "risk_eliminated": ("households/yr", "risk eliminations this year (monitoring outflow)"),
     "rolled_back": ("households/yr", "risk-eliminated households rolled back into monitoring"),
-    "ever_monitored_share_formerly_poor": ("share", "formerly poor ever monitored since 2021"),
+    "ever_monitored_share_formerly_poor": ("share", "of the 2021 formerly poor households "
+                                           "(those since dissolved included), the share ever "
+                                           "monitored since 2021"),
     "risk_eliminated_share": ("share", "risk-eliminated among all households ever monitored "
                               "and on the roster"),
-    "ever_returned_share_formerly_poor": ("share", "formerly poor that have returned at least "
-                                          "once since 2021"),
+    "ever_returned_share_formerly_poor": ("share", "of the 2021 formerly poor households "
+                                          "(those since dissolved included), the share that "
+                                          "has returned at least once since 2021"),
     "identification_lag_months": ("months", "mean time from becoming at risk to identification"),
+    "at_risk_households": ("households/yr", "households at risk at some time this year"),
+    "at_risk_identified_fell_share": ("share", "of those at risk and identified this year, the "
+                                      "share that fell below the line this year"),
+    "at_risk_unidentified_fell_share": ("share", "of those at risk and not identified this "
+                                        "year, the share that fell below the line this year"),
     "income_per_capita_formerly_poor": ("yuan/person-yr", "gross income per person of the "
                                         "formerly poor this year"),
     "transfer_share_formerly_poor": ("share", "transfers in formerly poor households' income"),
@@ -65,21 +84,48 @@ METRICS: Final[dict[str, tuple[str, str]]] = {
     "production_share_formerly_poor": ("share", "production in formerly poor households' income"),
     "project_share_formerly_poor": ("share", "industry-linkage income in formerly poor "
                                     "households' income"),
-    "income_per_capita_all": ("yuan/person-yr", "net income per person, all households"),
+    "income_per_capita_all": ("yuan/person-yr", "income per person, all households"),
+    "income_change_sd": ("sd of log", "sd across households of the change in log yearly "
+                         "household income from last year (formerly poor and marginal)"),
     "fgt0": ("share", "poverty headcount FGT(0), people, against the line"),
     "fgt1": ("share", "poverty gap FGT(1), people, against the line"),
-    "gini": ("index", "Gini of per-capita net income, people"),
+    "gini": ("index", "Gini of per-capita income, people"),
     "dibao_households": ("households", "households receiving 低保 at year end"),
+    "tekun_households": ("households", "households receiving 特困 support at year end"),
+    "programme_people_share_formerly_poor": ("share", "formerly poor people on 低保 or 特困 "
+                                             "at year end"),
+    "programme_share_monitored": ("share", "monitored households on 低保 or 特困 at year end"),
+    "programme_people_share_all": ("share", "rural people on 低保 or 特困 at year end"),
+    "people": ("people", "people in the county's rural households at year end"),
+    "share_60_plus": ("share", "people aged 60 and over at year end"),
+    "mean_household_size": ("people", "mean members per household at year end"),
+    "workers_per_household_formerly_poor": ("people", "workers per formerly poor household"),
+    "elderly_per_household_formerly_poor": ("people", "members 60+ per formerly poor "
+                                            "household"),
+    "disabled_share": ("share", "people with a disability at year end"),
+    "savings_median_months_formerly_poor": ("months of income", "median liquid savings of "
+                                            "formerly poor households, in months of income"),
+    "debt_share_formerly_poor": ("share", "formerly poor households in debt at year end"),
+    "debt_median_months_indebted": ("months of income", "median debt of indebted formerly poor "
+                                    "households, in months of income"),
+    "assisted_jobs": ("jobs", "members in an assisted job (placement, post, project) at year "
+                      "end"),
+    "disaster_hit_households": ("households/yr", "households hit by a disaster this year"),
+    "disaster_hit_fell_share": ("share", "of the households hit this year, the share that fell "
+                                "below the line this year"),
     "trainees": ("households/yr", "households with a member trained this year"),
     "fiscal_cost_responsibility": ("yuan/yr", "officials, coordination platform, partners"),
-    "fiscal_cost_social_security": ("yuan/yr", "低保, medical and temporary assistance, "
-                                    "public-welfare posts, education grants, policy subsidies"),
+    "fiscal_cost_social_security": ("yuan/yr", "低保 and 特困, medical and temporary "
+                                    "assistance, public-welfare posts, education grants, "
+                                    "policy subsidies, disaster relief"),
     "fiscal_cost_industry": ("yuan/yr", "insurance, management, positioning, linkage awards, "
-                             "production grants"),
+                             "production grants, restructuring failed projects"),
     "fiscal_cost_motivation": ("yuan/yr", "guidance and training"),
     "fiscal_cost_yuan": ("yuan/yr", "total fiscal cost of the four mechanisms"),
     "industries_operating_share": ("share", "projects operating at year end"),
     "industries_failed_share": ("share", "projects failed (idle assets) at year end"),
+    "projects_restructured": ("projects/yr", "failed projects restructured or replaced this "
+                              "year (simulated)"),
     "disasters": ("events/yr", "natural disasters in the county"),
     "returned_households_sample": ("households/yr", "returned, simulated (unweighted)"),
     "newly_poor_households_sample": ("households/yr", "newly poor, simulated (unweighted)"),
@@ -92,26 +138,30 @@ for _cause in CAUSES:
     METRICS[f"cause_{_cause}"] = ("households/yr", f"falls this year caused by {_cause}")
 for _cause in CAUSES:
     METRICS[f"risk_cause_{_cause}"] = ("households/yr", f"identifications caused by {_cause}")
-for _channel in CHANNELS[1:]:
+for _channel in CHANNELS_ALL[1:]:
     METRICS[f"identified_by_{_channel}"] = ("households/yr", f"identifications via {_channel}")
 
 
-def year_metrics(year: int, s: Mapping[str, np.ndarray], tally: Mapping[str, Sequence[int]],
-                 programme: Mapping[str, float], weights: Sequence[float],
-                 industry_status: Sequence[int] | np.ndarray, ctx: Any) -> dict[str, float]:
-    """All metrics of one year from the December state `s` and the year's tallies."""
-    cat = s["category"]
-    w = np.asarray(weights, dtype=np.float64)
+def year_metrics(year: int, s: Mapping[str, np.ndarray], people: Mapping[str, np.ndarray],
+                 tally: Mapping[str, Sequence[int]], programme: Mapping[str, float],
+                 weights: Sequence[float], industry_status: Sequence[int] | np.ndarray,
+                 ctx: Any) -> dict[str, float]:
+    """All metrics of one year from the December state `s` (households), `people` (n x K)
+    and the year's tallies. Households whose members have all died or moved out are left
+    out."""
+    alive = s["alive"]
+    cat = np.where(alive, s["category"], 3)  # 3: gone (not counted)
+    w = np.asarray([*weights, 0.0], dtype=np.float64)
     fp = cat == FORMERLY_POOR
 
     def counts(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(cat[mask], minlength=3)
+        return np.bincount(cat[mask], minlength=4)
 
     def weighted(mask: np.ndarray) -> float:
         return float(counts(mask) @ w)
 
     def tallied(name: str) -> float:
-        return float(np.asarray(tally.get(name, (0, 0, 0)), dtype=np.float64) @ w)
+        return float(np.asarray(tally.get(name, (0, 0, 0)), dtype=np.float64) @ w[:3])
 
     def total(values: np.ndarray, mask: np.ndarray) -> float:
         return float(sum(w[c] * values[mask & (cat == c)].sum() for c in range(3)))
@@ -122,6 +172,7 @@ def year_metrics(year: int, s: Mapping[str, np.ndarray], tally: Mapping[str, Seq
     fell, below = s["fell_this_year"], s["below"]
     monitored = (s["state"] == IDENTIFIED) | (s["state"] == ASSISTED)
     on_roster = s["state"] != 0
+    on_programme = (s["programme"] == DIBAO) | (s["programme"] == TEKUN)
     out: dict[str, float] = {"year": float(year)}
     fp_n = weighted(fp)
     out["formerly_poor_households"] = fp_n
@@ -132,48 +183,102 @@ def year_metrics(year: int, s: Mapping[str, np.ndarray], tally: Mapping[str, Seq
     out["newly_poor_marginal"] = weighted((cat == MARGINAL) & fell)
     out["newly_poor_ordinary"] = weighted((cat == ORDINARY) & fell)
     out["newly_poor_households"] = out["newly_poor_marginal"] + out["newly_poor_ordinary"]
+    fell_h = s["fell_h_this_year"]
+    out["returned_households_hardship"] = weighted(fp & fell_h)
+    out["newly_poor_households_hardship"] = weighted(((cat == MARGINAL) | (cat == ORDINARY))
+                                                     & fell_h)
     out["below_line_households"] = weighted(below)
     out["below_line_formerly_poor"] = weighted(fp & below)
     out["below_line_share_formerly_poor"] = ratio(out["below_line_formerly_poor"], fp_n)
+    out["below_line_share_formerly_poor_hardship"] = ratio(weighted(fp & s["below_h"]), fp_n)
     out["below_line_people"] = total(s["members"].astype(np.float64), below)
     out["monitored_stock"] = weighted(monitored)
     out["monitoring_inflow"] = tallied("monitoring_inflow")
     out["risk_eliminated"] = tallied("risk_eliminated")
     out["rolled_back"] = tallied("rolled_back")
-    out["ever_monitored_share_formerly_poor"] = ratio(weighted(fp & s["ever_monitored"]), fp_n)
+    # cohort shares: of every 2021 formerly poor household, including those since dissolved
+    cohort = s["category"] == FORMERLY_POOR
+    cohort_n = float(np.bincount(s["category"][cohort], minlength=3) @ w[:3])
+
+    def cohort_share(mask: np.ndarray) -> float:
+        return ratio(float(np.bincount(s["category"][cohort & mask], minlength=3) @ w[:3]),
+                     cohort_n)
+
+    out["ever_monitored_share_formerly_poor"] = cohort_share(s["ever_monitored"])
     out["risk_eliminated_share"] = ratio(weighted(s["state"] == RISK_ELIMINATED),
                                          weighted(on_roster))
-    out["ever_returned_share_formerly_poor"] = ratio(weighted(fp & s["ever_fell"]), fp_n)
+    out["ever_returned_share_formerly_poor"] = cohort_share(s["ever_fell"])
     out["identification_lag_months"] = ratio(tallied("lag_months"), out["monitoring_inflow"])
+    risky = s["y_at_risk"]
+    known = s["y_risk_identified"]
+    out["at_risk_households"] = weighted(risky)
+    out["at_risk_identified_fell_share"] = ratio(weighted(risky & known & fell),
+                                                 weighted(risky & known))
+    out["at_risk_unidentified_fell_share"] = ratio(weighted(risky & ~known & fell),
+                                                   weighted(risky & ~known))
     for k, name in enumerate(CAUSES):
         out[f"cause_{name}"] = weighted(fell & (s["fall_cause"] == k))
         out[f"risk_cause_{name}"] = tallied(f"risk_cause_{k}")
-    for k, name in enumerate(CHANNELS[1:], start=1):
+    for k, name in enumerate(CHANNELS_ALL[1:], start=1):
         out[f"identified_by_{name}"] = tallied(f"channel_{k}")
 
     sources = {"labour": s["y_labour"], "production": s["y_production"],
                "project": s["y_project"], "transfer": s["y_transfers"]}
     sums = {source: float(v[fp].sum()) for source, v in sources.items()}
-    gross = sum(sums.values()) + 12.0 * ctx.property * int(fp.sum())
+    gross = float(s["y_income"][fp].sum())
     out["income_per_capita_formerly_poor"] = ratio(gross, float(s["members"][fp].sum()))
     for source, v in sums.items():
         out[f"{source}_share_formerly_poor"] = ratio(v, gross)
 
-    people = w[cat] * s["members"]
+    persons = w[cat] * s["members"]
     pc = s["pc12"]
-    out["income_per_capita_all"] = ratio(float(people @ pc), float(people.sum()))
+    out["income_per_capita_all"] = ratio(float(persons @ pc), float(persons.sum()))
+    earlier = (cat <= MARGINAL) & (s["last_y_income"] > 0) & (s["y_income"] > 0)
+    change = np.log(s["y_income"][earlier]) - np.log(s["last_y_income"][earlier])
+    out["income_change_sd"] = float(change.std()) if change.size > 1 else 0.0
     poor = pc < ctx.line
-    out["fgt0"] = ratio(float(people[poor].sum()), float(people.sum()))
-    out["fgt1"] = ratio(float(people[poor] @ ((ctx.line - pc[poor]) / ctx.line)),
-                        float(people.sum()))
-    out["gini"] = gini(np.maximum(pc, 0.0), people)
-    out["dibao_households"] = weighted(s["dibao"])
+    out["fgt0"] = ratio(float(persons[poor].sum()), float(persons.sum()))
+    out["fgt1"] = ratio(float(persons[poor] @ ((ctx.line - pc[poor]) / ctx.line)),
+                        float(persons.sum()))
+    out["gini"] = gini(np.maximum(pc, 0.0), persons)
+    out["dibao_households"] = weighted(s["programme"] == DIBAO)
+    out["tekun_households"] = weighted(s["programme"] == TEKUN)
+    out["programme_people_share_formerly_poor"] = ratio(
+        total(s["members"].astype(np.float64), fp & on_programme),
+        total(s["members"].astype(np.float64), fp))
+    out["programme_share_monitored"] = ratio(weighted(monitored & on_programme),
+                                             weighted(monitored))
+    out["programme_people_share_all"] = ratio(
+        total(s["members"].astype(np.float64), on_programme), float(persons.sum()))
+
+    present = people["present"] & alive[:, None]
+    person_w = w[cat][:, None] * present
+    out["people"] = float(person_w.sum())
+    out["share_60_plus"] = ratio(float(person_w[people["age"] >= 60].sum()), out["people"])
+    out["disabled_share"] = ratio(float(person_w[people["disabled"]].sum()), out["people"])
+    out["mean_household_size"] = ratio(out["people"], weighted(alive))
+    out["workers_per_household_formerly_poor"] = ratio(total(s["workers"].astype(np.float64), fp),
+                                                       fp_n)
+    out["elderly_per_household_formerly_poor"] = ratio(
+        total(s["elderly"].astype(np.float64), fp), fp_n)
+    monthly = np.maximum(s["y_income"][fp] / 12.0, 1.0)
+    out["savings_median_months_formerly_poor"] = (float(np.median(s["savings"][fp] / monthly))
+                                                  if fp.any() else 0.0)
+    indebted = s["debt"][fp] > 0
+    out["debt_share_formerly_poor"] = ratio(float(indebted.sum()), float(fp.sum()))
+    out["debt_median_months_indebted"] = (float(np.median(s["debt"][fp][indebted]
+                                                          / monthly[indebted]))
+                                          if indebted.any() else 0.0)
+    out["assisted_jobs"] = weighted(s["job_kind"] != 0)
+    hit = s["y_hit"]
+    out["disaster_hit_households"] = weighted(hit)
+    out["disaster_hit_fell_share"] = ratio(weighted(hit & fell), weighted(hit))
     out["trainees"] = weighted(s["y_trained"])
 
     out["fiscal_cost_responsibility"] = programme.get("responsibility", 0.0)
-    out["fiscal_cost_social_security"] = total(s["y_cost_ss"], np.ones_like(fp))
+    out["fiscal_cost_social_security"] = total(s["y_cost_ss"], alive)
     out["fiscal_cost_industry"] = programme.get("industry", 0.0) + total(s["y_cost_industry"],
-                                                                        np.ones_like(fp))
+                                                                        alive)
     out["fiscal_cost_motivation"] = programme.get("motivation", 0.0) + out["trainees"] * \
         programme.get("training_unit", 0.0)
     out["fiscal_cost_yuan"] = (out["fiscal_cost_responsibility"]
@@ -182,11 +287,12 @@ def year_metrics(year: int, s: Mapping[str, np.ndarray], tally: Mapping[str, Seq
     status = np.asarray(industry_status)
     out["industries_operating_share"] = ratio(float((status == 0).sum()), float(status.size))
     out["industries_failed_share"] = ratio(float((status == 2).sum()), float(status.size))
+    out["projects_restructured"] = float(tally.get("restructured", (0, 0, 0))[0])
     out["disasters"] = float(tally.get("disasters", (0, 0, 0))[0])
 
     out["returned_households_sample"] = float(counts(fp & fell).sum())
-    out["newly_poor_households_sample"] = float(counts(~fp & fell).sum())
-    out["monitored_stock_sample"] = float(counts(monitored).sum())
+    out["newly_poor_households_sample"] = float(counts(~fp & fell & alive).sum())
+    out["monitored_stock_sample"] = float(counts(monitored & alive).sum())
     out["monitoring_inflow_sample"] = float(sum(tally.get("monitoring_inflow", (0, 0, 0))))
     out["risk_eliminated_sample"] = float(sum(tally.get("risk_eliminated", (0, 0, 0))))
     out["formerly_poor_households_sample"] = float(fp.sum())

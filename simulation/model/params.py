@@ -257,6 +257,15 @@ class Population:
     motivation_mean: float = _p(
         0.6, 0.1, 0.9, "score 0-1",
         "mean endogenous motivation (uniform ±0.25 around it)", "assumption")
+    worker_age_low: int = _p(
+        18, 16, 30, "years", "youngest age of a working member in January 2021",
+        "assumption within the census working ages [census-2020]", integer=True)
+    worker_age_high: int = _p(
+        64, 55, 75, "years", "oldest age of a working member in January 2021",
+        "assumption: rural people keep working past 60 [giles-2021], [pang-2004]", integer=True)
+    elderly_age_high: int = _p(
+        88, 75, 100, "years", "oldest age of an elderly member in January 2021",
+        "assumption; ages fitted to the rural 60+ share 23.8% [census-2020]", integer=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,16 +310,42 @@ class Income:
         "calibrated: transfers 20-30% of exited households' income [nbs-poor-areas-2019]")
     savings_rate: float = _p(
         0.3, 0.0, 0.8, "share",
-        "share of income above the subsistence line (the monitoring line) a household saves",
+        "share of income above subsistence saved while savings are below their target",
         "assumption; rural saving ≈20-30% of disposable income (NBS consumption ratios)")
     initial_savings: float = _p(
-        3.0, 0.0, 24.0, "months of income",
+        2.0, 0.0, 24.0, "months of income",
         "savings buffer at the start of 2021",
-        "assumption (thin buffers of formerly poor households); calibrated to the return "
-        "targets [prior-targets]")
-    savings_cap: float = _p(
-        24.0, 1.0, 120.0, "months of income",
-        "savings above this are spent or invested", "assumption")
+        "bottom-quintile liquid savings ≈2 months [prior-finance]; CHFS [chfs-2011]")
+    savings_target: float = _p(
+        4.0, 0.0, 24.0, "months of income",
+        "buffer a household aims for (precautionary saving); above it, it consumes the excess",
+        "assumption: buffer-stock saving; thin buffers of low-income households [prior-finance]")
+    savings_drawdown: float = _p(
+        0.1, 0.0, 1.0, "1/month",
+        "share of savings above the target consumed in a month (consumption rises with "
+        "wealth and income)", "assumption")
+    credit_months: float = _p(
+        6.0, 0.0, 36.0, "months of income",
+        "most a household can borrow from relatives and friends (informal credit)",
+        "43.8% of rural households borrowed privately (CHFS 2013) [chfs-2014]; assumption")
+    repayment_share: float = _p(
+        0.3, 0.0, 1.0, "share",
+        "share of income above subsistence that goes to repaying debt", "assumption")
+    initial_debt_share: float = _p(
+        0.3, 0.0, 0.8, "share",
+        "formerly poor and marginal households in debt at the start of 2021",
+        "30-50% of low-income households in informal debt [prior-finance], [chfs-2014]")
+    initial_debt_months: float = _p(
+        4.0, 0.0, 24.0, "months of income",
+        "debt of an indebted household at the start of 2021", "assumption [prior-finance]")
+    cpi_growth: float = _p(
+        0.01, 0.0, 0.06, "1/yr",
+        "consumer prices: index of grants, caps, aid and programme unit costs",
+        "CPI +0.9, +2.0, +0.2, +0.2, 0.0% in 2021-2025 [nbs-cpi]")
+    medical_inflation: float = _p(
+        0.012, 0.0, 0.08, "1/yr",
+        "medical prices: index of bills, deductibles, caps and outpatient costs",
+        "health-care CPI +0.6% to +1.5% a year 2022-24 [nbs-cpi], [prior-prices]")
     transfer_growth: float = _p(
         0.065, 0.0, 0.15, "1/yr",
         "yearly rise of pensions and policy subsidies (each January)",
@@ -351,9 +386,67 @@ class Policy:
         "our inference from 6,600 (2022) [sun-2023], 6,900 (2023) [mengjin-2023]; [prior-prices]")
     dibao_exit_ratio: float = _p(
         1.0, 1.0, 2.0, "x 低保 standard",
-        "own per-capita income above which a 低保 household leaves at the January review",
+        "own per-capita income above which a 低保 household starts its gradual exit at a review",
         "official means test: income above the standard [mca-2021-57]; gradual exit during "
         "follow-up [social-assistance-2020]")
+
+
+@dataclass(frozen=True, slots=True)
+class Demography:
+    """[demography] People age, die, are born, go to school, work, migrate, retire, move out."""
+
+    enabled: int = _p(
+        1, 0, 1, "switch",
+        "1: people age and die, children are born, young adults move out each January; 0: the "
+        "2021 population stays as it is (no ageing, deaths, births or moves)",
+        "model design (neutrality tests)", integer=True, absent=0)
+    mortality_multiplier: float = _p(
+        1.12, 0.8, 1.5, "x national life table",
+        "rural mortality relative to the national life table (by age and sex)",
+        "rural life expectancy ≈1.2 years below national [bmj-gh-2023]; table [wpp-2019]")
+    fertility_multiplier: float = _p(
+        1.2, 0.0, 2.5, "x national fertility",
+        "rural fertility relative to national age-specific fertility",
+        "rural total fertility ≈1.5 against national 1.28 [li-2024-tfr], [wpp-2022], "
+        "[prior-demography]")
+    boys_per_girl: float = _p(
+        1.11, 1.0, 1.2, "ratio", "sex ratio at birth",
+        "111.3 boys per 100 girls (2020 census) [census-2020]")
+    pension_age: int = _p(
+        60, 55, 70, "years", "age from which a person receives the resident basic pension",
+        "official: 60 [pension-minimum]", integer=True)
+    school_continuation: float = _p(
+        0.6, 0.0, 1.0, "share",
+        "16-year-olds who go on to senior high school, vocational school or college",
+        "assumption [prior-demography]")
+    study_years: float = _p(
+        4.0, 1.0, 8.0, "years", "mean years of schooling after 16",
+        "assumption: 3 years of senior school, some college [prior-demography]")
+    migrate_rate: float = _p(
+        0.06, 0.0, 0.4, "1/person-yr",
+        "chance a local worker aged 16-45 takes up migrant work in a year",
+        "assumption; migrant workers' average age 41.7-43.2 (2021-24) [nbs-migrant]")
+    migrant_return_age: int = _p(
+        50, 40, 65, "years", "age from which migrants return to local work",
+        "share of migrants over 50: 27% (2021) to 32% (2024) [nbs-migrant]", integer=True)
+    migrant_return_rate: float = _p(
+        0.15, 0.0, 1.0, "1/person-yr",
+        "chance a migrant past the return age comes home to local work in a year",
+        "assumption [prior-demography]")
+    retirement_60: float = _p(
+        0.04, 0.0, 1.0, "1/person-yr",
+        "chance a local worker aged 60-69 stops working in a year",
+        "rural elderly work to advanced ages (CHARLS) [giles-2021], [pang-2004]; assumption")
+    retirement_70: float = _p(
+        0.12, 0.0, 1.0, "1/person-yr",
+        "chance a local worker aged 70-79 stops working in a year", "assumption [giles-2021]")
+    retirement_80: float = _p(
+        0.4, 0.0, 1.0, "1/person-yr",
+        "chance a local worker aged 80+ stops working in a year", "assumption")
+    move_out_rate: float = _p(
+        0.06, 0.0, 0.5, "1/person-yr",
+        "chance a young adult (18-30, not the household head) leaves to set up a household "
+        "elsewhere in a year", "assumption [prior-demography]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,10 +476,18 @@ class Shocks:
         100_000.0, 10_000.0, 500_000.0, "yuan", "largest accident cost",
         "assumption")
     disability_rate: float = _p(
-        0.008, 0.0, 0.05, "1/household-yr",
-        "chance a worker becomes disabled and stops working",
-        "assumption: 0.01 (0.005-0.02) [prior-shocks]; calibrated to the return targets "
-        "[prior-targets]")
+        0.006, 0.0, 0.05, "1/person-yr",
+        "chance a person of 50-54 becomes disabled in a year (other ages: the age profile)",
+        "age profile fitted to ≈6% disabled, a quarter of those 60+ [disability-2006]; "
+        "[prior-shocks]")
+    chronic_onset: float = _p(
+        0.02, 0.0, 0.1, "1/person-yr",
+        "chance a person of 50-54 develops a chronic disease in a year (age profile)",
+        "fitted to 34% chronic prevalence (NHSS 2018) [nhss-chronic]")
+    illness_work_months: float = _p(
+        1.0, 0.0, 6.0, "months",
+        "wages a working patient loses for a hospital stay (treatment and recovery)",
+        "assumption: inpatient stays of 9-10 days plus recovery [nhc-2018]")
     job_loss_rate: float = _p(
         0.06, 0.0, 0.5, "1/migrant-yr",
         "chance an employed migrant worker loses the job",
@@ -397,7 +498,12 @@ class Shocks:
         "chance a jobless migrant finds work again in a month (at full motivation)", "assumption")
     downturn_multiplier: float = _p(
         1.0, 1.0, 6.0, "x",
-        "multiplier on migrant job loss during an economic downturn", "scenario lever; 1 = normal")
+        "multiplier on migrant job loss during an economic downturn (divides re-employment)",
+        "scenario lever; 1 = normal")
+    downturn_wage_cut: float = _p(
+        0.1, 0.0, 0.5, "share",
+        "fall of local and migrant wages while a downturn lasts (multiplier above 1)",
+        "assumption; migrant income grew only 2.8% in 2020 against 8.8% in 2021 [nbs-migrant]")
     disaster_rate: float = _p(
         0.15, 0.0, 1.0, "1/yr", "chance of a natural disaster in the county",
         "assumption: 0.15 [prior-shocks] (MEM: 3-6% of population affected a year [mem-disasters])")
@@ -414,18 +520,21 @@ class Shocks:
     disaster_asset_loss: float = _p(
         0.25, 0.0, 2.0, "x annual production income",
         "one-off asset loss of a hit household", "assumption [prior-shocks]")
+    housing_damage_share: float = _p(
+        0.05, 0.0, 0.5, "share",
+        "hit households whose house is damaged",
+        "Henan 2021: 0.6% of affected households' houses collapsed, 5% damaged "
+        "[henan-flood-2021]; [prior-disasters]")
+    housing_repair: float = _p(
+        30_000.0, 0.0, 200_000.0, "yuan (2021)",
+        "cost of repairing a damaged house",
+        "assumption: rural houses worth ≈4 years of income, vulnerability 0.3 "
+        "[unbreakable-code], [hallegatte-2017]")
     schooling_cost: float = _p(
         6000.0, 0.0, 20_000.0, "yuan/student-yr",
         "cost of a child in non-compulsory schooling, paid each September",
         "assumption: 5,000-10,000 yuan/yr [prior-shocks]")
-    school_entry_rate: float = _p(
-        0.07, 0.0, 0.5, "1/child-yr",
-        "chance a child moves on to non-compulsory schooling in a September",
-        "assumption: ~60% continue after 9 compulsory years")
-    school_exit_rate: float = _p(
-        0.3, 0.0, 1.0, "1/student-yr",
-        "chance a student finishes and starts working locally in a September",
-        "assumption: 3-4 years of high school or college")
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,6 +578,9 @@ class Responsibility:
     partner_wage: float = _p(
         1500.0, 500.0, 4000.0, "yuan/month",
         "effective wage of a job found through a social partner", "assumption")
+    placement_term: int = _p(
+        24, 1, 120, "months", "length of a job a social partner places a worker in",
+        "assumption", integer=True)
     mentoring: float = _p(
         0.02, 0.0, 0.1, "motivation/month",
         "motivation gain of an assisted household mentored by a social partner", "assumption")
@@ -494,11 +606,10 @@ class SocialSecurity:
         "assumption; campaign-era caps on low-income patients' self-payment, relaxed in transition",
         mechanism="social_security", absent=100_000.0)
     dibao_standard: float = _p(
-        0.85, 0.0, 1.2, "x monitoring line",
-        "rural 低保 standard: 低保 fills the gap between own income and it (补差)",
-        "assumption: 0.85 x line [prior-social-security]; rural 低保 ≈6,900 yuan/household-yr "
-        "[mca-2021]",
-        mechanism="social_security", absent=0.0)
+        5000.0, 0.0, 9000.0, "yuan/person-yr (2021)",
+        "rural 低保 standard in 2021 (it then rises by dibao_growth a year)",
+        "Henan floor 377 yuan/month (2021) and 420 (2022) [henan-dibao-2022]; national rural "
+        "average 6,362 (2021) [mca-2021]", mechanism="social_security", absent=0.0)
     follow_up_months: int = _p(
         3, 0, 36, "months",
         "months support continues (and re-checks run) after risk elimination",
@@ -523,11 +634,55 @@ class SocialSecurity:
         "official: ≥50% [cii-2015]; 0.60 is our assumption [prior-social-security]")
     temporary_aid_cap: float = _p(
         5000.0, 0.0, 20_000.0, "yuan/event",
-        "largest temporary assistance (临时救助) payment",
-        "assumption; often 6x monthly 低保 standard")
+        "largest temporary assistance (临时救助) payment (paid only after a sudden event or a "
+        "large necessary expense)",
+        "assumption; often 6x monthly 低保 standard; scope as in [gov-2014-47]")
     public_welfare_wage: float = _p(
         500.0, 0.0, 2000.0, "yuan/month",
         "wage of a public-welfare job (公益岗位)", "assumption; typical 300-800 yuan")
+    dibao_growth: float = _p(
+        0.06, 0.0, 0.15, "1/yr", "yearly rise of the 低保 standard (each January)",
+        "national rural standard +21.3% 2020-2025 [mca-2025]; Henan +11% in 2022 "
+        "[henan-dibao-2022]")
+    tekun_ratio: float = _p(
+        1.3, 1.0, 2.0, "x 低保 standard",
+        "特困 (extreme poverty) support per person relative to the 低保 standard",
+        "official: at least 1.3 times [gov-2016-14], [mca-cgtn-2022]")
+    dibao_supplement: float = _p(
+        0.2, 0.0, 1.0, "x 低保 standard",
+        "extra 低保 per elderly, disabled or seriously ill member (分类施保)",
+        "assumption: provinces add 10-30% for such members [prior-dibao]")
+    application_rate: float = _p(
+        0.05, 0.0, 1.0, "1/month",
+        "chance an eligible household applies for 低保 or 特困 on its own in a month (through "
+        "the village committee, without the monitoring system)", "assumption [prior-dibao]")
+    approval_months: int = _p(
+        1, 0, 3, "months", "months from application to the first payment",
+        "30 working days, extendable to 45 [mca-2021-57]; 25 days in Zhengzhou [zhongyuan-2023]",
+        integer=True)
+    review_months: int = _p(
+        6, 1, 24, "months",
+        "months between reviews of a 低保 household with working-age members",
+        "every 6 months for households with labour; yearly for stable ones [mca-2021-57]",
+        integer=True)
+    review_months_stable: int = _p(
+        12, 1, 36, "months",
+        "months between reviews of a 低保 household without labour capacity",
+        "yearly [mca-2021-57]", integer=True)
+    gradual_exit_months: int = _p(
+        6, 0, 24, "months",
+        "months a household keeps 低保 after its income rises above the exit line (渐退)",
+        "up to 6 months [social-assistance-2020]; [prior-dibao]", integer=True)
+    asset_limit_months: float = _p(
+        24.0, 0.0, 120.0, "months of the 低保 standard",
+        "savings above this make a household ineligible for 低保 (asset test)",
+        "assumption; provinces cap deposits at 1-3 years of the standard [mca-2021-57]")
+    disaster_relief: float = _p(
+        0.5, 0.0, 1.0, "share", "share of a house's repair cost paid by disaster relief (救灾)",
+        "assumption; Hebei reported no disaster-induced return in 2021 [prior-disasters]")
+    public_welfare_term: int = _p(
+        12, 1, 60, "months", "length of a public-welfare post (公益岗位) before it is re-let",
+        "posts are usually one-year contracts [public-welfare-posts]; assumption", integer=True)
     education_grant: float = _p(
         3000.0, 0.0, 10_000.0, "yuan/student-yr",
         "雨露计划 grant per student of a formerly poor or monitored household",
@@ -592,6 +747,11 @@ class Industry:
     revival_rate: float = _p(
         0.15, 0.0, 1.0, "1/month",
         "chance a struggling project is revived at full management", "assumption")
+    restructure_months: float = _p(
+        24.0, 3.0, 120.0, "months",
+        "mean months until a failed project is restructured or replaced (at full management; "
+        "half as fast at none)",
+        "idle project assets a known problem [banyuetan-idle], [county-audits]; assumption")
     production_support: float = _p(
         3000.0, 0.0, 20_000.0, "yuan/household",
         "industry award grant (产业奖补) to an assisted household", "assumption")
@@ -646,6 +806,16 @@ class Monitoring:
     lag_days: int = _p(
         15, 0, 120, "days", "time from identification to assistance",
         "official: within 15 days since 2022 [scio-2023]", integer=True)
+    low_income_recall: float = _p(
+        0.0, 0.0, 1.0, "1/month",
+        "chance a month that the unified low-income platform flags a household below "
+        "low_income_band x the 低保 standard (0 before the 2026 normalized regime)",
+        "2026 No. 1 Document: identification unified with social-assistance low-income "
+        "monitoring [no1-2026], [mca-platform-2023]; baseline sets 0.3 from 2026-01")
+    low_income_band: float = _p(
+        1.5, 1.0, 3.0, "x 低保 standard",
+        "income below which the low-income platform counts a household (低保边缘)",
+        "official: 1.5 x the 低保 standard [mca-2023]")
     alert_band: float = _p(
         1.2, 1.0, 2.0, "x monitoring line",
         "per-capita income below which a household counts as unstable (at risk)",
@@ -703,6 +873,10 @@ class Costs:
     linkage_year: float = _p(
         200.0, 0.0, 2000.0, "yuan/linked household-yr",
         "award to enterprises per linked household", "assumption")
+    restructure: float = _p(
+        300_000.0, 0.0, 5_000_000.0, "yuan/project",
+        "cost of restructuring or replacing a failed project (county industry funds)",
+        "assumption")
     training: float = _p(
         2000.0, 0.0, 10_000.0, "yuan/trainee", "cost of one vocational training",
         "assumption")
@@ -722,6 +896,7 @@ class Knobs:
     population: Population
     income: Income
     policy: Policy
+    demography: Demography
     shocks: Shocks
     responsibility: Responsibility
     social_security: SocialSecurity

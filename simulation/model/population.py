@@ -1,19 +1,28 @@
-"""The synthetic county: households, villages, industries, officials and social partners.
+"""The synthetic county: households and their members, villages, industries, officials and
+social partners.
 
-Built once per run, vectorised, from the model's generator *before* the first month; both
-engines start from this one table (the agents engine turns each row into a Mesa agent), so
-their initial states are identical by construction.
+Built once per run, vectorised, from the model's generator *before* the first month, under
+the reference status quo (simulation.model.scenario.Scenario.reference_values); both engines
+start from this one table (the agents engine turns each row into a Mesa agent), so their
+initial states are identical by construction.
 
 Sampling design (microsimulation practice): the simulated households are a stratified sample
 of the county's rural households — formerly poor (脱贫户), marginal (边缘户) and ordinary —
 with a weight per stratum that scales sample counts to county totals (docs/ODD.md §2).
 
+Members are people in K person slots (simulation.model.codes.K): slot 0 is the head (the
+oldest worker, or the oldest member of a household without workers), then the other workers,
+the elderly, disabled members who do not work, students and children. Ages are drawn within
+each group's range so that the rural age structure of the 2020 census comes out (docs/ODD.md
+§7); a household's chronic patient is its oldest member.
+
 Draw order (documented so the two engines and future readers agree):
   villages of households; labour capacity; extra workers; elderly; children; students;
   migrants; chronic illness; disability; income target; production base; motivation; dependency
-  propensity; coverage propensity; linkage propensity; project-job propensity; earnings
-  deviation; key villages; industry sectors; industry reserves; official duty factors;
-  order in which villages gain a social partner.
+  propensity; coverage propensity; linkage propensity; project-job propensity; application
+  propensity; earnings deviation; members' ages (K per household); members' sexes (K); debt;
+  key villages; industry sectors; industry reserves; official duty factors; order in which
+  villages gain a social partner.
 """
 
 from __future__ import annotations
@@ -23,16 +32,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.model import rules
-from simulation.model.codes import FORMERLY_POOR, N_SECTORS, ORDINARY
+from simulation.model.codes import (
+    FEMALE,
+    LOCAL,
+    MALE,
+    MIGRANT,
+    N_SECTORS,
+    NONE,
+    ORDINARY,
+    STUDENT,
+    K,
+)
 from simulation.model.params import Knobs
 
 
 @dataclass
 class Population:
-    """Initial state of one run (arrays indexed by household / village)."""
+    """Initial state of one run (arrays indexed by household / village; people n x K)."""
 
     households: dict[str, np.ndarray]
+    people: dict[str, np.ndarray]
     villages: dict[str, np.ndarray]
     weights: tuple[float, float, float]  # county households per sample household, by category
     sample_counts: tuple[int, int, int]
@@ -60,7 +79,7 @@ def stratum_sizes(p: Knobs) -> tuple[tuple[int, int, int], tuple[float, float, f
 
 
 def build_population(p: Knobs, rng: np.random.Generator) -> Population:
-    """Draw the county's households and villages from `rng` (see the module's draw order)."""
+    """Draw the county's households, members and villages from `rng` (see the draw order)."""
     counts, weights = stratum_sizes(p)
     n = sum(counts)
     n_villages = max(1, math.ceil(n / p.sample.households_per_village))
@@ -99,8 +118,11 @@ def build_population(p: Knobs, rng: np.random.Generator) -> Population:
     u_coverage = rng.random(n)
     u_linkage = rng.random(n)
     u_project_job = rng.random(n)
-    stationary_sd = p.income.volatility
-    dev = stationary_sd * rng.standard_normal(n)
+    u_apply = rng.random(n)
+    dev = p.income.volatility * rng.standard_normal(n)
+    people = _members(p, rng, workers, migrants, elderly, kids - students, students, disabled,
+                      chronic)
+    debt_u = rng.random(n)
 
     key = rng.random(n_villages) < p.county.key_village_share
     sector = rng.integers(0, N_SECTORS, n_villages).astype(np.int8)
@@ -108,19 +130,9 @@ def build_population(p: Knobs, rng: np.random.Generator) -> Population:
     duty_factor = 0.8 + 0.4 * rng.random(n_villages)
     partner_order = rng.permutation(n_villages).astype(np.int32)
 
-    members = workers + elderly + kids + disabled
     households = {
         "category": category,
         "village": village,
-        "members": members.astype(np.int8),
-        "workers": workers.astype(np.int8),
-        "migrants": migrants.astype(np.int8),
-        "unemployed": np.zeros(n, np.int8),
-        "elderly": elderly.astype(np.int8),
-        "children": (kids - students).astype(np.int8),
-        "students": students.astype(np.int8),
-        "disabled": disabled,
-        "chronic": chronic,
         "income_target": income_target,
         "production": production,
         "motivation": motivation,
@@ -128,75 +140,59 @@ def build_population(p: Knobs, rng: np.random.Generator) -> Population:
         "u_coverage": u_coverage,
         "u_linkage": u_linkage,
         "u_project_job": u_project_job,
+        "u_apply": u_apply,
         "dev": dev,
+        "indebted": (debt_u < p.income.initial_debt_share) & (category != ORDINARY),
     }
     villages = {"key": key, "sector": sector, "reserve": reserve, "duty_factor": duty_factor,
                 "partner_order": partner_order}
-    return Population(households, villages, weights, counts)
+    return Population(households, people, villages, weights, counts)
 
 
-def initial_dibao(p: Knobs,
-                  hh: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """低保 in January 2021: covered formerly poor and marginal households without labour
-    capacity (兜底 households, docs/sources.md [scio-2020-doudi]) whose own income is below the
-    standard, which 低保 tops up (补差). Returns (enrolled, gap per person-year)."""
-    standard = p.policy.line_2021 * p.social_security.dibao_standard
-    enrolled = ((hh["workers"] == 0) & (hh["category"] != ORDINARY)
-                & (hh["u_coverage"] < p.social_security.coverage)
-                & (hh["income_target"] < standard))
-    return enrolled, np.where(enrolled, rules.dibao_gap(standard, hh["income_target"]), 0.0)
-
-
-def steady_month(p: Knobs, hh: dict[str, np.ndarray], dibao: np.ndarray | float,
-                 gap: np.ndarray | float, linked: np.ndarray, project_job: np.ndarray,
-                 skill: np.ndarray | float,
-                 family: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
-    """A normal month's net income before January 2021 at 2021 prices, with each household's
-    current earnings deviation, and the extra September cost (school year net of grants).
-
-    Wages, production, project income, transfers (public and family) and property, less
-    chronic outpatient costs.
-    """
-    inc, ss, sh = p.income, p.social_security, p.shocks
-    fp = hh["category"] == FORMERLY_POOR
-    local = hh["workers"] - hh["migrants"]
-    base = rules.wage_base(local=local, employed=hh["migrants"], unemployed=0,
-                           local_wage=inc.local_wage, migrant_wage=inc.migrant_wage,
-                           fallback_wage=inc.unemployed_fallback * inc.local_wage, skill=skill)
-    # rho = 1, sigma = 0: this month's level at the household's current deviation
-    _, wages, production = rules.earnings(dev=hh["dev"], z=0.0, persistence=1.0, innovation_sd=0.0,
-                                          wage_base_=base, production_base=hh["production"],
-                                          trend=1.0, disaster_loss=0.0)
-    project = rules.project_income(linked, p.industry.dividend / 12.0, project_job,
-                                   p.industry.wage)
-    regular = rules.regular_transfers(hh["elderly"], inc.pension, fp, inc.formerly_poor_subsidy,
-                                      rules.dibao_payment(dibao, hh["members"], gap))
-    covered = (hh["u_coverage"] < ss.coverage) & (fp | (dibao > 0))
-    care, _ = rules.chronic_care(hh["chronic"], inc.chronic_outpatient,
-                                 ss.medical_assistance_rate * covered)
-    _, _, _, monthly, _ = rules.monthly_accounts(labour=wages, production=production,
-                                                 project=project, regular=regular, family=family,
-                                                 trend=1.0, one_off=0.0, property_=inc.property,
-                                                 unmet_shock_cost=0.0, chronic_cost=care,
-                                                 school_fee=0.0, roll12=0.0, leaving=0.0)
-    september = hh["students"] * (sh.schooling_cost - fp * ss.education_grant)
-    return monthly, september
-
-
-def solve_earnings(p: Knobs, hh: dict[str, np.ndarray], linked: np.ndarray,
-                   project_job: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Earnings multiplier (working households) or family support (households without
-    workers: remittances and support from children, 赡养) that gives each household its
-    drawn per-capita income without 低保 (which then tops up the poorest, see initial_dibao);
-    the multiplier is at least `skill_floor` and family support at most
-    `family_support_cap`. Returns (skill, family support in yuan/month)."""
-    other, september = steady_month(p, hh, 0.0, 0.0, linked, project_job, 0.0, 0.0)
-    per_unit, _ = steady_month(p, hh, 0.0, 0.0, linked, project_job, 1.0, 0.0)
-    wage_at_1 = per_unit - other
-    needed = (hh["income_target"] * hh["members"] + september) / 12.0 - other
-    working = wage_at_1 > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        skill = np.where(working, needed / wage_at_1, 1.0)
-    skill = np.clip(skill, p.population.skill_floor, 6.0)
-    family = np.where(working, 0.0, np.clip(needed, 0.0, p.population.family_support_cap))
-    return skill, family
+def _members(p: Knobs, rng: np.random.Generator, workers: np.ndarray, migrants: np.ndarray,
+             elderly: np.ndarray, children: np.ndarray, students: np.ndarray,
+             disabled: np.ndarray, chronic: np.ndarray) -> dict[str, np.ndarray]:
+    """People in person slots: ages within each group's range, sexes, roles."""
+    n = workers.size
+    pop = p.population
+    u_age = rng.random((n, K))
+    u_sex = rng.random((n, K))
+    age = np.zeros((n, K), np.int16)
+    role = np.full((n, K), NONE, np.int8)
+    present = np.zeros((n, K), bool)
+    is_disabled = np.zeros((n, K), bool)
+    group = np.full((n, K), -1, np.int8)  # 0 worker, 1 elderly, 2 disabled, 3 student, 4 child
+    slot = np.zeros(n, np.int64)
+    rows = np.arange(n)
+    for g, count in enumerate((workers, elderly, disabled, students, children)):
+        for j in range(int(count.max(initial=0))):
+            take = (count > j) & (slot < K)
+            r, k = rows[take], slot[take]
+            present[r, k] = True
+            group[r, k] = g
+            slot[take] += 1
+    low = np.choose(np.clip(group, 0, 4), [pop.worker_age_low, p.demography.pension_age, 20,
+                                           16, 0])
+    high = np.choose(np.clip(group, 0, 4), [pop.worker_age_high, pop.elderly_age_high, 80,
+                                            21, 15])
+    age[present] = (low + np.floor(u_age * (high - low + 1))).astype(np.int16)[present]
+    # migrants are the youngest workers; the head (slot 0) is the oldest worker
+    worker = group == 0
+    order = np.argsort(np.where(worker, age, 999), axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(K)[None, :].repeat(n, axis=0), axis=1)
+    role[worker] = LOCAL
+    role[worker & (rank < migrants[:, None])] = MIGRANT
+    role[group == 3] = STUDENT
+    is_disabled[group == 2] = True
+    head_first = np.argsort(np.where(present, -np.where(worker, age + 1000, age), 1),
+                            axis=1, kind="stable")
+    age, role, present, is_disabled = (np.take_along_axis(a, head_first, axis=1)
+                                       for a in (age, role, present, is_disabled))
+    sex = np.where(u_sex < 0.5, MALE, FEMALE).astype(np.int8)
+    sex[:, 0] = np.where(u_sex[:, 0] < 0.8, MALE, FEMALE)  # heads are mostly men
+    oldest = np.argmax(np.where(present, age, -1), axis=1)
+    is_chronic = np.zeros((n, K), bool)
+    is_chronic[rows, oldest] = chronic
+    return {"age": age, "sex": sex, "present": present, "role": role,
+            "disabled": is_disabled, "chronic": is_chronic}

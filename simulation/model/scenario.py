@@ -32,7 +32,12 @@ from simulation.model.calendar import START_YEAR, month_label
 from simulation.model.params import SCHEMA, SECTIONS, Param, defaults
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
-_META_KEYS = ("name", "base", "description")
+_META_KEYS = ("name", "base", "description", "policy_date")
+DEFAULT_POLICY_MONTH = (2026 - START_YEAR) * 12
+"""January 2026: strategies take effect after the 2021-2025 history (docs/ODD.md §2)."""
+STRUCTURAL_SECTIONS = ("run", "county", "sample", "population")
+"""Sections that describe the county and the run rather than a policy: a scenario's values of
+these hold from the start; every other value takes effect at its policy date."""
 _DATE = re.compile(r"^(\d{4})-(\d{2})$")
 NAME = re.compile(r"^[^\W_][\w.+-]{0,79}$")
 """A scenario or sweep name: letters (any script), digits and `_ . + -`, starting with a
@@ -95,6 +100,7 @@ class Scenario:
     schedule: tuple[PolicyChange, ...] = ()
     disasters: tuple[Disaster, ...] = ()
     chain: tuple[str, ...] = field(default=())
+    policy_month: int = DEFAULT_POLICY_MONTH
 
     @property
     def years(self) -> int:
@@ -114,10 +120,31 @@ class Scenario:
     def late_events(self) -> list[str]:
         """Dated changes and disasters after the horizon (they will not happen), described."""
         last = self.years * 12 - 1
-        return [f"[[{what}]] dated {month_label(m)}"
+        late = [f"[[{what}]] dated {month_label(m)}"
                 for what, months in (("schedule", [c.month for c in self.schedule]),
                                      ("disasters", [d.month for d in self.disasters]))
                 for m in months if m > last]
+        if self.policy_month > last and self.policy_changes():
+            late.insert(0, f"policy_date {month_label(self.policy_month)} (when its "
+                           f"{len(self.policy_changes())} knob change(s) take effect)")
+        return late
+
+    @property
+    def policy_year(self) -> int:
+        return START_YEAR + self.policy_month // 12
+
+    def reference_values(self) -> dict[str, float]:
+        """The values the run starts from: the county and run as this scenario describes them,
+        everything else at the reference status quo (the schema defaults). The initial
+        population is built from these, never from the scenario's policy knobs."""
+        return {k: (v if k.split(".", 1)[0] in STRUCTURAL_SECTIONS else SCHEMA[k].default)
+                for k, v in self.values.items()}
+
+    def policy_changes(self) -> dict[str, float]:
+        """What this scenario changes at its policy date: its values that differ from the
+        reference status quo (keys of the non-structural sections)."""
+        reference = self.reference_values()
+        return {k: v for k, v in self.values.items() if v != reference[k]}
 
     def knob_differences(self, other: Scenario) -> dict[str, tuple[float, float]]:
         """Keys whose value differs from `other`'s: key -> (other's value, this value)."""
@@ -127,7 +154,8 @@ class Scenario:
         """The resolved scenario as TOML (every key, after inheritance)."""
         lines = [f"# Resolved scenario (after inheritance from: {' <- '.join(self.chain) or '-'})",
                  f"name = {_toml_str(self.name)}",
-                 f"description = {_toml_str(self.description)}", ""]
+                 f"description = {_toml_str(self.description)}",
+                 f"policy_date = {_toml_str(month_label(self.policy_month))}", ""]
         for section in SECTIONS:
             lines.append(f"[{section}]")
             for key, param in SCHEMA.items():
@@ -280,8 +308,12 @@ def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
         parent = _load(base_path, (*seen, key))
         values = dict(parent.values)
         schedule, disasters, chain = list(parent.schedule), list(parent.disasters), parent.chain
+        policy_month = parent.policy_month
     else:
         values, schedule, disasters, chain = defaults(), [], [], ()
+        policy_month = DEFAULT_POLICY_MONTH
+    if "policy_date" in doc:
+        policy_month = parse_month(origin, "policy_date", doc["policy_date"])
 
     for name, table in doc.items():
         if name in _META_KEYS:
@@ -307,7 +339,8 @@ def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
         name=name, values=values, description=doc.get("description", ""),
         base=doc.get("base"), source=origin,
         schedule=tuple(sorted(schedule, key=lambda c: c.month)),
-        disasters=tuple(sorted(disasters, key=lambda d: d.month)), chain=(*chain, path.stem))
+        disasters=tuple(sorted(disasters, key=lambda d: d.month)), chain=(*chain, path.stem),
+        policy_month=policy_month)
     late = scenario.late_events()
     if late:  # in a file, an event that can never happen is a mistake
         raise ScenarioError(

@@ -48,15 +48,27 @@ def initial_settings() -> Settings:
     return settings
 
 
-def model_params(settings: Settings) -> dict[str, Any]:
-    """SolaraViz's model parameters: size and seed (at Reset), and the session's settings (a
-    fixed parameter: Reset builds the new Lesson from the same Settings object)."""
+def model_params(settings: Settings, lesson: Lesson | None = None) -> dict[str, Any]:
+    """SolaraViz's model parameters: size and seed (at Reset; starting from those of `lesson`
+    when given), and the session's settings (a fixed parameter: Reset builds the new Lesson
+    from the same Settings object)."""
+    households = lesson.households if lesson is not None else PAGE_HOUSEHOLDS
+    seed = lesson.seed if lesson is not None else DEFAULT_SEED
     return {
-        "households": Slider("Households (at Reset)", PAGE_HOUSEHOLDS, MIN_HOUSEHOLDS,
+        "households": Slider("Households (at Reset)", households, MIN_HOUSEHOLDS,
                              MAX_HOUSEHOLDS, 100),
-        "rng": {"type": "InputText", "value": str(DEFAULT_SEED), "label": "Seed (at Reset)"},
+        "rng": {"type": "InputText", "value": str(seed), "label": "Seed (at Reset)"},
         "settings": settings,
     }
+
+
+@solara.component
+def Layout(children: list[Any] | None = None) -> solara.Element:
+    """Solara's AppLayout (the page's frame: app bar and sidebar), with the sidebar following
+    the screen: beside the page on a wide screen, closed behind ☰ on a phone (Vuetify decides
+    when the drawer's state is left open, None). Solara uses a module's `Layout` around its
+    `Page`."""
+    return solara.AppLayout(children=children or [], sidebar_open=None)
 
 
 @solara.component
@@ -66,11 +78,15 @@ def Page() -> None:
     first = solara.use_memo(lambda: Lesson(settings=settings), [])
     model: solara.Reactive[Lesson] = solara.use_reactive(first)
     selected = solara.use_reactive(None)
-    params = solara.use_memo(lambda: model_params(settings), [])
+    # bumped when a scenario is picked after a finished run: a fresh SolaraViz controller
+    # (its Step and play buttons stay disabled once a run has finished, until its own Reset)
+    controls = solara.use_reactive(0)
+    params = solara.use_memo(lambda: model_params(settings, model.value), [controls.value])
     with solara.Column(gap="0px"):  # only Main shows here; the rest lives in bars and sidebar
         with solara.Sidebar():
-            ScenarioCard(model, selected)
+            ScenarioCard(model, selected, controls)
         SolaraViz(model, components=[], model_params=params, name=TITLE,
-                  play_interval=PLAY_INTERVAL_MS, render_interval=RENDER_INTERVAL)
+                  play_interval=PLAY_INTERVAL_MS,
+                  render_interval=RENDER_INTERVAL).key(f"controls-{controls.value}")
         SidebarBelow(model)
         Main(model, selected)

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 CATEGORY_COLOURS: Final = {"formerly poor": "#2171b5", "marginal": "#e6a100",
                            "ordinary": "#7f7f7f"}
+HARDSHIP_NAME: Final = "all, net of rigid costs"
+HARDSHIP_COLOUR: Final = "#8c6bb1"
 CAUSE_COLOURS: Final = ("#d7301f", "#8c6bb1", "#2171b5", "#e6550d", "#31a354", "#fdae6b",
                         "#636363", "#c994c7", "#bdbdbd")
 MECHANISM_COLOURS: Final = ("#3182bd", "#e6550d", "#31a354", "#756bb1")
@@ -109,9 +111,15 @@ def below_line_option(runs: Sequence[Run]) -> dict[str, Any]:
             if i == 0 and k == 0:
                 s["markLine"] = _markers(run)
             series.append(s)
+        series.append({
+            "name": HARDSHIP_NAME, "type": "line", "showSymbol": False,
+            "data": timed(rec.series["below_hardship"][:rec.t].tolist()),
+            "itemStyle": {"color": HARDSHIP_COLOUR},
+            "lineStyle": {"width": 1.5, "type": "solid" if i == 0 else "dashed"}})
     return {**_BASE, "title": _title("Households below the line now (dots on the map)",
                                      runs),
-            "tooltip": {"trigger": "axis"}, "legend": _legend(list(CATEGORY_COLOURS), runs),
+            "tooltip": {"trigger": "axis"},
+            "legend": _legend([*CATEGORY_COLOURS, HARDSHIP_NAME], runs),
             "grid": _grid(runs), "xAxis": time_axis(horizon),
             "yAxis": {"type": "value", "minInterval": 1},
             "series": series}

@@ -20,11 +20,12 @@ from simulation.model.codes import SECTORS
 from simulation.teaching import charts, info, monitors, story
 from simulation.teaching.knobs import knob_groups
 from simulation.teaching.lesson import Lesson, Run
-from simulation.teaching.status import STATUSES
+from simulation.teaching.status import GONE, STATUSES
 from simulation.teaching.widgets import CountyMapWidget, EChart, KnobPanelWidget, to_json
 
 HERE = Path(__file__).parent
 NO_COMPARISON = "— none —"
+STORY_HEIGHT = "470px"
 INDUSTRY_STATES = ("operating", "struggling", "failed (idle assets)")
 
 CSS = """
@@ -37,6 +38,8 @@ CSS = """
 .teach-monitor--date .teach-monitor__value { font-size: 20px; }
 .teach-run-label { font-weight: 500; margin: 6px 0 2px 2px; }
 .teach-story table { border-collapse: collapse; font-size: 13px; }
+.teach-story .teach-facts td:last-child { overflow-wrap: anywhere; }
+.teach-table-scroll { overflow-x: auto; max-width: 100%; }
 .teach-story td, .teach-story th { padding: 1px 10px 1px 0; vertical-align: top;
   text-align: left; }
 .teach-story td:first-child { opacity: 0.7; white-space: nowrap; }
@@ -50,7 +53,26 @@ CSS = """
 .teach-info table { border-collapse: collapse; }
 .teach-info td, .teach-info th { border-bottom: 1px solid rgba(127,127,127,0.3);
   padding: 3px 10px 3px 0; text-align: left; vertical-align: top; }
+.teach-info table { display: block; overflow-x: auto; max-width: 100%; }
+.teach-info pre, .teach-info code { white-space: pre-wrap; overflow-wrap: anywhere; }
 .teach-changes { font-size: 12px; }
+.teach-main { min-width: 0; max-width: 100%; }
+/* the main area may shrink below its content's natural width (charts, map and tables follow
+   it) instead of pushing the page sideways on a phone */
+.v-main .v-main__wrap > * { min-width: 0; }
+/* Solara's sidebar drawer is at least 400 px wide; on a phone it slides over the page: below
+   the app bar (its ☰ closes it again) and leaving a strip of the page to tap to close it */
+@media (max-width: 959px) {
+  .v-navigation-drawer { min-width: min(400px, calc(100vw - 48px)) !important;
+    max-width: calc(100vw - 48px) !important; top: 56px !important;
+    max-height: calc(100% - 56px) !important; }
+}
+@media (max-width: 600px) {
+  .teach-monitor { min-width: 96px; flex-basis: 96px; padding: 4px 6px; }
+  .teach-monitor__value { font-size: 20px; }
+  .teach-monitor--date .teach-monitor__value { font-size: 17px; }
+  .teach-main .v-tab { min-width: 0; padding: 0 10px; }
+}
 """
 
 
@@ -104,15 +126,24 @@ def run_title(lesson: Lesson, index: int) -> str:
 
 # ----------------------------------------------------------------------------- sidebar
 @solara.component
-def ScenarioCard(model: solara.Reactive[Lesson], selected: solara.Reactive[Any]) -> None:
-    """Scenario and comparison pickers, scenario files, and what is running."""
+def ScenarioCard(model: solara.Reactive[Lesson], selected: solara.Reactive[Any],
+                 controls: solara.Reactive[int]) -> None:
+    """Scenario and comparison pickers, scenario files, and what is running.
+
+    A new choice builds a new county at once (as Reset would). SolaraViz's controller keeps
+    its own "running" flag, cleared when a county reaches its horizon and set again only by
+    its Reset button; after a finished run, `controls` is bumped so that the page mounts a
+    fresh controller (app.Page keys SolaraViz on it) and Step and ▶ work again."""
     lesson = model.value
     settings = lesson.settings
     choices = settings.choices()
 
     def rebuild() -> None:
+        finished = not model.value.running
         selected.set(None)
         model.value = Lesson(households=lesson.households, rng=lesson.seed, settings=settings)
+        if finished:
+            controls.set(controls.value + 1)
 
     def pick(choice: str) -> None:
         settings.scenario = settings.reference(choice)
@@ -139,7 +170,8 @@ def ScenarioCard(model: solara.Reactive[Lesson], selected: solara.Reactive[Any])
                       value=compare_label, on_value=pick_compare)
         solara.Div(children=[lesson.base.description or ""], style={"font-size": "12px"})
         solara.Div(children=[f"Seed {lesson.seed} · {lesson.households:,} households · "
-                             "choosing a scenario restarts in January 2021"],
+                             "choosing a scenario restarts in January 2021, its policies in "
+                             "force from the first month"],
                    style={"font-size": "12px", "opacity": "0.7", "margin": "4px 0 8px 0"})
         solara.FileDrop(label="Drop a scenario file (.toml) here", on_file=dropped,
                         lazy=False)
@@ -220,7 +252,7 @@ def CountyMap(lesson: Lesson, index: int, selected: solara.Reactive[Any]) -> Non
     run = lesson.runs[index]
     layout = solara.use_memo(lambda: map_layout(run), [id(run)])
     status = run.status_now()
-    counts = np.bincount(status, minlength=len(STATUSES)).tolist()
+    counts = np.bincount(status, minlength=GONE + 1).tolist()  # the last: households gone
     chosen = selected.value[1] if selected.value and selected.value[0] == index else -1
 
     def select(data: dict[str, Any]) -> None:
@@ -240,15 +272,17 @@ def Story(lesson: Lesson, selected: solara.Reactive[Any]) -> None:
         choice = selected.value
         if not choice or choice[0] >= len(lesson.runs) or \
                 choice[1] >= len(lesson.runs[choice[0]].model.households):
-            solara.Info("Click a household on the map to read its story: its income month by "
-                        "month, the shocks it met, who identified it and what help it got.")
+            solara.Info("Click a household on the map to read its story: who its members are, "
+                        "its income, savings and debt month by month, the shocks it met, "
+                        "deaths, births and moves, who identified it, the jobs and the 低保 or "
+                        "特困 it got.")
             return
         index, idx = choice
         run = lesson.runs[index]
         rows = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>"
                        for k, v in story.facts(run, idx).items())
-        solara.HTML(tag="div", unsafe_innerHTML=f"<table>{rows}</table>")
-        EChart(story.story_option(run, idx), height="340px")
+        solara.HTML(tag="div", unsafe_innerHTML=f'<table class="teach-facts">{rows}</table>')
+        EChart(story.story_option(run, idx), height=STORY_HEIGHT)
         entries = story.timeline(run, idx)
         lines = "".join(f'<div><b>{e.when}</b><span style="color:{story.KIND_COLOURS[e.kind]}">'
                         f"{e.text}</span></div>" for e in entries) or \
@@ -260,7 +294,8 @@ def Story(lesson: Lesson, selected: solara.Reactive[Any]) -> None:
             body = "".join(f"<tr><td>{k}</td>" + "".join(f"<td>{s[k]}</td>" for s in summaries)
                            + "</tr>" for k in summaries[0])
             solara.HTML(tag="div", unsafe_innerHTML=f"<p><b>The same household in both "
-                        f"counties</b></p><table><tr><td></td>{heads}</tr>{body}</table>")
+                        f"counties</b></p><table><tr><td></td>{heads}</tr>{body}</table>",
+                        classes=["teach-table-scroll"])
 
 
 @solara.component
@@ -287,18 +322,18 @@ def Main(model: solara.Reactive[Lesson], selected: solara.Reactive[Any]) -> None
     """The main area: monitors, the county, the story and the charts; Info and Glossary."""
     lesson = model.value
     solara.Style(CSS)
-    with solara.Column(style={"width": "100%"}, gap="8px"):
+    with solara.Column(style={"width": "100%"}, gap="8px", classes=["teach-main"]):
         if lesson.errors:
             Errors(lesson)
         with solara.lab.Tabs(value=0):
             with solara.lab.Tab("County"), solara.Column(gap="8px"):
                 Monitors(lesson)
-                if len(lesson.runs) == 1:
-                    with solara.Columns([7, 5]):
+                if len(lesson.runs) == 1:  # side by side from 960 px, one above the other below
+                    with solara.ColumnsResponsive(12, medium=[7, 5], gutters_dense=True):
                         CountyMap(lesson, 0, selected)
                         Story(lesson, selected)
                 else:
-                    with solara.Columns([6, 6]):
+                    with solara.ColumnsResponsive(12, small=[6, 6], gutters_dense=True):
                         CountyMap(lesson, 0, selected)
                         CountyMap(lesson, 1, selected)
                     Story(lesson, selected)

@@ -37,39 +37,59 @@ study's four strategies.
 HOW_IT_WORKS: Final = """
 ## How it works
 
-One step is one month. Every month, in this order:
+Each dot is a household of up to six people, each with an age, a sex and a role: at school,
+working locally, a migrant worker (or a migrant who has lost the job), in an assisted job, or
+not working. One step is one month. Every month, in this order:
 
-1. **Shocks** strike. Whole villages can be hit by a disaster; industry sectors meet market
-   shocks; households meet their own: a hospital stay, an accident, a worker disabled, a
-   migrant job lost, a child starting high school (fees).
-2. **Industry projects** earn or lose money. A project whose reserve runs out struggles, and a
+1. **(January) People**: members age; some die, babies are born, 16-year-olds go on to senior
+   school or start work, workers migrate, come home or retire, and young adults move out to
+   set up their own household. A household whose members have all died or moved away is
+   gone and leaves the map.
+2. **Shocks** strike. Whole villages can be hit by a disaster; industry sectors meet market
+   shocks; households meet their own: a member in hospital, an accident, a member disabled,
+   a migrant job lost, a child starting senior school (fees).
+3. **Industry projects** earn or lose money. A project whose reserve runs out struggles, and a
    struggling project fails unless it is managed back to health; its linked households lose
    their dividend and project job.
-3. **Households** earn wages, farm income, dividends and transfers (pensions, subsidies,
-   低保), pay their rigid costs (medical bills after insurance and assistance, school fees),
-   and save or draw on savings. Training raises wages; guidance raises motivation.
-4. **Officials identify** households at risk through three channels — the household's own
-   application, a cadre's screening visit, a department's data warning — and, after a short
-   lag, start **help matched to the cause**: temporary aid after a bill, 低保 for those who
-   cannot work, a job after a job loss, a production grant otherwise. After half a year safely
-   above the line the risk is **eliminated**; support continues for the follow-up months.
-5. **Accounting**: a household's per-capita income over the last 12 months is compared with
+4. **Households** earn wages, farm income, dividends and transfers (pensions, subsidies,
+   低保/特困), and pay their rigid costs (medical bills after insurance and assistance,
+   school fees) from **savings** first, then from what they earn above subsistence, then on
+   **credit** from relatives (debt, repaid later) — what is left goes unpaid.
+   **低保 and 特困** are civil-affairs programmes: an eligible household applies (or is
+   matched by the monitoring), is means-tested, receives a monthly benefit, is reviewed, and
+   leaves after a gradual exit once its own income is above the exit line.
+5. **Officials identify** households at risk through their own application, a cadre's
+   screening visit, a department's data warning, and (where a scenario runs it) the
+   low-income population platform — and, after a short lag, start **help matched to the
+   cause**: temporary aid after a bill, an application for 低保/特困 for those who cannot
+   work, a **job for one member** (a placement by a social partner or a public-welfare post)
+   after a job loss or when income is simply low, a production grant otherwise. After half
+   a year safely above the line the risk is **eliminated**; support continues for the
+   follow-up months.
+6. **Accounting**: a household's per-capita income over the last 12 months is compared with
    the monitoring line (6,000 yuan per person in 2021, rising each year). Falling below it is a
    **return to poverty** for a formerly poor household, **new poverty** for the others; each
-   fall is attributed to the shock behind the income drop.
+   fall is attributed to the shock behind the income drop. The page also keeps a second
+   count, **hardship**: the same income *net of rigid costs*. A hospital bill leaves the
+   official income test untouched but can push a family under on the hardship count.
 
 The simulated households are a sample: one dot stands for many real households (the *One dot*
 monitor says how many), and the monitors give both the dots and the county totals.
+
+On the command line a strategy takes effect in 2026, after a 2021-2025 history shared by every
+scenario; on this page a scenario's policies act **from January 2021**, so that two counties
+compared side by side differ from the first month.
 """
 
 HOW_TO_USE: Final = """
 ## How to use it
 
-- **Scenario** (top of the left panel): the county's policy mix. *baseline* is M County's status
-  quo; *responsibility*, *social_security*, *industry* and *motivation* are the study's four
-  strategies; *combined* is all four. **Compare with** runs a second county on the **same seed**:
-  the same households meet the same shocks, so every difference between the two comes from the
-  policies. Choosing a scenario restarts from January 2021.
+- **Scenario** (top of the left panel; on a phone, behind the ☰ menu): the county's policy
+  mix. *baseline* is M County's status quo; *responsibility*, *social_security*, *industry* and
+  *motivation* are the study's four strategies; *combined* is all four. **Compare with** runs
+  a second county on the **same seed**: the same households meet the same shocks, so every
+  difference between the two comes from the policies. Choosing a scenario restarts from
+  January 2021 (also after a finished run: no need to press Reset).
 - **Controls**: **Step** advances one month (or *Render interval* months), **▶** plays and pauses,
   **Reset** starts again from January 2021 with the current settings. *Play interval* slows
   the play; a larger *Render interval* draws less often and runs faster.
@@ -79,9 +99,11 @@ HOW_TO_USE: Final = """
   next month on**, like a new policy (a dotted line marks the date on the charts). The small
   ▲ under a slider marks the **baseline** value (M County's status quo). Reset keeps your
   slider values; *Back to scenario values* undoes them.
-- **The map**: click a household to read its **story** — its income month by month, the shocks
-  it met, who identified it and what help it got. Hover over a dot, a project square or an
-  official to see what it is.
+- **The map**: click a household to read its **story** — its members (age and what each one
+  does), its income month by month on both counts, its savings and debt, the shocks it met,
+  deaths, births and members moving out, who identified it, the jobs its members held and
+  its spells on 低保 or 特困. Hover over a dot, a project square or an official to see what
+  it is.
 """
 
 NOTICE: Final = """
@@ -89,15 +111,23 @@ NOTICE: Final = """
 
 - **Red dots without a ring** have fallen below the line and nobody has identified them yet.
   How long do they stay that way? The ring appears when monitoring catches them.
-- **Illness** is the most common cause of falling back: watch the red bars in
-  *Why households fell below the line*. A hospital bill comes all at once.
+- **Two counts**: *Returns since 2021* uses the official income test; *Hardship returns
+  since 2021* counts the same families when their income net of rigid costs falls below the
+  line. The second is much larger: **illness** is its commonest cause, because a hospital
+  bill is a cost, not a loss of income. In a household's story the black line is the official
+  count and the dotted line the hardship count.
 - Many households under monitoring never fall below the line at all: they are caught while
   **at risk**, in the alert band just above it. Compare *Monitored now* with *Below the line
   now*.
 - The monitoring line **rises every year**: a household whose income does not keep up slips
   under it without any shock — cause "low income".
+- **Savings and debt** absorb shocks: a family with savings pays a bill from them; one
+  without borrows, and repays out of later income (the story's lowest panel).
+- **The county ages**: a household of old people whose children have moved out lives on
+  pensions, family support and perhaps 低保 or 特困; when its last member dies it leaves the
+  map.
 - **Industry squares** turning yellow (struggling) and grey (failed): linked households lose
-  their dividend and project job, and "industry failure" appears among the causes.
+  their dividend and project job.
 - **2026**: the transition period ends; in *transfer_withdrawal* the subsidies stop, and
   formerly poor households that relied on them fall.
 """
@@ -138,6 +168,11 @@ GLOSSARY: Final = (
      "cannot work"),
     ("特困人员", "tèkùn rényuán", "persons in extreme difficulty (no labour, no income, no "
      "family support)"),
+    ("渐退", "jiàntuì", "gradual exit: a household whose income has risen keeps 低保 for a few "
+     "months before it stops"),
+    ("低收入人口动态监测信息平台", "dī shōurù rénkǒu dòngtài jiāncè xìnxī píngtái",
+     "the low-income population monitoring platform (from 2026 it flags low-income "
+     "households)"),
     ("临时救助", "línshí jiùzhù", "temporary assistance after a sudden shock"),
     ("医疗救助", "yīliáo jiùzhù", "medical assistance: refunds part of what insurance leaves"),
     ("大病保险", "dàbìng bǎoxiǎn", "critical illness insurance (above a deductible)"),
@@ -155,6 +190,7 @@ GLOSSARY: Final = (
     ("等靠要", "děng kào yào", "'wait, rely, ask': the dependency mindset"),
     ("扶志扶智", "fú zhì fú zhì", "supporting aspiration and ability (guidance and training)"),
     ("过渡期", "guòdù qī", "the five-year transition period, 2021–2025"),
+    ("外出务工", "wàichū wùgōng", "migrant work: working away from home, in a city"),
 )
 
 

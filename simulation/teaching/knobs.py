@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from simulation.model.params import KNOBS, MECHANISMS, Param
 from simulation.model.scenario import load_scenario
-from simulation.teaching.lesson import SETUP_ONLY
+from simulation.teaching.lesson import SETUP_ONLY, takes_effect_at_reset
 
 if TYPE_CHECKING:
     from simulation.teaching.lesson import Lesson
@@ -76,6 +76,9 @@ def knob_groups(lesson: Lesson) -> list[dict[str, Any]]:
                 "scenario_text": format_value(scenario_value, p),
                 "moved": value != scenario_value, "setup_only": p.key in SETUP_ONLY,
                 "pending": p.key in pending,
+                # read only as the county is built, which the page always does under the
+                # status quo: the slider would change nothing
+                "inert": p.key in SETUP_ONLY and not takes_effect_at_reset(p.key),
             })
         groups.append({"mechanism": mechanism,
                        "title": MECHANISM_TITLES.get(mechanism, mechanism),

@@ -6,15 +6,24 @@ comparison scenario on the same seed (common random numbers: the same households
 shocks, so differences between the two counties come from the policies). Each run is the
 agents engine (`simulation.model.agents_engine.PovertyModel`) with a `Recorder` for the page.
 
+The model lives one history, then policy: a scenario's knobs take effect at its policy date
+(January 2026 for the command line). A teacher comparing strategies live wants to see a
+strategy act from the first month, so the page runs every scenario with its policy date at the
+start (`page_scenario`); the county itself (its households, members and villages) is built
+under the status quo either way, so compared counties start identical.
+
 Slider changes act like a scheduled policy change: from the next month on, in the running
 county (and in the next Reset, which restarts from January 2021 with them). A few knobs only
-shape the county as it is built (SETUP_ONLY); those wait for Reset.
+shape the county as it is built (SETUP_ONLY); the page builds every county under the status
+quo, so moving those changes nothing on the page.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -24,6 +33,7 @@ import numpy as np
 from simulation.experiments.runner import DEFAULT_SEED
 from simulation.model.agents_engine import PovertyModel
 from simulation.model.scenario import (
+    STRUCTURAL_SECTIONS,
     Scenario,
     ScenarioError,
     load_scenario,
@@ -37,14 +47,29 @@ from simulation.teaching.status import household_status
 PAGE_HOUSEHOLDS: Final = 1000
 """Default simulated households on the page: ~10 villages, readable dots, ~20 ms a month."""
 MIN_HOUSEHOLDS, MAX_HOUSEHOLDS = 200, 3000
-"""Page limits: the history of 3,000 households over 15 years takes ~16 MB per county."""
+"""Page limits: the history of 3,000 households over 15 years takes ~21 MB per county."""
 MAX_SEED: Final = 2**31 - 1
 STOP: Final = threading.Event()
 """Set when the server shuts down: lessons stop stepping, so a page left playing does not keep
 the process alive (SolaraViz's play loop runs in a non-daemon thread until the model stops)."""
 SETUP_ONLY: Final = frozenset({"motivation.dependency_prevalence"})
-"""Knobs read only when the county is built (who starts with a dependency mindset); a change
-waits for Reset. tests/test_teaching.py checks every other knob acts in a running county."""
+"""Knobs read only when the county is built (who starts with a dependency mindset).
+tests/test_teaching.py checks every other knob acts in a running county."""
+SLIDER_AT: Final = 0.45
+"""When, within the gap between two months, a slider change takes effect (a Mesa event):
+after the scenario's own policy change (+0.4), before [[schedule]] entries (+0.5)."""
+
+
+def takes_effect_at_reset(key: str) -> bool:
+    """Whether a SETUP_ONLY knob changes the county built at Reset: only knobs of the
+    structural sections do; the county is built under the status quo for everything else
+    (Scenario.reference_values)."""
+    return key.split(".", 1)[0] in STRUCTURAL_SECTIONS
+
+
+def page_scenario(scenario: Scenario) -> Scenario:
+    """The scenario as the page runs it: its knob changes in force from January 2021."""
+    return replace(scenario, policy_month=0)
 
 
 @dataclass
@@ -116,6 +141,7 @@ class Run:
         self.scenario = scenario
         self.seed = seed
         self.model = PovertyModel(scenario, rng=seed, log_shocks=True)
+        self._events: list[Callable[[], None]] = []  # Mesa holds event callbacks weakly
         self.recorder = Recorder.attach(self.model)
         cols = self.model.snapshot(("village", "category"))
         self.layout: CountyLayout = county_layout(cols["village"], cols["category"],
@@ -146,16 +172,23 @@ class Run:
         rec = self.recorder
         if rec.t:
             return rec.status[rec.t - 1]
-        cols = self.model.snapshot(("category", "state", "below"))
-        return household_status(cols["category"], cols["state"], cols["below"])
+        cols = self.model.snapshot(("category", "state", "below", "alive"))
+        return household_status(cols["category"], cols["state"], cols["below"], cols["alive"])
 
     def value(self, key: str) -> float:
-        """The knob value in force now (scheduled changes included)."""
+        """The knob value in force now (scheduled changes included); before the first month,
+        the scenario's value (its policy change takes effect as the first month begins)."""
+        if self.model.month == 0 and self.scenario.policy_month == 0:
+            return float(self.scenario.values[key])
         return float(self.model.env.values[key])
 
     def apply(self, values: dict[str, float]) -> None:
-        """Put knob values in force from the next month, as a scheduled policy change does."""
-        self.model.apply_policy(values, origin="teaching page")
+        """Put knob values in force from the next month, as a scheduled policy change does
+        (a Mesa event between this month and the next, after the scenario's own policy
+        change; validated like a scenario value)."""
+        change = partial(self.model.apply_policy, dict(values), "teaching page")
+        self._events.append(change)
+        self.model.schedule_event(change, at=self.model.time + SLIDER_AT)
 
 
 class Lesson(mesa.Model):
@@ -187,12 +220,12 @@ class Lesson(mesa.Model):
         base = self._load(self.settings.scenario)
         self.base = base  # the scenario as its file says, before the sliders
         overrides = self._valid_overrides(base)
-        runs = [Run(base.name, base.with_values({"run.households": self.households,
-                                                 **overrides}, origin="sliders"), seed)]
+        runs = [Run(base.name, page_scenario(base.with_values(
+            {"run.households": self.households, **overrides}, origin="sliders")), seed)]
         if self.settings.compare:
             other = self._load(self.settings.compare)
-            runs.append(Run(other.name, other.with_values({"run.households": self.households}),
-                            seed))
+            runs.append(Run(other.name, page_scenario(other.with_values(
+                {"run.households": self.households})), seed))
         self.runs = runs
         self.running = True
         # Knob changes wait here for the next month: the play loop steps in its own thread,
@@ -304,6 +337,7 @@ class Lesson(mesa.Model):
         return changes
 
     def pending(self) -> dict[str, float]:
-        """Setup-only knob values waiting for Reset."""
+        """Setup-only knob values that differ from those the county was built with (they
+        wait for Reset, or change nothing: `takes_effect_at_reset`)."""
         built = self.runs[0].scenario.values
         return {k: self.knob_value(k) for k in SETUP_ONLY if built[k] != self.knob_value(k)}

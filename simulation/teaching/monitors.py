@@ -14,7 +14,7 @@ import numpy as np
 
 from simulation.model.calendar import START_YEAR
 from simulation.teaching.charts import yearly_rows
-from simulation.teaching.status import BELOW_UNNOTICED
+from simulation.teaching.status import below_line
 
 if TYPE_CHECKING:
     from simulation.teaching.lesson import Run
@@ -56,7 +56,7 @@ def monitors(run: Run) -> list[Monitor]:
     def now(name: str) -> float:
         return float(ytd.get(name, 0.0))
 
-    weight_fp = run.model.population.weights[0]
+    weight_fp = run.model.population.weights[0]  # formerly poor dots all weigh the same
     return [
         Monitor("returns_year", "Returns this year", _n(now("returned_households_sample")),
                 f"≈ {_n(now('returned_households'))} in the county",
@@ -69,13 +69,24 @@ def monitors(run: Run) -> list[Monitor]:
                 _n(now("newly_poor_households_sample")),
                 f"≈ {_n(now('newly_poor_households'))} in the county",
                 "marginal or ordinary households falling below the line this year"),
+        Monitor("hardship_total", "Hardship returns since 2021",
+                _n(total("returned_households_hardship") / weight_fp),
+                f"≈ {_n(total('returned_households_hardship'))} in the county",
+                "formerly poor households whose 12-month income net of rigid costs (medical "
+                "bills, school fees) fell below the line, counted year by year, whatever the "
+                "official income test says"),
         Monitor("below_now", "Below the line now",
-                _n(int(np.count_nonzero(run.status_now() >= BELOW_UNNOTICED))),
+                _n(int(np.count_nonzero(below_line(run.status_now())))),
                 f"≈ {_n(now('below_line_households'))} in the county",
                 "households whose 12-month per-capita income is below the monitoring line"),
         Monitor("monitored_now", "Monitored now", _n(now("monitored_stock_sample")),
                 f"≈ {_n(now('monitored_stock'))} in the county",
                 "households identified or assisted under the monitoring mechanism"),
+        Monitor("programme_now", "On 低保 / 特困 now",
+                _n(int(rec.series["on_programme"][rec.t - 1]) if rec.t else 0),
+                f"≈ {_n(now('dibao_households') + now('tekun_households'))} in the county",
+                "households receiving the minimum living allowance (低保) or support for "
+                "persons in extreme difficulty (特困)"),
         Monitor("cost_year", "Fiscal cost this year", f"{now('fiscal_cost_yuan') / 1e6:,.1f} M",
                 "yuan, county, year so far",
                 "cost of the four mechanisms this year (programmes, transfers, aid)"),

@@ -60,12 +60,15 @@ def configure(scenario: str | None) -> None:
     os.environ["SOLARA_APP"] = "simulation.teaching.app"
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     os.environ.setdefault("SOLARA_THEME_VARIANT", "light")
+    # no "This website runs on Solara" banner: it sits fixed over the page's bottom corner
+    os.environ["SOLARA_THEME_SHOW_BANNER"] = "False"
     # plain http on this machine is intended: Solara's advice for https deployments is noise
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
     import solara.server.settings as settings
 
     settings.main.mode = "production"
     settings.telemetry.mixpanel_enable = False
+    settings.theme.show_banner = False
     from simulation.teaching import app
 
     app.STARTUP["scenario"] = scenario

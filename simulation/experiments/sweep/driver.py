@@ -17,6 +17,7 @@ task; a run that kills its worker again is recorded as failed, like a run that r
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -89,8 +90,24 @@ def load_base(spec: SweepSpec) -> Any:
     from simulation.model.scenario import load_scenario, resolve_path
 
     base = load_scenario(resolve_path(spec.base or "baseline", Path(spec.source).parent))
-    overrides = {f"run.{k}": v for k, v in spec.run.items()}
-    return base.with_values(overrides, origin=f"{spec.source} [run]") if overrides else base
+    overrides = {f"run.{k}": v for k, v in spec.run.items() if k != "policy_month"}
+    if overrides:
+        base = base.with_values(overrides, origin=f"{spec.source} [run]")
+    if "policy_month" in spec.run:
+        base = dataclasses.replace(base, policy_month=int(spec.run["policy_month"]))
+    return base
+
+
+def window_start(base: Any) -> int | None:
+    """First year the outputs are aggregated over: the base's policy year (when the sampled
+    knobs take effect), or the whole horizon if that is after it; None for models without
+    calendar years."""
+    if base is None:
+        return None
+    from simulation.model.calendar import START_YEAR
+
+    first = base.policy_year
+    return first if first < START_YEAR + base.years else START_YEAR
 
 
 def periods_of(base: Any) -> tuple[int, ...]:
@@ -329,7 +346,8 @@ def _execute(spec: SweepSpec, design: Design, store: SweepStore, manifest: dict[
                     size = chunk_size()
                     while pending and len(ids) < size and pending[0] not in suspects:
                         ids.append(pending.popleft())
-                job = ChunkJob(runner, spec.outputs, periods, tuple(task(r) for r in ids))
+                job = ChunkJob(runner, spec.outputs, periods, tuple(task(r) for r in ids),
+                               window_start(base))
                 future = executor.submit(run_chunk, job)
                 in_flight[future] = (job, executor.generation)
             for fut in executor.wait(list(in_flight)):

@@ -52,6 +52,8 @@ class ChunkJob:
     outputs: tuple[Output, ...]
     periods: tuple[int, ...]
     tasks: tuple[RunTask, ...]
+    window_start: int | None = None
+    """Outputs aggregate the years from this one on (the evaluation window; None: all)."""
 
 
 def run_chunk(job: ChunkJob) -> list[dict[str, Any]]:
@@ -70,7 +72,9 @@ def run_chunk(job: ChunkJob) -> list[dict[str, Any]]:
             outputs: dict[str, float] = {}
             for o in job.outputs:
                 yearly = series.values[o.metric]
-                outputs[o.metric] = aggregate(yearly, o.aggregate)
+                window = yearly if job.window_start is None else [
+                    v for p, v in zip(job.periods, yearly, strict=True) if p >= job.window_start]
+                outputs[o.metric] = aggregate(window, o.aggregate)
                 if job.periods:  # yearly columns only for models with calendar years
                     for p, v in zip(job.periods, yearly, strict=True):
                         outputs[f"{o.metric}@{p}"] = v

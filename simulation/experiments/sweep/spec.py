@@ -18,6 +18,7 @@ A sweep file is TOML (see scenarios/sweeps/mechanisms_sobol.toml)::
     [run]                              # optional: the base scenario's horizon and size
     households = 5000
     years = 15
+    policy_date = "2026-01"            # when the factors take effect (default: the base's)
 
     [factors]                          # dotted scenario key = [low, high] inside its range
     "responsibility.duty_performance" = [0.0, 1.0]
@@ -100,7 +101,7 @@ SAMPLES: Final = Param("samples", 1, 1, 10**9, "", "samples of the design (per m
 _TOP_KEYS: Final = ("name", "description", "model", "base", "method", "samples", "replicates",
                     "seed", "second_order", "common_random_numbers", "outputs", "aggregate",
                     "run", "factors", "options")
-_RUN_KEYS: Final = ("households", "years")
+_RUN_KEYS: Final = ("households", "years", "policy_date")
 MAX_RUNS: Final = 50_000_000  # sanity bound on a design (runs); beyond it a typo is likelier
 
 
@@ -175,13 +176,15 @@ class SweepSpec:
 
     def with_overrides(self, *, samples: int | None = None, replicates: int | None = None,
                        seed: int | None = None, households: int | None = None,
-                       years: int | None = None) -> SweepSpec:
+                       years: int | None = None, policy_month: int | None = None) -> SweepSpec:
         """A copy with command-line overrides applied and validated."""
         run = dict(self.run)
         if households is not None:
             run["households"] = households
         if years is not None:
             run["years"] = years
+        if policy_month is not None:
+            run["policy_month"] = policy_month
         spec = replace(self, run=run,
                        samples=self.samples if samples is None else samples,
                        replicates=self.replicates if replicates is None else replicates,
@@ -376,9 +379,22 @@ def _parse_run(origin: str, table: Any, model: Any) -> dict[str, int]:
         if key not in _RUN_KEYS:
             raise SweepError(f"{origin}: unknown key 'run.{key}'; allowed: "
                              f"{', '.join(_RUN_KEYS)}")
+        if key == "policy_date":  # stored as months since January 2021
+            run["policy_month"] = parse_policy_date(origin, "run.policy_date", value)
+            continue
         param = model.factor_param(origin, f"run.{key}", sweepable=False)
         run[key] = int(_check(param, origin, value))
     return run
+
+
+def parse_policy_date(origin: str, key: str, value: Any) -> int:
+    """A policy date "YYYY-MM" as months since January 2021 (SweepError if it is not one)."""
+    from simulation.model.scenario import ScenarioError, parse_month
+
+    try:
+        return parse_month(origin, key, value)
+    except ScenarioError as exc:
+        raise SweepError(str(exc)) from None
 
 
 def _parse_options(origin: str, table: Any, method: str) -> dict[str, float]:

@@ -20,12 +20,14 @@ class Industry(mesa.Agent):
 
     Attributes:
         idx: index of the project (= its village).
-        sector: index into `simulation.model.population.SECTORS`; sector market shocks hit it.
+        sector: index into `simulation.model.codes.SECTORS`; sector market shocks hit it.
         reserve: operating reserve in months of revenue; a project whose reserve is
-            exhausted struggles, and struggling projects fail or are revived.
+            exhausted struggles, and struggling projects fail or are revived; failed
+            projects are restructured or replaced after a while, at a cost.
         status: OPERATING, STRUGGLING or FAILED (idle assets).
-        dividend_paid, wage_paid: yuan per linked household / project job this month.
-        dividend_drop, wage_drop: payouts lost this month because the project stopped paying.
+        dividend_paid: yuan per linked household this month.
+        dividend_drop: dividend lost this month because the project stopped paying.
+        failed_now: the project failed this month (its project jobs end).
     """
 
     model: PovertyModel
@@ -36,33 +38,24 @@ class Industry(mesa.Agent):
         self.sector = sector
         self.reserve = reserve
         self.status = OPERATING
-        self.dividend_paid = self.wage_paid = self.dividend_drop = self.wage_drop = 0.0
+        self.dividend_paid = self.dividend_drop = 0.0
+        self.failed_now = False
 
     def operate(self) -> None:
-        """Phase 3: this month's result, reserve, status and payouts to linked households."""
+        """Phase 3: this month's result, reserve, status and dividends to linked households."""
         m = self.model
-        c, d, ip = m.ctx, m.draws, m.env.p.industry
+        c, d = m.ctx, m.draws
+        p = c.p
         old = self.status
         if old != FAILED:
-            margin = rules.industry_margin(positioning=ip.positioning, margin_fit=ip.margin_fit,
-                                           margin_misfit=ip.margin_misfit,
-                                           market_volatility=ip.market_volatility,
-                                           project_volatility=ip.project_volatility,
-                                           sector_z=float(d.sector[self.sector]),
-                                           project_z=float(d.project_z[self.idx]))
-            self.reserve = rules.update_reserve(self.reserve, margin, ip.risk_resistance,
-                                                ip.reserve_cap)
-        status, self.reserve = rules.industry_transition(
-                status=old,
-                buffer=self.reserve,
-                u=float(d.project_u[self.idx]),
-                p_fail=ip.failure_hazard * (1.0 - ip.management),
-                p_revive=ip.revival_rate * ip.management,
-                revived_buffer=0.5 * ip.initial_buffer,
-            )
-        self.status = int(status)
-        self.dividend_paid = c.dividend_month if self.status == OPERATING else 0.0
-        self.wage_paid = c.project_wage if self.status != FAILED else 0.0
-        self.dividend_drop = c.dividend_month if old == OPERATING and self.status != OPERATING \
-            else 0.0
-        self.wage_drop = c.project_wage if old != FAILED and self.status == FAILED else 0.0
+            margin = rules.industry_margin(p, float(d.sector[self.sector]),
+                                           float(d.project_z[self.idx]))
+            self.reserve = rules.update_reserve(p, self.reserve, margin)
+        self.status, self.reserve = rules.industry_transition(p, old, self.reserve,
+                                                              float(d.project_u[self.idx]))
+        if old == FAILED and self.status == OPERATING:
+            m.restructured += 1
+        dividend = p.industry.dividend / 12.0 * c.trend
+        self.dividend_paid = dividend if self.status == OPERATING else 0.0
+        self.dividend_drop = dividend if old == OPERATING and self.status != OPERATING else 0.0
+        self.failed_now = old != FAILED and self.status == FAILED

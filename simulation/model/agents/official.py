@@ -1,14 +1,15 @@
 """Official agent: the responsible parties of one village (docs/ODD.md §2, §3 step 5, §7).
 
 Village cadres, and in key villages a resident first secretary (驻村第一书记), screen the
-village's households; department data warnings reach them as far as coordination allows;
+village's households; department data warnings reach them as far as coordination allows, and
+from the 2026 normalized regime the unified low-income platform flags low-income households;
 households' own applications arrive at them. They identify at-risk households, start matched
 assistance after the lag, verify risk elimination and run follow-up re-checks.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import mesa
 
@@ -23,11 +24,13 @@ from simulation.model.codes import (
     IDENTIFIED_EVENT,
     NO_SUPPORT,
     NOT_MONITORED,
+    PLATFORM,
     RECHECK,
     RISK_ELIMINATED,
     ROLLED_BACK,
     SELF_REPORT,
 )
+from simulation.model.context import MonthContext
 
 if TYPE_CHECKING:
     from simulation.model.agents.household import Household
@@ -58,27 +61,20 @@ class Official(mesa.Agent):
         """Phase 5 for this village: identification, assistance, risk elimination."""
         m = self.model
         c, d, t = m.ctx, m.hh_draws, m.ctx.t
+        p = c.p
         p_screen = m.env.screening_chance(self.duty_factor, self.key_village)
+        p_warn = rules.warning_probability(p.monitoring.data_recall,
+                                           p.responsibility.coordination, True)
+        p_platform = p.monitoring.low_income_recall
         for h in m.watch[self.village]:  # at risk or on the monitoring roll this month
             s = h.state
             if s == NOT_MONITORED or s == RISK_ELIMINATED:
                 if h.at_risk:
-                    i = h.idx
-                    if h.applied:
-                        channel = SELF_REPORT
-                    elif float(d.screen[i]) < p_screen:
-                        channel = CADRE_SCREENING
-                    elif float(d.warn[i]) < rules.warning_probability(c.warning_recall,
-                                                               c.coordination,
-                                                               t < h.trace_until):
-                        channel = DATA_WARNING
-                    elif s == RISK_ELIMINATED and t < h.support_until \
-                            and float(d.process[i]) < c.recheck_rate:
-                        channel = RECHECK
-                    else:
-                        channel = 0
+                    channel = self._channel(h, c, t, float(d.screen[h.idx]),
+                                            float(d.warn[h.idx]), float(d.process[h.idx]),
+                                            p_screen, p_warn, p_platform)
                     if channel:
-                        self.identify(h, channel, c, t)
+                        self.identify(h, channel, t)
                         if c.lag == 0:
                             self.assist(h, c, t)
                         continue
@@ -88,22 +84,33 @@ class Official(mesa.Agent):
             elif s == IDENTIFIED:
                 if t - h.identified_month >= c.lag:
                     self.assist(h, c, t)
-            elif s == ASSISTED:
-                if rules.elimination_eligible(workers=h.workers, secure=h.secure, t=t,
-                                              secure_since=h.secure_since,
-                                              months=c.elimination_months,
-                                              alert_until=h.alert_until):
-                    if float(d.process[h.idx]) < c.elimination_hazard:
-                        self.eliminate(h, c, t)
-                elif c.january and rules.review_enrols_dibao(dibao=h.dibao, workers=h.workers,
-                                                             pc12=h.pc12, standard=c.dibao_standard,
-                                                             u=float(d.process[h.idx]),
-                                                             coverage=c.coverage):
-                    h.dibao = True  # annual review: 兜底 for households without labour
-                    h.dibao_gap = rules.dibao_gap(c.dibao_standard, h.pc12)
-                    h.version = -1
+            elif s == ASSISTED and rules.elimination_eligible(
+                    h.workers, h.secure, t, h.secure_since,
+                    int(p.monitoring.elimination_months), h.alert_until) \
+                    and float(d.process[h.idx]) < p.monitoring.elimination_hazard:
+                self.eliminate(h, c, t)
 
-    def identify(self, h: Household, channel: int, c: Any, t: int) -> None:
+    @staticmethod
+    def _channel(h: Household, c: MonthContext, t: int, u_screen: float, u_warn: float,
+                 u_process: float, p_screen: float, p_warn: float, p_platform: float) -> int:
+        """How an at-risk household comes to the officials' notice this month, if it does:
+        its own application, cadre screening, a department data warning about a recent
+        trace (bottom slice of the warning draw), the low-income platform (top slice), or a
+        follow-up re-check."""
+        if h.applied:
+            return SELF_REPORT
+        if u_screen < p_screen:
+            return CADRE_SCREENING
+        if t < h.trace_until and u_warn < p_warn:
+            return DATA_WARNING
+        if h.pc12 < c.low_income_line and u_warn >= 1.0 - p_platform:
+            return PLATFORM
+        if h.state == RISK_ELIMINATED and t < h.support_until \
+                and u_process < c.p.monitoring.recheck_rate:
+            return RECHECK
+        return 0
+
+    def identify(self, h: Household, channel: int, t: int) -> None:
         """Put a household under monitoring; record its cause, channel and lag."""
         m = self.model
         if h.state == RISK_ELIMINATED:
@@ -114,6 +121,7 @@ class Official(mesa.Agent):
         h.cause = h.primary_cause(t)
         h.channel = channel
         h.ever_monitored = True
+        h.y_risk_identified = True
         h.support_until = NO_SUPPORT
         m.count("monitoring_inflow", h.category)
         m.count(f"channel_{channel}", h.category)
@@ -121,33 +129,32 @@ class Official(mesa.Agent):
         m.count("lag_months", h.category, t - h.risk_since)
         m.log(t, h.idx, IDENTIFIED_EVENT, h.cause)
 
-    def assist(self, h: Household, c: Any, t: int) -> None:
-        """Start the measures matched to the household's cause (docs/ODD.md §7, Assistance)."""
-        m = self.model
-        take_up = float(m.hh_draws.process[h.idx]) < c.coverage  # exclusion error this attempt
-        dibao, job, production, education, temporary = rules.matched_measures(h.cause,
-                                                                             h.workers)
+    def assist(self, h: Household, c: MonthContext, t: int) -> None:
+        """Start the measures matched to the household's cause: an application for 低保/特困
+        (decided by civil affairs after its lag), a job for a member, a production grant,
+        the education grant, temporary assistance (paid into next month's income)."""
+        m, p = self.model, c.p
+        take_up = float(m.hh_draws.process[h.idx]) < p.social_security.coverage
+        programme, job, production, education, temporary = rules.matched_measures(h.cause,
+                                                                                 h.workers)
         h.state = ASSISTED
         if temporary and take_up:
-            # relief is not counted as household income in means tests (MCA 2021 dibao
-            # rules exclude temporary assistance); it replenishes the household's buffer
-            aid = rules.emergency_aid(c.p, h.pc12, c.line, h.members, h.last_shock_cost)
-            h.savings += aid
+            aid = rules.emergency_aid(p, h.pc12, c.line, h.members, h.last_shock_cost, c.cpi)
+            h.pending_aid += aid
             h.y_cost_ss += aid
-        if dibao and take_up and not h.dibao and h.pc12 < c.dibao_standard:
-            h.dibao = True
-            h.dibao_gap = rules.dibao_gap(c.dibao_standard, h.pc12)
-            h.version = -1
+        if programme and take_up:
+            h.apply_for_programme(t)
         if production:
-            h.pending_aid += c.production_support
-            h.y_cost_industry += c.production_support
+            grant = p.industry.production_support * c.cpi
+            h.pending_aid += grant
+            h.y_cost_industry += grant
         if education:
             h.edu_aid = True
-        if job and not h.partner_job and not h.welfare_job:
+        if job and h.job_slot < 0:
             m.job_candidates.append(h)
         m.log(t, h.idx, ASSISTED_EVENT, h.cause)
 
-    def eliminate(self, h: Household, c: Any, t: int) -> None:
+    def eliminate(self, h: Household, c: MonthContext, t: int) -> None:
         """Verify risk elimination; support continues for the follow-up months."""
         m = self.model
         h.state = RISK_ELIMINATED

@@ -69,6 +69,36 @@ TARGETS: tuple[Target, ...] = (
     Target("transfer_share", "transfers in formerly poor households' income, 2021", 0.20, 0.30,
            "share", "27% (poor areas 2019) [nbs-poor-areas-2019]",
            lambda r: float(r.loc[2021, "transfer_share_formerly_poor"])),
+    Target("doudi_people", "formerly poor people on 低保/特困 (兜底), 2021", 0.17, 0.23, "share",
+           "20.04 M of the 98.99 M lifted out (Nov 2020) [scio-2020-doudi] [xinhua-2019]",
+           lambda r: float(r.loc[2021, "programme_people_share_formerly_poor"])),
+    Target("doudi_monitored", "monitored households on 低保/特困, year ends 2022-2025", 0.40,
+           0.80, "share", "77% in Xijiang (2022) [xijiang-2022]; no national figure, assumed "
+           "55% (40-80%): those without labour stay monitored after 兜底 [hainan-faq-2021] "
+           "[prior-dibao]",
+           lambda r: float(r.loc[2022:2025, "programme_share_monitored"].mean())),
+    Target("age_60_plus", "county population aged 60+, 2021", 0.21, 0.27, "share",
+           "rural 23.81% (2020 census) [census-2020] [aging-bulletin-2020]",
+           lambda r: float(r.loc[2021, "share_60_plus"])),
+    Target("ageing", "rise of the 60+ share, 2021 to 2025", 0.01, 0.06, "share",
+           "national 60+ 17.8% (2020) to 21.5% (2025) [wpp-2022]; rural ages faster "
+           "[prior-demography]",
+           lambda r: float(r.loc[2025, "share_60_plus"] - r.loc[2021, "share_60_plus"])),
+    Target("income_volatility", "s.d. of the year-to-year change in log household income, "
+           "formerly poor and marginal, 2022-2025 mean", 0.15, 0.45, "log points",
+           "rural panels: s.d. 0.5-0.7 measured, about half of the variance measurement "
+           "error, for all rural households; formerly poor draw 25-30% of income from stable "
+           "transfers; assumption "
+           "[santaeulalia-zheng-2018] [ward-2016] [prior-income]",
+           lambda r: float(r.loc[2022:2025, "income_change_sd"].mean())),
+    Target("savings", "median liquid savings of formerly poor households, 2021-2025 mean",
+           0.5, 6.0, "months of income", "low-income rural households: about 2 months, "
+           "median near zero, long right tail [chfs-2011] [prior-finance]",
+           lambda r: float(r["savings_median_months_formerly_poor"].mean())),
+    Target("in_debt", "formerly poor households with outstanding debt, 2021-2025 mean", 0.30,
+           0.50, "share", "43.8% of rural households with informal borrowing (CHFS 2013) "
+           "[chfs-2014] [prior-finance]",
+           lambda r: float(r["debt_share_formerly_poor"].mean())),
 )
 
 
@@ -106,6 +136,8 @@ def format_value(v: float, unit: str) -> str:
     if unit == "yuan/person":
         return f"{v:,.0f}"
     if unit == "flag":
+        return f"{v:.2f}"
+    if unit in ("log points", "months of income"):
         return f"{v:.2f}"
     return f"{100 * v:.2f}%"
 

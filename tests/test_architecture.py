@@ -155,3 +155,24 @@ def test_the_checker_sees_a_violation(tmp_path: Path) -> None:
     bad.write_text("from analysis.report import write_report\n", encoding="utf-8")
     found = list(imports("simulation.model.bad", bad))
     assert found and layer_of(found[0][0]) == 3 > layer_of("simulation.model.bad")  # type: ignore[operator]
+
+
+def test_the_compiled_code_cache_is_stamped_with_every_source_it_depends_on() -> None:
+    """The array engine's loops inline the rules and freeze constants: numba's disk cache
+    must be invalidated by an edit to any model file they import (compiled.COMPILED_SOURCES);
+    params.py only gives the knobs' types, which are part of the compiled signature."""
+    from simulation.model.compiled import COMPILED_SOURCES
+
+    model = ROOT / "simulation" / "model"
+    for name in ("kernels.py", "rules.py", "compiled.py"):
+        tree = ast.parse((model / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "simulation.model":
+                used = [f"{a.name}.py" for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                    "simulation.model."):
+                used = [f"{node.module.rsplit('.', 1)[1]}.py"]  # type: ignore[union-attr]
+            else:
+                continue
+            for module in used:
+                assert module in COMPILED_SOURCES or module == "params.py", (name, module)

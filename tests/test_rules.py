@@ -169,8 +169,9 @@ def test_means_test_and_benefits() -> None:
     # gap 2,000 for 3 members, one frail member: (3 x 2,000 + 0.2 x 6,000) / 12
     assert rules.dibao_benefit(p, 4000.0, 3, 1, standard) == (6000.0 + 1200.0) / 12.0
     assert rules.tekun_benefit(p, 2, standard) == 2 * 1.3 * 6000.0 / 12.0
-    assert rules.tekun_eligible(0, 0, 0.0) and not rules.tekun_eligible(0, 1, 0.0)
-    assert not rules.tekun_eligible(0, 0, 300.0)  # children support them
+    assert rules.tekun_eligible(0, 0, True) and not rules.tekun_eligible(0, 1, True)
+    assert not rules.tekun_eligible(0, 0, False)  # children support them
+    assert not rules.tekun_eligible(1, 0, True)
     assert rules.own_income(9000.0, 500.0, 0.0, 2) == 9000.0 - 3000.0
     assert rules.own_income(9000.0, 500.0, 250.0, 2) == 9000.0 - 4500.0
 
@@ -198,17 +199,20 @@ def test_risk_scope_and_elimination() -> None:
     assert rules.at_risk(8000.0, 7200.0, 5000.0, 6000.0, False)  # rigid costs
     assert rules.at_risk(8000.0, 7200.0, 8000.0, 6000.0, True)  # a severe shock
     assert not rules.at_risk(8000.0, 7200.0, 8000.0, 6000.0, False)
-    assert rules.elimination_eligible(1, True, 20, 15, 6, 10)
-    assert not rules.elimination_eligible(0, True, 20, 15, 6, 10)  # no labour: stays (兜底)
-    assert not rules.elimination_eligible(1, True, 19, 15, 6, 10)  # 5 months only
+    assert rules.elimination_eligible(1, True, True, 20, 15, 6, 10)
+    assert not rules.elimination_eligible(0, True, True, 20, 15, 6, 10)  # 兜底: stays
+    assert rules.elimination_eligible(0, False, True, 20, 15, 6, 10)  # no labour, no 兜底
+    assert not rules.elimination_eligible(1, True, True, 19, 15, 6, 10)  # 5 months only
+    assert not rules.elimination_eligible(1, True, True, 20, 15, 6, 21)  # a recent shock
 
 
 def test_primary_cause_ledger() -> None:
     losses = [100.0, 5000.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
-    assert rules.primary_cause(losses, 1.0, 1000.0, 0, 0) == DISABILITY
-    assert rules.primary_cause(losses, 0.1, 1000.0, 0, 1) == ILLNESS  # standing condition
-    assert rules.primary_cause(losses, 0.1, 1000.0, 1, 1) == DISABILITY
-    assert rules.primary_cause(losses, 0.1, 1000.0, 0, 0) == LOW_INCOME
+    assert rules.primary_cause(losses, 1.0, 1000.0, 0, 0, 1) == DISABILITY
+    assert rules.primary_cause(losses, 0.1, 1000.0, 0, 1, 1) == ILLNESS  # standing condition
+    assert rules.primary_cause(losses, 0.1, 1000.0, 1, 1, 1) == DISABILITY
+    assert rules.primary_cause(losses, 0.1, 1000.0, 0, 0, 1) == LOW_INCOME
+    assert rules.primary_cause(losses, 0.1, 1000.0, 0, 1, 0) == LOW_INCOME  # 缺劳力
 
 
 def test_matched_measures() -> None:

@@ -63,8 +63,11 @@ def test_inheritance_overrides_only_what_changes(tmp_path: Path) -> None:
 
 def test_schedule_and_disasters_parse() -> None:
     tw = load_scenario("transfer_withdrawal")
+    # the baseline's 2026 regime first, then the scenario's own change
     assert [(c.month, dict(c.values)) for c in tw.schedule] == [
-        (60, {"income.formerly_poor_subsidy": 0.0})]
+        (60, {"monitoring.low_income_recall": 0.3}), (60, {"income.formerly_poor_subsidy": 0.0})]
+    nm = load_scenario("no_monitoring")
+    assert [dict(c.values) for c in nm.schedule][-1] == {"monitoring.low_income_recall": 0.0}
     d = load_scenario("disaster").disasters[0]
     assert (d.month, d.village_share, d.months) == (6 * 12 + 6, 0.33, 9)
 

@@ -571,10 +571,10 @@ def test_page_renders_steps_and_tells_a_story() -> None:
     assert len(rc.find(EChartWidget).widgets) == 5  # four charts and the story's
     # a slider move (what knobs.vue sends) reaches the model and the panel
     panel = rc.find(KnobPanelWidget).widget
-    panel.vue_set_knob({"key": "social_security.coverage", "value": 0.9})
+    panel.vue_set_knob({"key": "social_security.coverage", "value": 0.95})
     coverage = next(k for g in json.loads(panel.groups) for k in g["knobs"]
                     if k["key"] == "social_security.coverage")
-    assert coverage["value"] == 0.9 and coverage["moved"]
+    assert coverage["value"] == 0.95 and coverage["moved"]
 
 
 def test_a_new_scenario_after_a_finished_run_steps_without_reset(tmp_path: Path) -> None:

@@ -28,13 +28,17 @@ from simulation.model.context import MonthContext
 from simulation.model.params import SECTION_TYPES, Knobs
 
 MODEL_DIR = Path(__file__).resolve().parent
+COMPILED_SOURCES = ("codes.py", "compiled.py", "context.py", "kernels.py", "lifetable.py",
+                    "rules.py", "state.py")
+"""The model's files whose code or constants end up in compiled code (sorted)."""
 
 
 class _ModelSourceLocator(caching.InTreeCacheLocator):
-    """numba's on-disk cache for the model's compiled code, stamped with a hash of every
-    source file of the model. numba's own stamp is the defining file only, but a loop inlines
-    rules (rules.py) and freezes constants (codes.py, lifetable.py) into its machine code: an
-    edit to any of them must recompile the loops, not reuse the stale ones."""
+    """numba's on-disk cache for the model's compiled code, stamped with a hash of the source
+    files compiled code depends on (COMPILED_SOURCES). numba's own stamp is the defining file
+    only, but a loop inlines rules (rules.py) and freezes constants (codes.py, lifetable.py,
+    context.py, state.py) into its machine code: an edit to any of them must recompile the
+    loops, not reuse the stale ones."""
 
     def get_source_stamp(self) -> Any:
         return _model_stamp()
@@ -49,8 +53,8 @@ class _ModelSourceLocator(caching.InTreeCacheLocator):
 @functools.cache
 def _model_stamp() -> str:
     digest = hashlib.sha256()
-    for path in sorted(MODEL_DIR.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for name in COMPILED_SOURCES:
+        digest.update(name.encode() + b"\0" + (MODEL_DIR / name).read_bytes())
     return digest.hexdigest()
 
 

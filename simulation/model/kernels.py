@@ -201,7 +201,7 @@ def record(h: Any, ev: Any, decay: Any, c: Any, i: int, t: int, event: int, caus
 @inline
 def primary_cause(h: Any, decay: Any, i: int, t: int) -> int:
     return R.primary_cause(h.losses, decay[t - h.loss_month],
-                           LOSS_FLOOR * abs(h.roll12), h.disabled, h.chronic)
+                           LOSS_FLOOR * abs(h.roll12), h.disabled, h.chronic, h.workers)
 
 
 # ----------------------------------------------------------------------------- members
@@ -675,7 +675,7 @@ def decide(h: Any, c: Any, ev: Any, i: int, t: int) -> None:
     p = c.p
     own = counted_income(h, c)
     if R.dibao_eligible(p, own, h.savings, h.members, c.dibao_standard):
-        tekun = R.tekun_eligible(h.workers, h.able_adults, h.family_support)
+        tekun = R.tekun_eligible(h.workers, h.able_adults, h.no_supporter)
         h.programme = TEKUN if tekun else DIBAO
         set_benefit(h, c, i, own)
         h.programme_month = t
@@ -810,7 +810,8 @@ def monitor(s: Any, c: Any, ev: Any, decay: Any, vil: Any, d: Any, watch: Any,
             if t - h.identified_month >= c.lag:
                 n_cand = assist(h, c, ev, d, i, t, candidates, n_cand)
         elif st == ASSISTED and R.elimination_eligible(
-                h.workers, h.secure, t, h.secure_since,
+                h.workers, h.programme == DIBAO or h.programme == TEKUN, h.secure, t,
+                h.secure_since,
                 int(p.monitoring.elimination_months), h.alert_until) \
                 and d.process[i] < p.monitoring.elimination_hazard:
             h.state = RISK_ELIMINATED

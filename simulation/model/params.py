@@ -166,7 +166,7 @@ class Population:
     """[population] Households at the start: labour, dependants, illness, motivation."""
 
     no_labour_formerly_poor: float = _p(
-        0.22, 0.05, 0.45, "share",
+        0.27, 0.05, 0.45, "share",
         "formerly poor households without labour capacity (elderly, disabled)",
         "~20% of exited relied on 兜底 [scio-2020-doudi]; 77% of monitored on dibao/特困 "
         "(Xijiang 2022) [xijiang-2022]")
@@ -182,9 +182,10 @@ class Population:
         "chance of each of two possible extra workers beyond the first (Binomial(2, p))",
         "assumption, gives mean household size ≈3.2 [prior-county]")
     elderly_prob: float = _p(
-        0.3, 0.0, 1.0, "probability",
+        0.26, 0.0, 1.0, "probability",
         "chance of each of two possible elderly members (Binomial(2, p))",
-        "assumption; rural 60+ share 20% (CRRS 2021) [crrs-2021]")
+        "calibrated with the age shapes: rural 60+ 23.8% (2020 census) [census-2020], 20% "
+        "in CRRS 2021 [crrs-2021]")
     child_prob: float = _p(
         0.33, 0.0, 1.0, "probability",
         "chance of each of three possible children (Binomial(3, p))", "assumption")
@@ -195,10 +196,10 @@ class Population:
         0.45, 0.0, 1.0, "share", "workers who work as migrants",
         "assumption; 33 M exited workers employed, most outside their township [nrra-employment]")
     chronic_formerly_poor: float = _p(
-        0.45, 0.0, 1.0, "share",
+        0.36, 0.0, 1.0, "share",
         "formerly poor households with a chronic patient",
-        "illness caused 42-44% of registered poverty [nhfpc-illness]; 34.3% prevalence "
-        "[nhss-chronic]")
+        "34.3% prevalence among adults [nhss-chronic]; calibrated: illness 40-50% of risk "
+        "causes [nhfpc-illness] [prior-causes]")
     chronic_marginal: float = _p(
         0.40, 0.0, 1.0, "share",
         "marginal households with a chronic patient", "assumption between the two above")
@@ -223,10 +224,10 @@ class Population:
         "median per-capita net income of formerly poor households entering 2021",
         "NRRA: mean 12,550 in 2021 (+16.9%) [nrra-2022]; fitted with the dispersion below")
     income_dispersion_formerly_poor: float = _p(
-        0.28, 0.1, 0.8, "sd of log",
+        0.36, 0.1, 0.8, "sd of log",
         "dispersion of formerly poor households' per-capita income",
-        "fitted: ~30% of exited people below 10,000 yuan (Xinjiang 2021) [xinjiang-2023], ~1% "
-        "below the line [prior-targets]")
+        "fitted: ~30% of exited people below 10,000 yuan (Xinjiang 2021) [xinjiang-2023]; "
+        "calibrated with the 兜底 share [scio-2020-doudi]")
     income_median_marginal: float = _p(
         8400.0, 5000.0, 15_000.0, "yuan/person-yr",
         "median per-capita net income of marginal households entering 2021",
@@ -242,10 +243,10 @@ class Population:
         0.45, 0.1, 1.0, "sd of log",
         "dispersion of ordinary households' per-capita income", "assumption (~1% below the line)")
     no_labour_income_ratio: float = _p(
-        0.8, 0.4, 1.2, "x category median",
+        0.5, 0.4, 1.2, "x category median",
         "median income of households without labour capacity relative to their category's",
-        "assumption: elderly and disabled households are poorer (CFPS; 兜底 households "
-        "[scio-2020-doudi])")
+        "calibrated: 20% of formerly poor people on 低保/特困 [scio-2020-doudi]; elderly and "
+        "disabled households are the poorest [prior-income]")
     skill_floor: float = _p(
         0.3, 0.05, 1.0, "multiplier",
         "lowest earnings multiplier (households that cannot reach their income draw stay poorer)",
@@ -257,12 +258,33 @@ class Population:
     motivation_mean: float = _p(
         0.6, 0.1, 0.9, "score 0-1",
         "mean endogenous motivation (uniform ±0.25 around it)", "assumption")
+    dependency_prevalence: float = _p(
+        0.2, 0.0, 0.6, "share",
+        "formerly poor and marginal households starting 2021 with a dependency (等靠要) "
+        "mindset (guidance then lowers it: motivation.guidance_coverage)",
+        "assumption: 0.15 (0.05-0.30) [prior-motivation]")
+    no_supporter_share: float = _p(
+        0.25, 0.0, 1.0, "share",
+        "households without labour capacity that have no legal supporter (no children): "
+        "eligible for 特困 rather than 低保",
+        "assumption, fitted: rural 特困 4.4 M against rural 低保 about 35 M people (2020-21) "
+        "[mca-2021-tekun] [mca-bulletins]")
     worker_age_low: int = _p(
         18, 16, 30, "years", "youngest age of a working member in January 2021",
         "assumption within the census working ages [census-2020]", integer=True)
     worker_age_high: int = _p(
         64, 55, 75, "years", "oldest age of a working member in January 2021",
         "assumption: rural people keep working past 60 [giles-2021], [pang-2004]", integer=True)
+    worker_age_shape: float = _p(
+        0.7, 0.3, 1.5, "exponent",
+        "shape of working members' ages within their range (age = low + span * u^shape; "
+        "below 1 leans old)",
+        "fitted: mean age of local rural workers 46.8, migrants 41.7 (2021-24) [nbs-migrant]; "
+        "large 1960s cohorts near 60 [census-2020]")
+    elderly_age_shape: float = _p(
+        1.6, 0.5, 3.0, "exponent",
+        "shape of elderly members' ages within their range (above 1 leans young)",
+        "fitted: rural 60+ 23.8%, 65+ 17.7% (2020) [census-2020] [aging-bulletin-2020]")
     elderly_age_high: int = _p(
         88, 75, 100, "years", "oldest age of an elderly member in January 2021",
         "assumption; ages fitted to the rural 60+ share 23.8% [census-2020]", integer=True)
@@ -329,8 +351,10 @@ class Income:
         "most a household can borrow from relatives and friends (informal credit)",
         "43.8% of rural households borrowed privately (CHFS 2013) [chfs-2014]; assumption")
     repayment_share: float = _p(
-        0.3, 0.0, 1.0, "share",
-        "share of income above subsistence that goes to repaying debt", "assumption")
+        0.08, 0.0, 1.0, "share",
+        "share of income above subsistence that goes to repaying debt (informal loans from "
+        "relatives are repaid over years)",
+        "assumption, calibrated: 30-50% of low-income households in debt [chfs-2014]")
     initial_debt_share: float = _p(
         0.3, 0.0, 0.8, "share",
         "formerly poor and marginal households in debt at the start of 2021",
@@ -363,13 +387,16 @@ class Income:
         "nominal earnings growth from 2026",
         "exited counties converging to 6.6-8% [nbs-exited-counties]")
     volatility: float = _p(
-        0.10, 0.0, 0.5, "sd of log earnings",
+        0.30, 0.0, 0.5, "sd of log earnings",
         "household earnings volatility (stationary sd of the deviation)",
-        "assumption: 0.20 (0.10-0.35) for individual wages [prior-income]; households pool "
-        "several earners")
+        "calibrated to the year-to-year s.d. of log household income (0.15-0.45, "
+        "analysis/calibration.py) with the persistence below; individual wages 0.20 "
+        "(0.10-0.35) [prior-income]")
     persistence: float = _p(
-        0.9, 0.0, 0.99, "per month",
-        "monthly AR(1) persistence of an earnings deviation", "assumption")
+        0.97, 0.0, 0.99, "per month",
+        "monthly AR(1) persistence of an earnings deviation (0.97: half-life about two years)",
+        "assumption: income shocks of the poor are largely persistent "
+        "[santaeulalia-zheng-2018] [ward-2016]; calibrated with the volatility")
 
 
 @dataclass(frozen=True, slots=True)
@@ -591,9 +618,10 @@ class SocialSecurity:
     """[social_security] Social-security mechanism: coverage, support, follow-up."""
 
     coverage: float = _p(
-        0.7, 0.0, 1.0, "share",
+        0.9, 0.0, 1.0, "share",
         "take-up of 低保 and medical assistance among the eligible (1 - exclusion error)",
-        "assumption: 0.75 [prior-social-security]; large exclusion errors [golan-2017]",
+        "calibrated: 20% of formerly poor people on 低保/特困 [scio-2020-doudi]; exclusion was "
+        "large before the two lists were merged [golan-2017] [prior-social-security]",
         mechanism="social_security", absent=0.0)
     medical_assistance_rate: float = _p(
         0.6, 0.0, 0.9, "share",
@@ -606,10 +634,11 @@ class SocialSecurity:
         "assumption; campaign-era caps on low-income patients' self-payment, relaxed in transition",
         mechanism="social_security", absent=100_000.0)
     dibao_standard: float = _p(
-        5000.0, 0.0, 9000.0, "yuan/person-yr (2021)",
+        5500.0, 0.0, 9000.0, "yuan/person-yr (2021)",
         "rural 低保 standard in 2021 (it then rises by dibao_growth a year)",
-        "Henan floor 377 yuan/month (2021) and 420 (2022) [henan-dibao-2022]; national rural "
-        "average 6,362 (2021) [mca-2021]", mechanism="social_security", absent=0.0)
+        "between the Henan floor, 377 yuan/month (4,524 a year) in 2021 and 420 in 2022 "
+        "[henan-dibao-2022], and the national rural average 6,362 (2021) [mca-2021]",
+        mechanism="social_security", absent=0.0)
     follow_up_months: int = _p(
         3, 0, 36, "months",
         "months support continues (and re-checks run) after risk elimination",
@@ -655,7 +684,8 @@ class SocialSecurity:
     application_rate: float = _p(
         0.05, 0.0, 1.0, "1/month",
         "chance an eligible household applies for 低保 or 特困 on its own in a month (through "
-        "the village committee, without the monitoring system)", "assumption [prior-dibao]")
+        "the village committee, without the monitoring system); active discovery (主动发现) "
+        "raises it", "assumption [prior-dibao]", mechanism="social_security", absent=0.0)
     approval_months: int = _p(
         1, 0, 3, "months", "months from application to the first payment",
         "30 working days, extendable to 45 [mca-2021-57]; 25 days in Zhengzhou [zhongyuan-2023]",
@@ -775,10 +805,6 @@ class Motivation:
         0.15, 0.0, 0.6, "share/yr",
         "yearly training take-up in formerly poor and monitored working households",
         "26.4% (Yunnan) [xie-li-2013]", mechanism="motivation", absent=0.0)
-    dependency_prevalence: float = _p(
-        0.2, 0.0, 0.6, "share",
-        "households starting with a dependency (等靠要) mindset",
-        "assumption: 0.15 (0.05-0.30) [prior-motivation]", mechanism="motivation", absent=0.0)
     dependency_drop: float = _p(
         0.4, 0.0, 1.0, "1/yr",
         "chance a dependent household drops the mindset under full guidance", "assumption")
@@ -821,7 +847,7 @@ class Monitoring:
         "per-capita income below which a household counts as unstable (at risk)",
         "income below the line 'or unstable' [feixian-guide]; 八必访 [babifang-2024]")
     severe_shock_share: float = _p(
-        0.23, 0.05, 1.0, "share of 12-month income",
+        0.75, 0.05, 1.0, "share of 12-month income",
         "a one-month shock cost above this is a sudden severe difficulty",
         "category 3, sudden severe difficulty [feixian-guide]; calibrated: illness 40-50% of "
         "risk causes [prior-causes]")
@@ -839,9 +865,10 @@ class Monitoring:
         "[zongyang-rule]",
         integer=True)
     elimination_hazard: float = _p(
-        0.2, 0.0, 1.0, "1/month",
+        0.45, 0.0, 1.0, "1/month",
         "chance a household meeting the criteria is verified as risk-eliminated in a month",
-        "assumption: 0.25 (0.1-0.5) [prior-monitoring]")
+        "assumption: 0.25 (0.1-0.5) [prior-monitoring]; calibrated: 55-70% of the monitored "
+        "risk-eliminated [mara-2023] [mara-2024]")
     recheck_rate: float = _p(
         0.5, 0.0, 1.0, "1/month",
         "chance a follow-up re-check finds renewed risk of a risk-eliminated household",

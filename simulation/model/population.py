@@ -21,6 +21,7 @@ Draw order (documented so the two engines and future readers agree):
   migrants; chronic illness; disability; income target; production base; motivation; dependency
   propensity; coverage propensity; linkage propensity; project-job propensity; application
   propensity; earnings deviation; members' ages (K per household); members' sexes (K); debt;
+  legal supporter (households without labour capacity);
   key villages; industry sectors; industry reserves; official duty factors; order in which
   villages gain a social partner.
 """
@@ -114,7 +115,7 @@ def build_population(p: Knobs, rng: np.random.Generator) -> Population:
     production *= np.where(workers > 0, 1.0, 0.3)  # elderly households farm a little
     motivation = np.clip(pop.motivation_mean + 0.5 * (rng.random(n) - 0.5), 0.0, 1.0)
     u_dependency = rng.random(n)
-    dependency = (u_dependency < p.motivation.dependency_prevalence) & (category != ORDINARY)
+    dependency = (u_dependency < pop.dependency_prevalence) & (category != ORDINARY)
     u_coverage = rng.random(n)
     u_linkage = rng.random(n)
     u_project_job = rng.random(n)
@@ -123,6 +124,8 @@ def build_population(p: Knobs, rng: np.random.Generator) -> Population:
     people = _members(p, rng, workers, migrants, elderly, kids - students, students, disabled,
                       chronic)
     debt_u = rng.random(n)
+    # households without labour capacity and without children to support them (特困's 三无)
+    no_supporter = no_labour & (rng.random(n) < pop.no_supporter_share)
 
     key = rng.random(n_villages) < p.county.key_village_share
     sector = rng.integers(0, N_SECTORS, n_villages).astype(np.int8)
@@ -143,6 +146,7 @@ def build_population(p: Knobs, rng: np.random.Generator) -> Population:
         "u_apply": u_apply,
         "dev": dev,
         "indebted": (debt_u < p.income.initial_debt_share) & (category != ORDINARY),
+        "no_supporter": no_supporter,
     }
     villages = {"key": key, "sector": sector, "reserve": reserve, "duty_factor": duty_factor,
                 "partner_order": partner_order}
@@ -175,7 +179,13 @@ def _members(p: Knobs, rng: np.random.Generator, workers: np.ndarray, migrants: 
                                            16, 0])
     high = np.choose(np.clip(group, 0, 4), [pop.worker_age_high, pop.elderly_age_high, 80,
                                             21, 15])
-    age[present] = (low + np.floor(u_age * (high - low + 1))).astype(np.int16)[present]
+    # within its range a group's ages lean old (shape < 1) or young (> 1): the rural
+    # workforce is old and the elderly mostly young elderly (see the two shape knobs)
+    shape = np.choose(np.clip(group, 0, 4), [pop.worker_age_shape, pop.elderly_age_shape, 1.0,
+                                             1.0, 1.0])
+    span = high - low + 1
+    age[present] = np.minimum(low + np.floor(u_age ** shape * span),
+                              high).astype(np.int16)[present]
     # migrants are the youngest workers; the head (slot 0) is the oldest worker
     worker = group == 0
     order = np.argsort(np.where(worker, age, 999), axis=1, kind="stable")

@@ -292,20 +292,22 @@ def at_risk(pc12: float, alert_line: float, pc12_hardship: float, line: float,
     return pc12 < alert_line or pc12_hardship < line or alerted
 
 
-def elimination_eligible(workers: int, secure: X, t: int, secure_since: int, months: int,
-                         alert_until: int) -> bool:
-    """An assisted household can be verified as out of risk: labour capacity, income above the
-    alert line for `months` months, and no recent severe shock (households without labour
-    capacity stay monitored under 兜底)."""
-    return workers > 0 and secure and t - secure_since + 1 >= months and t >= alert_until
+def elimination_eligible(workers: int, on_programme: X, secure: X, t: int, secure_since: int,
+                         months: int, alert_until: int) -> bool:
+    """An assisted household can be verified as out of risk: income above the alert line for
+    `months` months and no recent severe shock; a household without labour capacity that
+    lives on 低保/特困 (兜底) is not, it stays monitored [hainan-faq-2021]."""
+    return (workers > 0 or not on_programme) and secure and t - secure_since + 1 >= months \
+        and t >= alert_until
 
 
 def primary_cause(losses: Any, decay: float, floor: float, disabled: int,
-                  chronic: int) -> int:
+                  chronic: int, workers: int) -> int:
     """The cause of a fall or a risk: the largest recent loss in the ledger; without one
-    above `floor`, the household's standing condition as the registry records it (因残, 因病),
-    else LOW_INCOME. The ledger stores losses as of its last update; `decay` brings them to
-    today. Ties go to the lower index."""
+    above `floor`, the household's standing condition as the registry records it: 因残 for a
+    disabled member, then 缺劳力 (LOW_INCOME) for a household without labour, then 因病 for
+    a chronic patient, else LOW_INCOME. The ledger stores losses as of its last update;
+    `decay` brings them to today. Ties go to the lower index."""
     best_i, best_v = 0, losses[0]
     for i in range(1, len(losses)):
         if losses[i] > best_v:
@@ -314,7 +316,7 @@ def primary_cause(losses: Any, decay: float, floor: float, disabled: int,
         return best_i
     if disabled > 0:
         return DISABILITY
-    if chronic > 0:
+    if chronic > 0 and workers > 0:
         return ILLNESS
     return LOW_INCOME
 
@@ -371,9 +373,11 @@ def emergency_aid(p: Knobs, pc12: float, line: float, members: int, recent_cost:
 # ----------------------------------------------------------------------------- 低保 and 特困
 def own_income(pc12: float, benefit: float, disregarded: float, members: int) -> float:
     """Per-capita 12-month income as the means test counts it: without the household's
-    低保/特困 benefit and without `disregarded`, the monthly income the test leaves out —
-    the basic pension (not counted during the 14th five-year plan) and the formerly-poor
-    household's policy subsidy [mca-2021-57]. Both are taken as paid over the whole window."""
+    低保/特困 benefit and without `disregarded`, the monthly income the test leaves out: the
+    residents' basic pension, not counted during the 14th five-year plan [mca-2021-57], and
+    the formerly-poor household's policy transfers, which the rule lets provinces leave out
+    (its item 4; our assumption for the transition period). Both are taken as paid over the
+    whole window."""
     return pc12 - 12.0 * (benefit + disregarded) / members
 
 
@@ -384,10 +388,10 @@ def dibao_eligible(p: Knobs, own_pc: float, savings: float, members: int,
                                              * standard / 12.0 * members)
 
 
-def tekun_eligible(workers: int, adults_able: int, family_support: float) -> bool:
-    """特困 (extreme poverty support, 三无): no labour capacity, no working-age member able to
-    work, no supporter (no support from children living elsewhere)."""
-    return workers == 0 and adults_able == 0 and family_support <= 0.0
+def tekun_eligible(workers: int, adults_able: int, no_supporter: X) -> bool:
+    """特困 (extreme poverty support, 三无 [gov-2016-14]): no labour capacity, no working-age
+    member able to work, and no legal supporter (no children to support them)."""
+    return workers == 0 and adults_able == 0 and bool(no_supporter)
 
 
 def dibao_benefit(p: Knobs, own_pc: float, members: int, frail: int, standard: float) -> float:

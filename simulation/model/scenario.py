@@ -315,6 +315,7 @@ def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
     if "policy_date" in doc:
         policy_month = parse_month(origin, "policy_date", doc["policy_date"])
 
+    inherited = len(schedule), len(disasters)
     for name, table in doc.items():
         if name in _META_KEYS:
             continue
@@ -341,8 +342,11 @@ def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
         schedule=tuple(sorted(schedule, key=lambda c: c.month)),
         disasters=tuple(sorted(disasters, key=lambda d: d.month)), chain=(*chain, path.stem),
         policy_month=policy_month)
-    late = scenario.late_events()
-    if late:  # in a file, an event that can never happen is a mistake
+    # in a file, an event of its own that can never happen is a mistake (a base scenario's
+    # later events simply fall outside a shorter run)
+    late = replace(scenario, schedule=tuple(schedule[inherited[0]:]),
+                   disasters=tuple(disasters[inherited[1]:])).late_events()
+    if late:
         raise ScenarioError(
             f"{origin}: {late[0]} is after the horizon (run.years = {scenario.years}: "
             f"{month_label(0)} to {month_label(scenario.years * 12 - 1)}); lengthen run.years "

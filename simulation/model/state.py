@@ -59,6 +59,7 @@ class Columns(NamedTuple):
     able_adults: NDArray[np.int8]
     skill: NDArray[np.float64]
     family_support: NDArray[np.float64]  # 2021 yuan/month, grows with the earnings trend
+    no_supporter: NDArray[np.bool_]  # no legal supporter (no children): 特困 if no labour
     production: NDArray[np.float64]  # 2021 yuan/month
     motivation: NDArray[np.float64]
     dependency: NDArray[np.bool_]
@@ -254,18 +255,20 @@ def initial_state(p: Knobs, pop: Population) -> tuple[dict[str, np.ndarray],
     with np.errstate(divide="ignore", invalid="ignore"):
         skill = np.where(working, needed / wage_at_1, 1.0)
     skill = np.clip(skill, p.population.skill_floor, 6.0)
-    family = np.where(working, 0.0, np.clip(needed, 0.0, p.population.family_support_cap))
+    supported = ~hh["no_supporter"]
+    family = np.where(working | ~supported, 0.0,
+                      np.clip(needed, 0.0, p.population.family_support_cap))
     monthly = np.where(working, skill * wage_at_1, 0.0) + other + family
 
     # civil-affairs programmes: the eligible who take them up (their coverage propensity)
     standard = ss.dibao_standard
-    # the means test leaves out pensions and the formerly-poor subsidy (rules.own_income)
+    # the means test leaves out the basic pension and the policy transfers (rules.own_income)
     own_pc = (monthly - pensions - fp * inc.formerly_poor_subsidy) * 12.0 / members
     savings = inc.initial_savings * np.maximum(monthly, 0.0)
     eligible = ((own_pc < standard)
                 & (savings <= ss.asset_limit_months * standard / 12.0 * members)
                 & (hh["u_coverage"] < ss.coverage))
-    tekun = eligible & (counts["workers"] == 0) & (counts["able_adults"] == 0) & (family <= 0.0)
+    tekun = eligible & (counts["workers"] == 0) & (counts["able_adults"] == 0) & ~supported
     frail = counts["elderly"] + counts["disabled"]
     gap = np.maximum(standard - own_pc, 0.0)
     dibao_benefit = (members * gap + frail * ss.dibao_supplement * standard) / 12.0

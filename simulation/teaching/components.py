@@ -25,7 +25,7 @@ from simulation.teaching.widgets import CountyMapWidget, EChart, KnobPanelWidget
 
 HERE = Path(__file__).parent
 NO_COMPARISON = "— none —"
-STORY_HEIGHT = "470px"
+STORY_HEIGHT = "440px"
 INDUSTRY_STATES = ("operating", "struggling", "failed (idle assets)")
 
 CSS = """

@@ -113,9 +113,9 @@ NOTICE: Final = """
   How long do they stay that way? The ring appears when monitoring catches them.
 - **Two counts**: *Returns since 2021* uses the official income test; *Hardship returns
   since 2021* counts the same families when their income net of rigid costs falls below the
-  line. The second is much larger: **illness** is its commonest cause, because a hospital
-  bill is a cost, not a loss of income. In a household's story the black line is the official
-  count and the dotted line the hardship count.
+  line. The second is larger, and **illness** is by far its commonest cause: a hospital bill
+  is a cost, and the official test looks at income only. In a household's story the black
+  line is the official count and the dotted line the hardship count.
 - Many households under monitoring never fall below the line at all: they are caught while
   **at risk**, in the alert band just above it. Compare *Monitored now* with *Below the line
   now*.

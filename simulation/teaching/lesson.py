@@ -52,9 +52,10 @@ MAX_SEED: Final = 2**31 - 1
 STOP: Final = threading.Event()
 """Set when the server shuts down: lessons stop stepping, so a page left playing does not keep
 the process alive (SolaraViz's play loop runs in a non-daemon thread until the model stops)."""
-SETUP_ONLY: Final = frozenset({"motivation.dependency_prevalence"})
-"""Knobs read only when the county is built (who starts with a dependency mindset).
-tests/test_teaching.py checks every other knob acts in a running county."""
+SETUP_ONLY: Final[frozenset[str]] = frozenset()
+"""Mechanism knobs read only when the county is built (none at present: the county's initial
+conditions are the structural sections, which are not sliders). tests/test_teaching.py checks
+every other knob acts in a running county."""
 SLIDER_AT: Final = 0.45
 """When, within the gap between two months, a slider change takes effect (a Mesa event):
 after the scenario's own policy change (+0.4), before [[schedule]] entries (+0.5)."""

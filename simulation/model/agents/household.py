@@ -558,7 +558,7 @@ class Household(mesa.Agent):
         p = c.p
         own = self._counted_income(c)
         if rules.dibao_eligible(p, own, self.savings, self.members, c.dibao_standard):
-            tekun = rules.tekun_eligible(self.workers, self.able_adults, self.family_support)
+            tekun = rules.tekun_eligible(self.workers, self.able_adults, self.no_supporter)
             self.programme = TEKUN if tekun else DIBAO
             self._set_benefit(c, own)
             self.programme_month = t
@@ -714,7 +714,8 @@ class Household(mesa.Agent):
     def primary_cause(self, t: int) -> int:
         """The cause of a fall or risk now (see `rules.primary_cause`)."""
         return rules.primary_cause(self.losses, self.model.decay[t - self.loss_month],
-                                   LOSS_FLOOR * abs(self.roll12), self.disabled, self.chronic)
+                                   LOSS_FLOOR * abs(self.roll12), self.disabled, self.chronic,
+                                   self.workers)
 
     def end_support(self) -> None:
         """Follow-up is over: the education aid ends (jobs end with their term; 低保 is

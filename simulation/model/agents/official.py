@@ -19,6 +19,7 @@ from simulation.model.codes import (
     ASSISTED_EVENT,
     CADRE_SCREENING,
     DATA_WARNING,
+    DIBAO,
     ELIMINATED_EVENT,
     IDENTIFIED,
     IDENTIFIED_EVENT,
@@ -29,6 +30,7 @@ from simulation.model.codes import (
     RISK_ELIMINATED,
     ROLLED_BACK,
     SELF_REPORT,
+    TEKUN,
 )
 from simulation.model.context import MonthContext
 
@@ -85,7 +87,8 @@ class Official(mesa.Agent):
                 if t - h.identified_month >= c.lag:
                     self.assist(h, c, t)
             elif s == ASSISTED and rules.elimination_eligible(
-                    h.workers, h.secure, t, h.secure_since,
+                    h.workers, h.programme == DIBAO or h.programme == TEKUN, h.secure, t,
+                    h.secure_since,
                     int(p.monitoring.elimination_months), h.alert_until) \
                     and float(d.process[h.idx]) < p.monitoring.elimination_hazard:
                 self.eliminate(h, c, t)

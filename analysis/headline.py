@@ -3,7 +3,8 @@
 
 Per scenario, over the evaluation window (from the policy date's year to the horizon; county
 totals, nominal yuan): returns to poverty and new poverty on the income test and on the
-hardship test, and fiscal cost, each as the mean over replicates with its 95% t-interval (analysis.paired);
+hardship test, and fiscal cost, each as the mean over replicates with its 95% t-interval
+(analysis.paired);
 against the baseline, paired on seeds: the change in returns and in cost, and the cost per
 avoided return with Fieller's interval (analysis.costs). One replicate gives no interval.
 """

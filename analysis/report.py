@@ -56,6 +56,7 @@ from simulation.common.stats import mean_interval
 from simulation.model.calendar import START_YEAR
 from simulation.model.codes import CAUSES
 from simulation.model.params import MECHANISMS, SCHEMA
+from simulation.model.scenario import month_label
 
 
 # ----------------------------------------------------------------------------- formatting
@@ -192,6 +193,15 @@ class Report:
             f"(**{_label(self.baseline) if self.baseline else 'none'}**) are paired per seed. "
             "Every interval is a 95% interval of the mean over replicates (Student t); every "
             "table and figure states its number of replicates.")
+        first = r.window_start
+        if first > years[0]:
+            dates = sorted({month_label(r.scenarios[n].policy_month) for n in self.focus})
+            d.paragraph(
+                f"**Evaluation window {r.window_label}.** The scenarios' knobs take effect at "
+                f"their policy date ({', '.join(dates)}); "
+                f"{years[0]}–{first - 1} is history, the same for every scenario on a seed. "
+                "Totals, differences, causes and costs are summed over the window; yearly "
+                "figures show the whole run, history included.")
         if r.replicates < 2:
             d.warn("One replicate: an interval needs at least two runs, so the tables show the "
                    "single run's values without intervals, and the figures' bands are absent. "
@@ -256,7 +266,8 @@ class Report:
     def headline(self) -> None:
         r, d = self.r, self.doc
         d.heading("Headline results")
-        metrics = ["returns", "new_poverty", "household_years_below", "fiscal_cost"]
+        metrics = ["returns", "new_poverty", "returns_hardship", "household_years_below",
+                   "fiscal_cost"]
         desc = describe(self._focus(self.per_run), metrics,
                                                  order=self.focus)
         rows = []
@@ -270,12 +281,12 @@ class Report:
 
             rows.append({"scenario": _label(name), "returns (households)": cell("returns"),
                          "new poverty (households)": cell("new_poverty"),
+                         "returns, hardship count": cell("returns_hardship"),
                          "household-years below the line": cell("household_years_below"),
                          "fiscal cost (million yuan)": cell("fiscal_cost", 1e-6, 1),
                          "replicates": str(int(sub["replicates"].iloc[0]))})
-        d.table(pd.DataFrame(rows), f"County totals over {len(r.years)} "
-                f"year{'s' if len(r.years) != 1 else ''} "
-                f"({r.years[0]}–{r.years[-1]}): mean [95% interval]; {self.n_note}",
+        d.table(pd.DataFrame(rows), f"County totals over the evaluation window "
+                f"{r.window_label}: mean [95% interval]; {self.n_note}",
                 csv=("headline.csv", desc))
         if self.baseline and len(self.focus) > 1:
             diffs = paired_differences(
@@ -294,6 +305,7 @@ class Report:
 
                 rows.append({"scenario": _label(name), "Δ returns": dcell("returns"),
                              "Δ new poverty": dcell("new_poverty"),
+                             "Δ returns (hardship)": dcell("returns_hardship"),
                              "Δ household-years below": dcell("household_years_below"),
                              "Δ fiscal cost (million yuan)": dcell("fiscal_cost", 1e-6, 1),
                              "pairs": str(int(sub["replicates"].iloc[0]))})
@@ -353,8 +365,8 @@ class Report:
     def causes(self) -> None:
         r, d = self.r, self.doc
         d.heading("Causes of returns and new poverty")
-        falls = falls_by_cause(r)
-        falls = self._focus(falls)
+        falls = self._focus(falls_by_cause(r))
+        in_window = falls[falls["year"] >= r.window_start]
         d.paragraph("Each household that falls below the line is counted once a year with the "
                     "cause of its first fall that year (the shock or failure behind the income "
                     "drop; `low_income` = no recorded shock). Returns are falls of formerly "
@@ -362,7 +374,7 @@ class Report:
         yearly = yearly_by_cause(falls)
         d.tables["causes_by_year.csv"] = yearly
         for group in ("returns", "new_poverty"):
-            totals = cause_totals(falls, group)
+            totals = cause_totals(in_window, group)
             desc = describe(totals, [*CAUSES, "total"],
                                                      order=self.focus)
             rows = []
@@ -373,7 +385,8 @@ class Report:
                     row[_label(name)] = ci(s["mean"], s["low"], s["high"], floor=0.0)
                 rows.append(row)
             d.table(pd.DataFrame(rows), f"{GROUP_LABELS[group].capitalize()} by cause, county "
-                    f"households over the horizon: mean [95% interval]; {self.n_note}",
+                    f"households over the evaluation window {r.window_label}: mean [95% "
+                    f"interval]; {self.n_note}",
                     csv=(f"{group}_by_cause.csv", desc))
             if not totals["total"].any():
                 # panels without a single bar: say so instead of drawing them
@@ -504,7 +517,8 @@ class Report:
         if returns[["shapley", "low", "high", "alone", "alone_low", "alone_high"]] \
                 .fillna(0.0).ne(0.0).any(axis=None):
             d.figure(figures.shapley_contributions(
-                returns, "contribution to the change in returns (households, county, horizon)",
+                returns, "contribution to the change in returns (households, county, "
+                f"{source.window_label})",
                 label), f"shapley_{pair.other}", f"Shapley decomposition of the change in "
                                                   f"returns, {label}; "
                                                   f"{source.replicate_note()}.")
@@ -787,7 +801,8 @@ class Report:
                 row[_label(m)] = ci(sub.loc[col, "mean"], sub.loc[col, "low"],
                                     sub.loc[col, "high"], 1, scale=1e-6, floor=0.0)
             rows.append(row)
-        d.table(pd.DataFrame(rows), "Fiscal cost by mechanism over the horizon, million yuan "
+        d.table(pd.DataFrame(rows), "Fiscal cost by mechanism over the evaluation window "
+                f"{self.r.window_label}, million yuan "
                 f"(nominal, undiscounted): mean [95% interval]; {self.n_note}",
                 csv=("cost_by_mechanism.csv", desc))
         d.figure(figures.cost_by_mechanism(by_year), "cost_by_mechanism",
@@ -827,7 +842,8 @@ class Report:
                 "yuan per household-year kept above the line": self._ratio(row, "per_year"),
                 "pairs": str(int(row["replicates"]))})
         d.table(pd.DataFrame(rows), "Cost-effectiveness against "
-                f"{_label(self.baseline)} over the horizon: ratios of paired means with "
+                f"{_label(self.baseline)} over the evaluation window {self.r.window_label}: "
+                "ratios of paired means with "
                 f"Fieller 95% intervals; {self.n_note}",
                 csv=("cost_effectiveness.csv", ce))
         # a bootstrap interval exists only where a ratio does and there are seeds to resample

@@ -28,6 +28,7 @@ from simulation.model.scenario import (
     Scenario,
     ScenarioError,
     load_scenario,
+    month_label,
     parse_month,
     shipped_scenarios,
 )
@@ -37,6 +38,9 @@ MAIN_SCENARIOS = ("baseline", "responsibility", "social_security", "industry", "
 DEFAULT_REPLICATES = 20
 RESULTS_ROOT = Path("results")
 """Default outputs go to new folders here; results/latest points at the newest."""
+DOCS_ROOT = Path(__file__).resolve().parent.parent.parent / "docs"
+"""The project's docs folder (where `effects` writes its table by default)."""
+EFFECTS_REPLICATES = 10
 REPORT_ENTRIES = frozenset({"report.html", "report.md", "report_files"})
 """What `report` may add to a results folder (kept when the folder is replaced)."""
 EXIT_CHECK_FAILED = 3
@@ -417,6 +421,78 @@ def cmd_decompose(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return 0
 
 
+def cmd_effects(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Every mechanism knob from its weak to its strong end on paired seeds: effects.csv in a
+    results folder and the documented table (docs/knob-effects.md unless --doc says else)."""
+    from analysis.effects import MARKER, effects_table, render_markdown
+    from simulation.common.output import atomic_write_frame, atomic_write_text
+    from simulation.experiments.effects import effect_scenarios
+
+    base = _load([args.scenario], args.years, args.households, args.policy_date)[0]
+    doc = None if args.doc == "none" else Path(args.doc)
+    if doc is not None:
+        _check_doc(doc, MARKER, args.replace)
+    scenarios = effect_scenarios(base)
+    first, last = _window([base])
+    with results_folder(args, "effects") as folder:
+        print(f"{len(scenarios) // 2} knobs x 2 ends x {args.replicates} replicates = "
+              f"{len(scenarios) * args.replicates} runs; effects over {first}-{last}",
+              flush=True)
+        results, wall = run_with_progress(scenarios, args, "knob effects", record_events=False)
+        runs = pd_years(results)
+        table = effects_table(runs, first)
+        atomic_write_frame(folder / "effects.csv", table)
+        seeds = f"{args.seed}–{args.seed + args.replicates - 1}"
+        meta = {"window": (first, last), "replicates": args.replicates, "seeds": seeds,
+                "households": base.households, "engine": args.engine,
+                "policy_date": month_label(base.policy_month),
+                "command": "python run.py effects --replace"}
+        text = render_markdown(table, meta)
+        atomic_write_text(folder / "knob-effects.md", text)
+    if doc is not None:
+        atomic_write_text(doc, text)
+    _print_effects(table)
+    print(f"\n{len(results)} runs in {wall:.1f} s; results in {args.written}/"
+          + (f"; table written to {doc}" if doc is not None else ""))
+    return 0
+
+
+def pd_years(results: Sequence[Any]) -> Any:
+    """The yearly metrics of runs as one frame (scenario, replicate, seed, year, metrics)."""
+    import pandas as pd
+
+    return pd.DataFrame([{"scenario": r.scenario, "replicate": r.replicate, "seed": r.seed,
+                          **y} for r in results for y in r.years])
+
+
+def _check_doc(path: Path, marker: str, replace: bool) -> None:
+    """The table may go to a new file, or replace one this command wrote (--replace)."""
+    if not path.parent.is_dir():
+        raise UsageError(f"--doc {path}: folder {path.parent} does not exist")
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise UsageError(f"--doc {path}: not a file")
+    first = path.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0]
+    if first.strip() != marker:
+        raise UsageError(f"--doc {path}: the file exists and was not written by this command; "
+                         "choose another --doc path")
+    if not replace:
+        raise UsageError(f"--doc {path}: holds an earlier table of this command; add --replace "
+                         "to replace it")
+
+
+def _print_effects(table: Any) -> None:
+    print(f"\n{'knob':<42}{'weak':>9}{'strong':>9}{'returns':>24}{'new poverty':>24}")
+    for _, r in table.iterrows():
+        effect = (f"{r['returns']:+,.0f} [{r['returns_low']:+,.0f}, {r['returns_high']:+,.0f}]"
+                  if r["returns_low"] == r["returns_low"] else f"{r['returns']:+,.0f}")
+        new = (f"{r['new_poverty']:+,.0f} [{r['new_poverty_low']:+,.0f}, "
+               f"{r['new_poverty_high']:+,.0f}]"
+               if r["new_poverty_low"] == r["new_poverty_low"] else f"{r['new_poverty']:+,.0f}")
+        print(f"{r['knob']:<42}{r['weak']:>9g}{r['strong']:>9g}{effect:>24}{new:>24}")
+
+
 def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from simulation.cli.sweeps import sweep_command
 
@@ -510,6 +586,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_out(p, "results/decompose-BASE-OTHER-<date>-<time>")
     _add_run_options(p, DEFAULT_REPLICATES)
 
+    p = sub.add_parser("effects", help="each mechanism knob from weak to strong on paired seeds",
+                       description="Run every mechanism knob at its weak end (the value that "
+                                   "removes its channel) and at its strong end, every other "
+                                   "value as in SCENARIO, on paired seeds; write effects.csv "
+                                   "and the knob-effects table (returns, new poverty, "
+                                   "hardship, fiscal cost over the evaluation window, with 95% "
+                                   "intervals).")
+    p.add_argument("scenario", nargs="?", default="baseline",
+                   help="scenario the knobs are moved in (default baseline)")
+    p.add_argument("--doc", default=str(DOCS_ROOT / "knob-effects.md"), metavar="FILE",
+                   help="where the markdown table goes besides the results folder (default "
+                        "docs/knob-effects.md; 'none' for nowhere); a file there must be an "
+                        "earlier table of this command, replaced only with --replace")
+    _add_out(p, "results/effects-<date>-<time>")
+    _add_run_options(p, EFFECTS_REPLICATES, figures=False)
+
     from simulation.cli.sweeps import add_discover_arguments, add_sweep_arguments
 
     p = sub.add_parser("sweep", help="sensitivity sweep (Sobol, Morris, FAST, LHS, grid)",
@@ -575,6 +667,7 @@ def _apply_defaults(args: argparse.Namespace, parser: argparse.ArgumentParser) -
 
 COMMANDS = {None: cmd_main, "simulate": cmd_simulate, "compare": cmd_compare,
             "validate": cmd_validate, "params": cmd_params, "calibration": cmd_calibration,
+            "effects": cmd_effects,
             "report": cmd_report, "decompose": cmd_decompose,
             "sweep": cmd_sweep, "discover": cmd_discover, "demo": cmd_demo}
 

@@ -36,6 +36,8 @@ class Param:
         integer: True when only whole numbers make sense.
         mechanism: which of the four mechanisms the knob belongs to (None for constants).
         absent: the value that switches the knob's channel off (neutrality tests), if any.
+        stronger: which end of the range is the stronger mechanism ("high", or "low" for a
+            knob where less is more, e.g. households per official).
     """
 
     key: str
@@ -48,6 +50,19 @@ class Param:
     integer: bool = False
     mechanism: str | None = None
     absent: float | None = None
+    stronger: str = "high"
+
+    @property
+    def weak_end(self) -> float:
+        """The knob's weakest value: its absent value if it has one, else the weak end of its
+        range (the knob-effects table runs each knob from here to `strong_end`)."""
+        if self.absent is not None:
+            return self.absent
+        return self.high if self.stronger == "low" else self.low
+
+    @property
+    def strong_end(self) -> float:
+        return self.low if self.stronger == "low" else self.high
 
     @property
     def section(self) -> str:
@@ -96,14 +111,15 @@ def number_text(value: float) -> str:
 
 
 def _p(default: float, low: float, high: float, unit: str, doc: str, source: str, *,
-       integer: bool = False, mechanism: str | None = None, absent: float | None = None) -> Any:
+       integer: bool = False, mechanism: str | None = None, absent: float | None = None,
+       stronger: str = "high") -> Any:
     """A schema entry, declared as a field of its section's dataclass: the field's default is
     the status-quo value, and the rest of its Param (key from section and field name) rides in
     the field's metadata (see `_collect`)."""
     if not low <= default <= high:
         raise AssertionError(f"schema: default {default} outside [{low}, {high}] ({doc})")
     return field(default=default, metadata={"param": (default, low, high, unit, doc, source,
-                                                      integer, mechanism, absent)})
+                                                      integer, mechanism, absent, stronger)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -586,7 +602,8 @@ class Responsibility:
     caseload: float = _p(
         40.0, 10.0, 150.0, "households/official",
         "households each responsible official (帮扶责任人) looks after",
-        "assumption; weekly assistance visit days [mengjin-2023]", mechanism="responsibility")
+        "assumption; weekly assistance visit days [mengjin-2023]", mechanism="responsibility",
+        stronger="low")
     visits_per_official: float = _p(
         16.0, 0.0, 60.0, "visits/month",
         "household visits an official can make in a month", "assumption; one visit day a week")
@@ -632,7 +649,7 @@ class SocialSecurity:
         10_000.0, 1000.0, 100_000.0, "yuan/bill",
         "safety-net cap on a covered household's out-of-pocket cost of one bill (兜底)",
         "assumption; campaign-era caps on low-income patients' self-payment, relaxed in transition",
-        mechanism="social_security", absent=100_000.0)
+        mechanism="social_security", absent=100_000.0, stronger="low")
     dibao_standard: float = _p(
         5500.0, 0.0, 9000.0, "yuan/person-yr (2021)",
         "rural 低保 standard in 2021 (it then rises by dibao_growth a year)",
@@ -941,11 +958,11 @@ def _collect() -> dict[str, Param]:
     schema: dict[str, Param] = {}
     for section, cls in SECTION_TYPES.items():
         for f in fields(cls):
-            default, low, high, unit, doc, source, integer, mechanism, absent = \
+            default, low, high, unit, doc, source, integer, mechanism, absent, stronger = \
                 f.metadata["param"]
             key = f"{section}.{f.name}"
             schema[key] = Param(key, default, low, high, unit, doc, source, integer,
-                                mechanism, absent)
+                                mechanism, absent, stronger)
     return schema
 
 

@@ -106,13 +106,33 @@ def _record_type(cls: Any) -> Any:
     return rec
 
 
-_RECORDS: dict[type, Any] = {cls: _record_type(cls) for cls in
-                             (Knobs, *SECTION_TYPES.values(), MonthContext)}
+_RECORDS: dict[type, tuple[Any, tuple[str, ...]]] = {
+    cls: (_record_type(cls), tuple(f.name for f in dataclasses.fields(cls)))
+    for cls in (Knobs, *SECTION_TYPES.values(), MonthContext)}
+_KNOBS_SEEN: dict[int, tuple[Knobs, Any]] = {}
+"""Knobs already converted (the same knobs serve many months: converting them every month
+took most of a small run's time), keyed by identity; the knobs are kept alive with their
+record, so an identity is never reused while cached."""
 
 
 def record(obj: Any) -> Any:
     """A dataclass (knobs, a section of them, the month's context) as a named tuple with the
     same attribute names, nested dataclasses included; numbers keep their Python type."""
-    if not dataclasses.is_dataclass(obj):
+    if type(obj) is Knobs:
+        seen = _KNOBS_SEEN.get(id(obj))
+        if seen is not None and seen[0] is obj:
+            return seen[1]
+        if len(_KNOBS_SEEN) >= 16:
+            _KNOBS_SEEN.clear()
+        rec = _convert(obj)
+        _KNOBS_SEEN[id(obj)] = (obj, rec)
+        return rec
+    return _convert(obj)
+
+
+def _convert(obj: Any) -> Any:
+    entry = _RECORDS.get(type(obj))
+    if entry is None:
         return obj
-    return _RECORDS[type(obj)](*(record(getattr(obj, f.name)) for f in dataclasses.fields(obj)))
+    cls, names = entry
+    return cls(*(record(getattr(obj, name)) for name in names))

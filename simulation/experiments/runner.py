@@ -113,9 +113,11 @@ def run_many(scenarios: Sequence[Scenario], replicates: int, seed: int = DEFAULT
     else:
         # forkserver: workers are forked from a clean single-threaded server (forking this
         # process could deadlock once pyarrow or BLAS threads exist); the engines are
-        # preloaded there so each worker starts in milliseconds.
+        # preloaded there so each worker starts in milliseconds. `worker_start` keeps a worker
+        # started just as the parent is stopped from printing a spurious traceback.
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["simulation.model.arrays_engine",
+        ctx.set_forkserver_preload(["simulation.experiments.worker_start",
+                                    "simulation.model.arrays_engine",
                                     "simulation.model.agents_engine"])
         with ctx.Pool(workers, initializer=_worker_init) as pool:
             for result in pool.imap_unordered(_run_task, tasks, chunksize=1):

@@ -166,7 +166,8 @@ class Report:
             ("overview", self.overview), ("scenarios", self.scenarios),
             ("headline", self.headline), ("causes", self.causes),
             ("decomposition", self.decomposition), ("cohorts", self.cohorts),
-            ("who", self.who_returns), ("costs", self.costs),
+            ("who", self.who_returns), ("monitoring", self.monitoring_and_disasters),
+            ("costs", self.costs),
             ("calibration", self.calibration), ("manifest", self.manifest),
             ("methods", self.methods)]
         for _, step in steps:
@@ -783,6 +784,54 @@ class Report:
                     "with at least 10 formerly poor sample households; 20% would mean an even "
                     f"spread): mean [95% interval]; {self.n_note}",
                     csv=("village_concentration.csv", conc))
+
+    def monitoring_and_disasters(self) -> None:
+        """What identification and disasters do to households at risk, over the window."""
+        r, d = self.r, self.doc
+        d.heading("Monitoring and disasters")
+        runs = self._focus(r.runs)
+        runs = runs[runs["year"] >= r.window_start]
+        keys = ["scenario", "seed"]
+        per_run = runs.groupby(keys, sort=False).agg(
+            identified=("at_risk_identified_fell_share", "mean"),
+            unidentified=("at_risk_unidentified_fell_share", "mean"),
+            at_risk=("at_risk_households", "mean")).reset_index()
+        hit_years = runs[runs["disaster_hit_households"] > 0]
+        hit = hit_years.groupby(keys, sort=False).agg(
+            hit=("disaster_hit_households", "sum"),
+            hit_fell=("disaster_hit_fell_share", "mean")).reset_index()
+        per_run = per_run.merge(hit, on=keys, how="left")
+        metrics = ["at_risk", "identified", "unidentified", "hit", "hit_fell"]
+        desc = describe(per_run, metrics, order=self.focus)
+        rows = []
+        for name in self.focus:
+            sub = desc[desc["scenario"] == name].set_index("metric")
+
+            def cell(metric: str, share: bool, sub: pd.DataFrame = sub) -> str:
+                m = sub.loc[metric]
+                if not math.isfinite(m["mean"]):
+                    return "–"
+                if share:
+                    return pct(m["mean"], m["low"], m["high"])
+                return ci(m["mean"], m["low"], m["high"], floor=0.0)
+
+            rows.append({"scenario": _label(name),
+                         "households at risk per year": cell("at_risk", False),
+                         "identified: share that fell": cell("identified", True),
+                         "not yet identified: share that fell": cell("unidentified", True),
+                         "households hit by disasters": cell("hit", False),
+                         "hit: share that fell": cell("hit_fell", True)})
+        d.table(pd.DataFrame(rows), "Households at risk (an income shock or an income near the "
+                f"line) over the evaluation window {r.window_label}: the yearly share that fell "
+                "below the line among those identified by monitoring that year and among those "
+                "not (yet) identified; disasters: households hit (summed over the window) and "
+                "the share of them that fell below the line in the year of the disaster, where "
+                f"a disaster struck; mean [95% interval]; {self.n_note}",
+                csv=("monitoring_and_disasters.csv", desc))
+        d.note("Identified and not-yet-identified households are not comparable groups: "
+               "monitoring finds the households whose income has already dropped, so the "
+               "identified fall more often. The effect of monitoring itself is the paired "
+               "difference against a scenario without it (the `no_monitoring` scenario).")
 
     def costs(self) -> None:
         r, d = self.r, self.doc

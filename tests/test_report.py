@@ -17,7 +17,7 @@ TINY = ["--households", "300", "--replicates", "3", "--workers", "1", "--quiet",
         "--policy-date", "2021-01"]
 SECTIONS = ("Overview", "Scenarios compared", "Headline results",
             "Causes of returns and new poverty", "Mechanism decomposition",
-            "Exit cohorts and time to return", "Who returns",
+            "Exit cohorts and time to return", "Who returns", "Monitoring and disasters",
             "Fiscal cost and cost-effectiveness", "Calibration", "Run manifest",
             "Methods and definitions")
 
@@ -73,6 +73,10 @@ def test_report_is_self_contained_and_has_every_section(compare_dir: Path, decom
         assert (tmp_path / "out" / link).is_file()
     ce = pd.read_csv(files / "cost_effectiveness.csv")
     assert list(ce["scenario"]) == ["social_security", "combined"]
+    watch = pd.read_csv(files / "monitoring_and_disasters.csv")
+    assert set(watch["metric"]) == {"at_risk", "identified", "unidentified", "hit", "hit_fell"}
+    shares = watch[watch["metric"].isin(["identified", "unidentified"])]["mean"].dropna()
+    assert len(shares) and shares.between(0.0, 1.0).all()
     assert {"per_return", "per_return_low", "per_return_high", "per_return_boot_low",
             "per_year"} <= set(ce.columns)
 

@@ -94,7 +94,8 @@ def render_markdown(table: pd.DataFrame, meta: Mapping[str, Any]) -> str:
         f"{meta['households']:,} simulated households, engine {meta['engine']}. Returns: "
         "formerly poor households falling back below the line (a household counts once a "
         "year); new poverty: marginal and ordinary households falling below it; *hardship*: "
-        "the same on income net of rigid costs the household could not meet.", "",
+        "the same on income net of the rigid costs (medical bills, school fees, disaster "
+        "losses) not paid from savings.", "",
         f"Regenerate with `{meta['command']}`.", "",
         "| knob | weak → strong | returns | new poverty | returns (hardship) | "
         "new poverty (hardship) | fiscal cost (M yuan) |",

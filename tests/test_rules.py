@@ -319,3 +319,12 @@ def test_temporary_assistance_only_after_a_shock() -> None:
     p = knobs(social_security__temporary_aid_cap=5000.0)
     assert rules.emergency_aid(p, 5000.0, 6000.0, 3, 0.0, 1.0) == 0.0
     assert rules.emergency_aid(p, 5000.0, 6000.0, 3, 200.0, 1.0) == 3100.0
+
+
+def test_temporary_assistance_only_for_a_recent_shock() -> None:
+    """A shock older than the window (6 months by default) is no ground for temporary aid."""
+    p = knobs(social_security__temporary_aid_window=6)
+    assert rules.recent_shock_cost(p, 900.0, 10, 15) == 900.0  # 5 months ago
+    assert rules.recent_shock_cost(p, 900.0, 10, 16) == 0.0  # 6 months ago
+    assert rules.recent_shock_cost(knobs(social_security__temporary_aid_window=12),
+                                   900.0, 10, 16) == 900.0

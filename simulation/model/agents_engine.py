@@ -2,8 +2,8 @@
 
 The monthly phase order is the specification (docs/ODD.md §3) and is all in `step`:
 
-  0. (January) the year's demography: members die, age, change role, move out, are born
   1. draw every random number of the month (simulation.model.draws)
+  1b. (January) the year's demography: members die, age, change role, move out, are born
   2. covariate shocks: disasters hit villages (downturns act through scheduled knobs)
   3. industries operate and pay their linked households
   4. households live: shocks, earnings, social security, motivation, 12-month window

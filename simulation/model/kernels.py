@@ -477,6 +477,7 @@ def pay_bill(h: Any, c: Any, ev: Any, decay: Any, i: int, t: int, severity: floa
     oop, assistance = R.out_of_pocket(c.p, bill, covered, c.medical)
     h.y_cost_ss += assistance
     h.last_shock_cost = oop
+    h.last_shock_month = t
     if illness:
         record(h, ev, decay, c, i, t, ILLNESS_EVENT, ILLNESS, oop + h.work_lost)
     else:
@@ -519,6 +520,7 @@ def suffer_disaster(h: Any, c: Any, ev: Any, decay: Any, dz: Any, i: int, t: int
     h.disaster_until = t + dz.months
     h.disaster_loss = dz.production_loss
     h.last_shock_cost = asset_loss + repair
+    h.last_shock_month = t
     h.y_hit = True
     record(h, ev, decay, c, i, t, DISASTER_EVENT, DISASTER,
            asset_loss + repair + dz.production_loss * dz.months / 12.0 * annual_production)
@@ -867,7 +869,8 @@ def assist(h: Any, c: Any, ev: Any, d: Any, i: int, t: int, candidates: Any,
                                                                           h.workers)
     h.state = ASSISTED
     if temporary and take_up:
-        aid = R.emergency_aid(p, h.pc12, c.line, h.members, h.last_shock_cost, c.cpi)
+        recent = R.recent_shock_cost(p, h.last_shock_cost, h.last_shock_month, t)
+        aid = R.emergency_aid(p, h.pc12, c.line, h.members, recent, c.cpi)
         h.pending_aid += aid
         h.y_cost_ss += aid
     if programme and take_up:

@@ -683,6 +683,12 @@ class SocialSecurity:
         "largest temporary assistance (临时救助) payment (paid only after a sudden event or a "
         "large necessary expense)",
         "assumption; often 6x monthly 低保 standard; scope as in [gov-2014-47]")
+    temporary_aid_window: int = _p(
+        6, 1, 24, "months",
+        "temporary assistance answers a shock (bill, accident, disaster) at most this many "
+        "months old",
+        "assumption: 6 (3-12) months; temporary assistance is for a sudden event or a recent "
+        "large necessary expense [gov-2014-47]", integer=True)
     public_welfare_wage: float = _p(
         500.0, 0.0, 2000.0, "yuan/month",
         "wage of a public-welfare job (公益岗位)", "assumption; typical 300-800 yuan")
@@ -696,7 +702,7 @@ class SocialSecurity:
         "official: at least 1.3 times [gov-2016-14], [mca-cgtn-2022]")
     dibao_supplement: float = _p(
         0.2, 0.0, 1.0, "x 低保 standard",
-        "extra 低保 per elderly, disabled or seriously ill member (分类施保)",
+        "extra 低保 per elderly or disabled member (分类施保)",
         "assumption: provinces add 10-30% for such members [prior-dibao]")
     application_rate: float = _p(
         0.05, 0.0, 1.0, "1/month",

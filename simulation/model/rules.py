@@ -358,6 +358,14 @@ def matched_measures(cause: int, workers: int) -> tuple[bool, bool, bool, bool, 
     return programme, job, production, education, temporary
 
 
+def recent_shock_cost(p: Knobs, last_cost: float, last_month: int, t: int) -> float:
+    """The cost of the household's last shock if it happened within the temporary-assistance
+    window, else 0: an old bill is no ground for temporary assistance [gov-2014-47]."""
+    if t - last_month >= p.social_security.temporary_aid_window:
+        return 0.0
+    return last_cost
+
+
 def emergency_aid(p: Knobs, pc12: float, line: float, members: int, recent_cost: float,
                   cpi_index: float) -> float:
     """Temporary assistance (临时救助): the gap to the line plus half the recent shock cost,
@@ -529,6 +537,7 @@ __all__ = [
     "pay_rigid",
     "positive_part",
     "primary_cause",
+    "recent_shock_cost",
     "reemployment_probability",
     "retirement_probability",
     "school_or_work",

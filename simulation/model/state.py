@@ -76,6 +76,7 @@ class Columns(NamedTuple):
     pc12_h: NDArray[np.float64]
     loss_month: NDArray[np.int16]
     last_shock_cost: NDArray[np.float64]
+    last_shock_month: NDArray[np.int16]
     savings: NDArray[np.float64]
     debt: NDArray[np.float64]
     trace_until: NDArray[np.int16]

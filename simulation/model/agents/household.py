@@ -362,6 +362,7 @@ class Household(mesa.Agent):
         oop, assistance = rules.out_of_pocket(c.p, bill, covered, c.medical)
         self.y_cost_ss += assistance
         self.last_shock_cost = oop
+        self.last_shock_month = t
         self._record(t, ILLNESS_EVENT if illness else ACCIDENT_EVENT,
                      ILLNESS if illness else ACCIDENT, oop + self.work_lost)
         return oop
@@ -401,6 +402,7 @@ class Household(mesa.Agent):
         self.disaster_until = t + disaster.months
         self.disaster_loss = disaster.production_loss
         self.last_shock_cost = asset_loss + repair
+        self.last_shock_month = t
         self.y_hit = True
         self._record(t, DISASTER_EVENT, DISASTER, asset_loss + repair + disaster.production_loss
                      * disaster.months / 12.0 * annual_production)

@@ -142,7 +142,8 @@ class Official(mesa.Agent):
                                                                                  h.workers)
         h.state = ASSISTED
         if temporary and take_up:
-            aid = rules.emergency_aid(p, h.pc12, c.line, h.members, h.last_shock_cost, c.cpi)
+            recent = rules.recent_shock_cost(p, h.last_shock_cost, h.last_shock_month, t)
+            aid = rules.emergency_aid(p, h.pc12, c.line, h.members, recent, c.cpi)
             h.pending_aid += aid
             h.y_cost_ss += aid
         if programme and take_up:

@@ -19,7 +19,7 @@ from simulation.model.params import KNOBS
 NO_SHOCKS = {
     "shocks.hospitalisation_rate": 0.0, "shocks.accident_rate": 0.0,
     "shocks.disability_rate": 0.0, "shocks.job_loss_rate": 0.0, "shocks.disaster_rate": 0.0,
-    "shocks.chronic_onset": 0.0, "income.volatility": 0.0, "demography.enabled": 0.0,
+    "income.volatility": 0.0, "demography.enabled": 0.0,
     "industry.market_volatility": 0.0, "industry.project_volatility": 0.0,
     "industry.margin_misfit": 0.0, "policy.line_growth": 0.0, "income.transfer_growth": 0.0,
 }

@@ -523,10 +523,6 @@ class Shocks:
         "chance a person of 50-54 becomes disabled in a year (other ages: the age profile)",
         "age profile fitted to ≈6% disabled, a quarter of those 60+ [disability-2006]; "
         "[prior-shocks]")
-    chronic_onset: float = _p(
-        0.02, 0.0, 0.1, "1/person-yr",
-        "chance a person of 50-54 develops a chronic disease in a year (age profile)",
-        "fitted to 34% chronic prevalence (NHSS 2018) [nhss-chronic]")
     illness_work_months: float = _p(
         1.0, 0.0, 6.0, "months",
         "wages a working patient loses for a hospital stay (treatment and recovery)",

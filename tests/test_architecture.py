@@ -176,3 +176,25 @@ def test_the_compiled_code_cache_is_stamped_with_every_source_it_depends_on() ->
                 continue
             for module in used:
                 assert module in COMPILED_SOURCES or module == "params.py", (name, module)
+
+
+def test_every_cache_location_numba_may_choose_carries_the_model_stamp() -> None:
+    """NUMBA_CACHE_DIR, the package folder or (read-only install) the user's cache: wherever
+    numba puts the loops, the stamp is the model's sources, not the defining file alone."""
+    from numba.core import caching
+
+    from simulation.model import compiled, kernels
+
+    fn = kernels.households_live.py_func
+    stamped = [cls for cls in caching.CacheImpl._locator_classes
+               if cls.__name__.startswith("_ModelSource")]
+    assert [cls.__bases__[0] for cls in stamped] == [
+        caching.UserProvidedCacheLocator, caching.InTreeCacheLocator,
+        caching.UserWideCacheLocator]
+    first_own = min(caching.CacheImpl._locator_classes.index(cls) for cls in stamped)
+    assert first_own == 0
+    for cls in (caching.InTreeCacheLocator, caching.UserWideCacheLocator):
+        own = next(c for c in stamped if issubclass(c, cls))
+        locator = own.from_function(fn, fn.__code__.co_filename)
+        assert locator.get_source_stamp() == compiled._model_stamp()
+    assert stamped[0].from_function(len, "/elsewhere/other.py") is None

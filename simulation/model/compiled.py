@@ -33,21 +33,25 @@ COMPILED_SOURCES = ("codes.py", "compiled.py", "context.py", "kernels.py", "life
 """The model's files whose code or constants end up in compiled code (sorted)."""
 
 
-class _ModelSourceLocator(caching.InTreeCacheLocator):
-    """numba's on-disk cache for the model's compiled code, stamped with a hash of the source
-    files compiled code depends on (COMPILED_SOURCES). numba's own stamp is the defining file
-    only, but a loop inlines rules (rules.py) and freezes constants (codes.py, lifetable.py,
-    context.py, state.py) into its machine code: an edit to any of them must recompile the
-    loops, not reuse the stale ones."""
+def _stamped(base: Any) -> Any:
+    """numba's cache locator `base`, for the model's compiled code, stamped with a hash of the
+    source files compiled code depends on (COMPILED_SOURCES). numba's own stamp is the
+    defining file only, but a loop inlines rules (rules.py) and freezes constants (codes.py,
+    lifetable.py, context.py, state.py) into its machine code: an edit to any of them must
+    recompile the loops, not reuse the stale ones."""
 
-    def get_source_stamp(self) -> Any:
-        return _model_stamp()
+    class Locator(base):  # type: ignore[misc, valid-type]
+        def get_source_stamp(self) -> Any:
+            return _model_stamp()
 
-    @classmethod
-    def from_function(cls, py_func: Any, py_file: str) -> Any:
-        if Path(py_file).resolve().parent != MODEL_DIR:
-            return None
-        return super().from_function(py_func, py_file)
+        @classmethod
+        def from_function(cls, py_func: Any, py_file: str) -> Any:
+            if Path(py_file).resolve().parent != MODEL_DIR:
+                return None
+            return super().from_function(py_func, py_file)
+
+    Locator.__name__ = Locator.__qualname__ = f"_ModelSource{base.__name__}"
+    return Locator
 
 
 @functools.cache
@@ -58,7 +62,11 @@ def _model_stamp() -> str:
     return digest.hexdigest()
 
 
-caching.CacheImpl._locator_classes.insert(0, _ModelSourceLocator)
+# numba's own order, each stamped: NUMBA_CACHE_DIR if set, else next to the sources, else
+# (a read-only install) the user's cache folder
+caching.CacheImpl._locator_classes[:0] = [
+    _stamped(base) for base in (caching.UserProvidedCacheLocator, caching.InTreeCacheLocator,
+                                caching.UserWideCacheLocator)]
 
 JIT_OPTIONS: dict[str, Any] = {"cache": True, "nogil": True, "error_model": "numpy",
                                "_nrt": False}

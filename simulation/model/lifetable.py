@@ -11,7 +11,7 @@ mortality); the schedules themselves are fixed data with their sources:
 * FERTILITY: births per woman-year, China 2020 (UN World Population Prospects 2022, age-specific
   fertility rates, total 1.28) [wpp-2022]; rural women have more children (total about 1.5
   [census-2020], [li-2024-tfr]): `demography.fertility_multiplier`.
-* HOSPITALISATION, DISABILITY, CHRONIC: relative risks by age, anchored on the 6th National
+* HOSPITALISATION, DISABILITY: relative risks by age, anchored on the 6th National
   Health Services Survey (2018; inpatient rates and chronic-disease prevalence rise steeply
   with age) [nhc-2018], [nhss-chronic] and the Second National Sample Survey on Disability
   (2006; 53% of the disabled are 60+) [disability-2006]; the shapes are assumptions within
@@ -53,10 +53,4 @@ DISABILITY: Final[tuple[float, ...]] = (
 """Disability onset risk relative to an adult of 50-54 (assumption fitted so that about 6% of
 all and a quarter of those 60+ are disabled [disability-2006])."""
 
-CHRONIC: Final[tuple[float, ...]] = (
-    0.05, 0.05, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.55, 0.75, 1.0, 1.2, 1.4, 1.6, 1.7, 1.8, 1.8,
-    1.8, 1.8, 1.8, 1.8)
-"""Onset of a chronic disease relative to an adult of 50-54 (assumption shaped on the NHSS
-2018 prevalence: about 10-15% at 15-34, 30-40% at 45-54, 55-65% at 65+ [nhc-2018],
-[nhss-chronic])."""
 

@@ -96,11 +96,6 @@ def disability_weight(age: int) -> float:
     return lt.DISABILITY[age_band(age)]
 
 
-def chronic_weight(age: int) -> float:
-    """A person's chronic-disease onset risk relative to an adult of 50-54."""
-    return lt.CHRONIC[age_band(age)]
-
-
 def retirement_probability(p: Knobs, age: int) -> float:
     """Yearly chance a local worker stops working (rural people farm into old age)."""
     d = p.demography
@@ -510,7 +505,6 @@ __all__ = [
     "buffers",
     "cap_if",
     "chronic_care",
-    "chronic_weight",
     "death_probability",
     "dependency_update",
     "dibao_benefit",

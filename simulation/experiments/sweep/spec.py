@@ -63,11 +63,11 @@ METHODS: Final[dict[str, str]] = {
 }
 
 AGGREGATIONS: Final[dict[str, str]] = {
-    "mean": "mean over the simulated years",
-    "total": "sum over the simulated years",
-    "final": "value in the last simulated year",
-    "max": "largest yearly value",
-    "min": "smallest yearly value",
+    "mean": "mean over the evaluation window's years (policy date's year to the horizon)",
+    "total": "sum over the evaluation window's years",
+    "final": "value in the last simulated year (the horizon)",
+    "max": "largest yearly value in the evaluation window",
+    "min": "smallest yearly value in the evaluation window",
 }
 
 # method option -> (default, low, high, integer, applies to, doc)
@@ -363,9 +363,10 @@ def _parse_outputs(origin: str, outputs: Any, aggregate: Any, model: Any) -> tup
 
 
 def default_aggregate(unit: str) -> str:
-    """Flows (units per year) are summed over the horizon; levels, shares and indices are
-    averaged over the years. E.g. returned_households (households/yr) -> total returns
-    2021-2035; below_line_share_formerly_poor (share) -> mean year-end share."""
+    """Flows (units per year) are summed over the evaluation window; levels, shares and indices
+    are averaged over its years. E.g. returned_households (households/yr) -> total returns
+    2026-2035 (policy date 2026-01); below_line_share_formerly_poor (share) -> mean year-end
+    share."""
     return "total" if unit.endswith("/yr") else "mean"
 
 

@@ -393,12 +393,26 @@ def test_chart_options_are_json_and_follow_the_months(played: Lesson) -> None:
     assert below["series"][0]["data"][0][0] == "2021-01-01"
     marks = [m["label"]["formatter"] for m in below["series"][0]["markLine"]["data"]]
     assert any("guidance" in m for m in marks)
+    assert "policy: low income recall → 0.3" in marks  # the baseline's own change in 2026
     causes = charts.causes_option(runs)
     assert len(causes["series"][0]["data"]) == 3  # 2021, 2022 and 2023 so far
     cost = charts.cost_option(runs)
     assert len(cost["series"][0]["data"]) == 3
     assert cost["series"][0]["data"][0] == round(
         runs[0].model.years[0]["fiscal_cost_responsibility"] / 1e6, 2)
+
+
+def test_dated_changes_are_marked_once_a_date_in_time_order() -> None:
+    """A scenario's [[schedule]] entries of one date are one line, with the values in force
+    after them (no_monitoring turns off the platform its base switches on in 2026)."""
+    lesson = steps(small_lesson(scenario="no_monitoring"), 2)
+    before = lesson.knob_value("motivation.guidance")
+    lesson.set_knob("motivation.guidance", 0.9)
+    steps(lesson, 1)
+    data = charts.below_line_option(lesson.runs)["series"][0]["markLine"]["data"]
+    assert [(m["xAxis"], m["label"]["formatter"]) for m in data] == [
+        ("2021-03-01", f"guidance {before:g} → 0.9"),
+        ("2026-01-01", "policy: low income recall → 0")]
 
 
 def test_story_of_a_household_that_fell(played: Lesson) -> None:
@@ -531,6 +545,38 @@ def test_info_and_glossary_render() -> None:
     assert glossary.count("<tr>") == len(info.GLOSSARY) + 1 and "低保" in glossary
 
 
+def test_info_states_the_models_numbers() -> None:
+    """Numbers and rules the Info text and the glossary quote are the baseline's."""
+    base = load_scenario("baseline")
+    values = base.values
+    text = " ".join(info.info_markdown().split())
+    glossary = info.glossary_markdown()
+    line = values["policy.line_2021"]
+    assert f"({line:,.0f} yuan per person in 2021, rising each year)" in text
+    assert f"({line:,.0f} yuan in 2021, rising yearly)" in glossary
+    assert values["policy.line_growth"] > 0
+    assert f"below {values['monitoring.low_income_band']:g} times the 低保 standard" in text
+    assert values["monitoring.elimination_months"] == 6  # "after half a year"
+    # the low-income platform: off until January 2026, then on in every shipped scenario but
+    # no_monitoring
+    january_2026 = 5 * 12
+    assert values["monitoring.low_income_recall"] == 0
+    assert [c.month for c in base.schedule] == [january_2026]  # the baseline's one dated change
+    for path in load_scenario.__globals__["shipped_scenarios"]():
+        scenario = load_scenario(path.stem)
+        after = dict(scenario.values)
+        for change in scenario.schedule:
+            if change.month <= january_2026:
+                after.update(change.values)
+        assert (after["monitoring.low_income_recall"] > 0) == (path.stem != "no_monitoring")
+    # raising 低保 "above the monitoring line" from a baseline standard below it
+    dibao = next(e for e in EXPERIMENTS if "social_security.dibao_standard" in e.changes)
+    assert values["social_security.dibao_standard"] < line < \
+        dibao.changes["social_security.dibao_standard"]
+    assert f"the baseline's {values['social_security.dibao_standard']:,.0f} is below" in \
+        dibao.why
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("exp", EXPERIMENTS, ids=lambda e: e.outcome)
 def test_things_to_try_hold_in_the_model(exp) -> None:  # type: ignore[no-untyped-def]
@@ -587,6 +633,9 @@ def test_a_new_scenario_after_a_finished_run_steps_without_reset(tmp_path: Path)
     app.STARTUP["scenario"] = str(short)
     try:
         box, rc = solara.render(_App(), handle_error=False)
+        # the one-year file loads (the baseline's change dated 2026 lies beyond its horizon,
+        # which is no error): the page runs it, not the baseline in its stead
+        assert not rc.find(v.Alert, class_="teach-error").widgets
         step = rc.find(v.Btn, children=["Step"])
         for _ in range(12):
             step.widget.click()

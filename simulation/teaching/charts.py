@@ -77,21 +77,27 @@ def _legend(names: Sequence[str], runs: Sequence[Run]) -> dict[str, Any]:
 
 
 def _markers(run: Run) -> dict[str, Any]:
-    """Vertical lines at the scenario's dated changes and disasters and the sliders' changes."""
+    """Vertical lines at the scenario's dated changes and disasters and the sliders' changes,
+    in time order."""
     marks = []
-    for change in run.scenario.schedule:
-        keys = ", ".join(k.split(".", 1)[1].replace("_", " ") for k in change.values)
-        marks.append((change.month, f"policy: {keys}"))
+    planned: dict[int, dict[str, float]] = {}  # one line a date: what is in force after it
+    for change in run.scenario.schedule:  # (a date's entries in the order they apply)
+        planned.setdefault(change.month, {}).update(change.values)
+    for month, values in planned.items():
+        keys = ", ".join(f"{k.split('.', 1)[1].replace('_', ' ')} → {v:g}"
+                         for k, v in values.items())
+        marks.append((month, f"policy: {keys}"))
     for d in run.scenario.disasters:
         marks.append((d.month, f"disaster: {d.village_share:.0%} of villages"))
     for c in run.changes:
         if c.live:
             marks.append((c.month, f"{c.key.split('.', 1)[1].replace('_', ' ')} "
                                    f"{c.old:g} → {c.new:g}"))
-    # (a change before the first month is part of the set-up, not an event on the time line)
+    # (a change before the first month is part of the set-up, not an event on the time line;
+    # dated changes ahead, such as the baseline's own in 2026, are marked from the start)
     data = [{"xAxis": month_date(m), "label": {"formatter": text, "position": "insideEndTop",
                                                 "fontSize": 10}}
-            for m, text in marks if 0 < m < run.horizon]
+            for m, text in sorted(marks, key=lambda mark: mark[0]) if 0 < m < run.horizon]
     return {"symbol": "none", "silent": True, "data": data,
             "lineStyle": {"color": "#555", "type": "dotted"}}
 

@@ -61,6 +61,12 @@ def hardship_returns(run: Run) -> float:
     return sum(row["returned_households_hardship"] for row in run.model.years) / weight
 
 
+_BASELINE: Final = load_scenario("baseline").values
+_BASELINE_DIBAO: Final = float(_BASELINE["social_security.dibao_standard"])
+_LINE_2021: Final = float(_BASELINE["policy.line_2021"])
+"""Baseline numbers the texts quote (tests/test_teaching.py checks the claims around them)."""
+
+
 OUTCOMES: Final[dict[str, tuple[str, Callable[[Run], float]]]] = {
     "illness_falls": ("falls below the line caused by illness",
                       lambda r: falls(r, "illness")),
@@ -148,8 +154,8 @@ EXPERIMENTS: Final = (
         "Widen social security: fewer families pushed under by medical bills", "baseline", "",
         {"social_security.coverage": 1.0},
         watch="*Hardship returns since 2021* ends lower in the first county (and *Monitored "
-              "now* runs lower). Open the story of a household hit by a hospital bill: the "
-              "dotted line, income net of rigid costs, dips less in the first county",
+              "now* runs a little lower). Open the story of a household hit by a hospital "
+              "bill: the dotted line, income net of rigid costs, dips less in the first county",
         why="covered households get medical assistance and a cap on what a hospital bill costs "
             "them. A bill does not change the official income test (income before costs), but "
             "it eats into what the family has to live on: the hardship count",
@@ -160,7 +166,7 @@ EXPERIMENTS: Final = (
               "without rings, while more households fall below the line (*Households below "
               "the line now* runs higher)",
         why="nobody identifies households at risk, so no one gets matched help before or after "
-            "they fall",
+            "they fall (households can still apply for 低保 and 特困)",
         outcome="all_falls", direction=+1, also=(("below", +1), ("monitored", -1))),
     Experiment(
         "Raise the 低保 standard above the monitoring line", "baseline", "",
@@ -169,14 +175,14 @@ EXPERIMENTS: Final = (
               "below the line now* sit lower; a story of an enrolled household shows its "
               "income chart shaded green while it receives 低保",
         why="低保 tops a household's own income up to the standard (7,000 yuan per person a "
-            "year in 2021 prices; the baseline's 5,000 is below the 6,000-yuan monitoring "
-            "line). Those who take it up are lifted above the line, and more households "
-            "qualify. It costs more",
+            f"year in 2021, rising each year; the baseline's {_BASELINE_DIBAO:,.0f} is below "
+            f"the {_LINE_2021:,.0f}-yuan monitoring line). Those who take it up are lifted "
+            "above the line, and more households qualify. It costs more",
         outcome="below", also=(("programme", +1), ("cost", +1))),
     Experiment(
         "Fix the industries", "baseline", "industry",
         watch="grey (failed) project squares are rarer on the comparison's map, and it has "
-              "fewer households below the line",
+              "slightly fewer households below the line",
         why="market fit, insurance and follow-up management keep projects paying dividends and "
             "wages to linked households",
         outcome="failed_projects", also=(("below", -1),)),

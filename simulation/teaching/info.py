@@ -45,27 +45,29 @@ not working. One step is one month. Every month, in this order:
    school or start work, workers migrate, come home or retire, and young adults move out to
    set up their own household. A household whose members have all died or moved away is
    gone and leaves the map.
-2. **Shocks** strike. Whole villages can be hit by a disaster; industry sectors meet market
-   shocks; households meet their own: a member in hospital, an accident, a member disabled,
-   a migrant job lost, a child starting senior school (fees).
+2. **Shocks** strike whole villages (a disaster) and industry sectors (market shocks).
 3. **Industry projects** earn or lose money. A project whose reserve runs out struggles, and a
    struggling project fails unless it is managed back to health; its linked households lose
    their dividend and project job.
-4. **Households** earn wages, farm income, dividends and transfers (pensions, subsidies,
-   低保/特困), and pay their rigid costs (medical bills after insurance and assistance,
-   school fees) from **savings** first, then from what they earn above subsistence, then on
-   **credit** from relatives (debt, repaid later) — what is left goes unpaid.
+4. **Households** meet their own shocks — a member in hospital, an accident, a member disabled,
+   a migrant job lost, a child starting senior school (fees) — and earn wages, farm income,
+   dividends and transfers (pensions, subsidies, 低保/特困), and pay their rigid costs
+   (medical bills after insurance and assistance, school fees) from **savings** first, then
+   from what they earn above subsistence, then on **credit** from relatives (debt, repaid
+   later) — what is left goes unpaid.
    **低保 and 特困** are civil-affairs programmes: an eligible household applies (or is
    matched by the monitoring), is means-tested, receives a monthly benefit, is reviewed, and
    leaves after a gradual exit once its own income is above the exit line.
 5. **Officials identify** households at risk through their own application, a cadre's
-   screening visit, a department's data warning, and (where a scenario runs it) the
-   low-income population platform — and, after a short lag, start **help matched to the
-   cause**: temporary aid after a bill, an application for 低保/特困 for those who cannot
-   work, a **job for one member** (a placement by a social partner or a public-welfare post)
-   after a job loss or when income is simply low, a production grant otherwise. After half
-   a year safely above the line the risk is **eliminated**; support continues for the
-   follow-up months.
+   screening visit, a department's data warning, and from January 2026 the low-income
+   population platform (it flags households with income below 1.5 times the 低保 standard;
+   every shipped scenario runs it but *no_monitoring*) — and, after a short lag, start **help
+   matched to the cause**: temporary aid after a recent bill, accident or disaster, an
+   application for 低保/特困 for those who cannot work, a **job for one member** (a placement
+   by a social partner or a public-welfare post, taken by a jobless migrant, or by a local
+   worker if it pays more) after a job loss or when income is simply low, a production grant
+   otherwise. After half a year safely above the line the risk is **eliminated**; support
+   continues for the follow-up months.
 6. **Accounting**: a household's per-capita income over the last 12 months is compared with
    the monitoring line (6,000 yuan per person in 2021, rising each year). Falling below it is a
    **return to poverty** for a formerly poor household, **new poverty** for the others; each
@@ -78,7 +80,9 @@ monitor says how many), and the monitors give both the dots and the county total
 
 On the command line a strategy takes effect in 2026, after a 2021-2025 history shared by every
 scenario; on this page a scenario's policies act **from January 2021**, so that two counties
-compared side by side differ from the first month.
+compared side by side differ from the first month. Changes a scenario dates keep their date
+on the page too: the baseline's own change in January 2026 (the low-income platform starts
+flagging households) happens then in every county, and a dotted line on the charts marks it.
 """
 
 HOW_TO_USE: Final = """
@@ -113,8 +117,8 @@ NOTICE: Final = """
   How long do they stay that way? The ring appears when monitoring catches them.
 - **Two counts**: *Returns since 2021* uses the official income test; *Hardship returns
   since 2021* counts the same families when their income net of rigid costs falls below the
-  line. The second is larger, and **illness** is by far its commonest cause: a hospital bill
-  is a cost, and the official test looks at income only. In a household's story the black
+  line. The second is larger, and **illness** is its commonest cause: a hospital bill is a
+  cost, and the official test looks at income only. In a household's story the black
   line is the official count and the dotted line the hardship count.
 - Many households under monitoring never fall below the line at all: they are caught while
   **at risk**, in the alert band just above it. Compare *Monitored now* with *Below the line
@@ -128,8 +132,9 @@ NOTICE: Final = """
   map.
 - **Industry squares** turning yellow (struggling) and grey (failed): linked households lose
   their dividend and project job.
-- **2026**: the transition period ends; in *transfer_withdrawal* the subsidies stop, and
-  formerly poor households that relied on them fall.
+- **2026**: the transition period ends. The low-income platform becomes one more way
+  households are identified (a story names it as the channel); in *transfer_withdrawal* the
+  subsidies stop, and formerly poor households that relied on them fall.
 """
 
 EXTENDING: Final = """

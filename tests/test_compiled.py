@@ -3,8 +3,12 @@ numba's own dispatch would (tests/test_engines.py holds the results bit-identica
 
 from __future__ import annotations
 
+import ast
+import re
+from pathlib import Path
 from typing import Any, NamedTuple
 
+import numba
 import numpy as np
 import pytest
 from support import small
@@ -71,3 +75,59 @@ def test_every_call_of_a_run_takes_the_entry_numba_would_choose(
     assert {"demography", "operate", "households_live", "monitor", "place_jobs",
             "settle"} <= set(checked)
     assert isinstance(kernels.households_live, compiled.Kernel)
+
+
+# ------------------------------------------------------------------ what could break bit-identity
+_FAST_FLAGS = re.compile(r"\b(fadd|fsub|fmul|fdiv|frem|fneg|fcmp|call)\b[^\n]*?"
+                         r"\b(fast|contract|reassoc|nnan|ninf|nsz|arcp|afn)\b")
+
+
+def _fresh_code(name: str) -> tuple[str, str]:
+    """LLVM IR and machine code of loop `name`, compiled afresh (numba cannot show cached
+    code), for the signature a run uses."""
+    ArrayModel(small(run__households=60, run__years=2), rng=1).run(13)
+    kernel = getattr(kernels, name)
+    signature = next(iter(kernel.dispatcher.overloads))
+    fresh = numba.njit(signature, **{**compiled.JIT_OPTIONS, "cache": False})(kernel.py_func)
+    return fresh.inspect_llvm(signature), fresh.inspect_asm(signature)
+
+
+def _assert_strict_ieee(ir: str, asm: str) -> None:
+    assert not _FAST_FLAGS.search(ir), _FAST_FLAGS.search(ir)
+    assert "llvm.fma" not in ir and "llvm.fmuladd" not in ir
+    assert not re.search(r"\bv?fn?m(add|sub)\d*[sp]d\b", asm)  # x86 FMA instructions
+
+
+def test_no_fast_math_and_no_fused_multiply_add() -> None:
+    """numba compiles IEEE arithmetic operation by operation unless told otherwise: no
+    fast-math flags (reassociation would change summation order), no contraction of a*b+c
+    into one rounding (an FMA instruction), as in Python."""
+    assert "fastmath" not in compiled.JIT_OPTIONS
+    for name in ("settle", "monitor"):
+        _assert_strict_ieee(*_fresh_code(name))
+
+
+@pytest.mark.slow
+def test_the_household_loop_is_strict_ieee_too() -> None:
+    _assert_strict_ieee(*_fresh_code("households_live"))  # about 40 s to compile
+
+
+TRANSCENDENTAL = {"exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "pow", "power",
+                  "sqrt", "cbrt", "sin", "cos", "tan", "tanh", "lgamma", "gamma", "erf", "erfc",
+                  "hypot", "fmod"}
+
+
+def test_rules_and_loops_call_no_transcendental_function() -> None:
+    """exp, log, pow and ** may differ in the last bit between libm (Python) and LLVM's
+    lowering (numba): they are computed once a month in context.py, never in a rule or loop."""
+    root = Path(compiled.__file__).parent
+    for name in ("rules.py", "kernels.py"):
+        tree = ast.parse((root / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            assert not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)), \
+                (name, node.lineno)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                assert node.value.id not in {"math", "np", "numpy", "cmath"} \
+                    or node.attr not in TRANSCENDENTAL, (name, node.lineno, node.attr)
+            if isinstance(node, ast.ImportFrom):
+                assert node.module not in {"math", "numpy", "cmath"}, (name, node.lineno)

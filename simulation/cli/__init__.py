@@ -18,6 +18,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -175,11 +176,13 @@ def run_with_progress(scenarios: list[Scenario], args: argparse.Namespace,
                       what: str = "simulating", record_events: bool = True
                       ) -> tuple[list[Any], float]:
     """Every scenario on the replicates' seeds with a progress bar; (results, wall seconds)."""
-    from simulation.experiments.runner import run_many
+    from simulation.experiments.runner import prepare_engine, run_many
 
     total = len(scenarios) * args.replicates
-    update, close = _progress(not args.quiet, total, what)
     start = time.perf_counter()
+    notice = None if args.quiet else partial(print, file=sys.stderr)
+    prepare_engine(args.engine, notice)  # before the bar, which would otherwise sit at 0%
+    update, close = _progress(not args.quiet, total, what)
     try:
         results = run_many(scenarios, args.replicates, args.seed, engine=args.engine,
                            workers=args.workers, record_events=record_events, progress=update)

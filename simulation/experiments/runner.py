@@ -96,11 +96,31 @@ def default_workers() -> int:
                else (os.cpu_count() or 1))
 
 
+COMPILING = ("compiling the model's loops first (once after installing or changing the model; "
+             "about a minute)")
+
+
+def prepare_engine(engine: str, notice: Callable[[str], None] | None = None) -> None:
+    """Compile the array engine's loops here, once, if this machine has not yet: worker
+    processes then load them from the disk cache instead of each compiling them. `notice`
+    hears why the first run waits."""
+    if engine != "arrays":
+        return
+    from simulation.model.arrays_engine import compile_loops, loops_ready
+
+    if not loops_ready():
+        if notice:
+            notice(COMPILING)
+        compile_loops()
+
+
 def run_many(scenarios: Sequence[Scenario], replicates: int, seed: int = DEFAULT_SEED, *,
              engine: str = "arrays", workers: int | None = None, record_events: bool = True,
-             progress: Callable[[int, int], None] | None = None) -> list[RunResult]:
+             progress: Callable[[int, int], None] | None = None,
+             notice: Callable[[str], None] | None = None) -> list[RunResult]:
     """Every scenario on seeds seed .. seed + replicates - 1; results in (scenario, replicate)
-    order whatever the number of workers."""
+    order whatever the number of workers. `notice`: told when the loops are compiled first."""
+    prepare_engine(engine, notice)
     pairs = [(sc, r) for sc in scenarios for r in range(replicates)]
     tasks = [_Task(k, sc, r, seed + r, engine, record_events) for k, (sc, r) in enumerate(pairs)]
     workers = min(workers or default_workers(), len(tasks))

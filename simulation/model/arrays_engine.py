@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from simulation.model import kernels, metrics
+from simulation.model import compiled, kernels, metrics
 from simulation.model.codes import K
 from simulation.model.compiled import record
 from simulation.model.context import Environment, MonthContext
@@ -269,3 +269,20 @@ def _household_draws(d: MonthDraws, n: int) -> HouseholdDraws:
     return HouseholdDraws(d.earnings, d.shock, d.severity, d.job, d.report, d.screen, d.warn,
                           d.process, d.house, d.apply, none if d.train is None else d.train,
                           none if d.guide is None else d.guide)
+
+
+def loops_ready() -> bool:
+    """Whether this machine holds the compiled loops of the current model sources."""
+    return compiled.loops_ready(kernels.households_live)
+
+
+def compile_loops() -> None:
+    """Compile (or load from numba's disk cache) every loop a run calls, by running a small
+    model for 13 months (a January after the first runs the demography loop); then mark the
+    cache ready. Called once in the parent before worker processes start, so that they load
+    the loops instead of each compiling them."""
+    from simulation.model.scenario import load_scenario
+
+    small = load_scenario("baseline").with_values({"run.households": 50, "run.years": 2})
+    ArrayModel(small, rng=0).run(13)
+    compiled.mark_loops_ready(kernels.households_live)

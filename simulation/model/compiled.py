@@ -13,6 +13,7 @@ named tuples numba can read, with the same attribute names.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numba
+import numpy as np
 from numba.core import caching
 
 from simulation.model import rules
@@ -77,8 +79,71 @@ no runtime, and with it every array view and every tuple of arrays handed to an 
 was reference-counted with atomic instructions: measured (perf, 10,000 households) that cost
 0.9 of the household loop's 1.0 microseconds per household-month. numba pinned in
 pyproject.toml because `_nrt` is a compiler flag rather than a documented option."""
-jit: Any = numba.njit(**JIT_OPTIONS)
-"""The decorator of the compiled loops (kernels.py) that Python calls."""
+
+
+class Kernel:
+    """A compiled loop that Python calls, without numba's per-call argument typing.
+
+    numba's dispatcher types every argument on every call, and typing the household columns
+    (a structured array of ~100 fields) and the knobs (a record of ~250 numbers) took about
+    40 microseconds a call: with six loops a month, more than the loops themselves in a run of
+    1,000 households. Here the arguments' *signature key* — per array its dtype, dimensions
+    and layout flags; per tuple its class and its items' keys; per number its Python type —
+    selects the compiled entry point directly. A key is computed from exactly what numba's
+    typing reads, so equal keys mean equal numba types; a new key goes through the
+    dispatcher once (compiling or loading from the disk cache) and is remembered."""
+
+    def __init__(self, fn: Any) -> None:
+        self.dispatcher = numba.njit(**JIT_OPTIONS)(fn)
+        self.py_func = fn
+        self.__name__ = self.__qualname__ = fn.__name__
+        self.__doc__ = fn.__doc__
+        self._entries: dict[tuple[Any, ...], Any] = {}
+
+    def __call__(self, *args: Any) -> Any:
+        key = tuple(map(_signature_key, args))
+        entry = self._entries.get(key)
+        if entry is None:
+            signature = tuple(self.dispatcher.typeof_pyval(a) for a in args)
+            entry = self._entries[key] = self.dispatcher.compile(signature)
+        return entry(*args)
+
+    def __getattr__(self, name: str) -> Any:  # overloads, stats, inspect_types, ...
+        return getattr(self.dispatcher, name)
+
+
+_RECORD_KEYS: dict[int, tuple[Any, Any]] = {}
+"""Signature keys of the records of numbers (the knobs, the month's context: each built once
+and passed to several loops), by identity; the record is kept with its key, so an identity is
+never reused while cached, and a tuple of numbers cannot change. Tuples of arrays are keyed on
+every call instead: caching them would keep a finished run's columns alive."""
+
+
+def _signature_key(a: Any) -> Any:
+    kind = type(a)
+    if kind is np.ndarray:
+        f = a.flags
+        return (a.dtype, a.ndim, f.c_contiguous, f.f_contiguous, f.writeable, f.aligned)
+    if kind in _RECORD_CLASSES:
+        known = _RECORD_KEYS.get(id(a))
+        if known is not None and known[0] is a:
+            return known[1]
+        if len(_RECORD_KEYS) >= 32:
+            _RECORD_KEYS.clear()
+        key = (kind, *map(_signature_key, a))
+        _RECORD_KEYS[id(a)] = (a, key)
+        return key
+    if isinstance(a, tuple):
+        return (kind, *map(_signature_key, a))
+    if kind is int and not -2**63 <= a < 2**63:  # numba types a huge int differently
+        return (kind, a)
+    return kind
+
+
+def jit(fn: Any) -> Kernel:
+    """The decorator of the compiled loops (kernels.py) that Python calls."""
+    return Kernel(fn)
+
 inline: Any = numba.njit(inline="always", **JIT_OPTIONS)
 """The decorator of compiled code called from the loops: the rules and the verbs. Inlined:
 their arguments include the knobs and the household columns, large records that a real call
@@ -117,6 +182,7 @@ def _record_type(cls: Any) -> Any:
 _RECORDS: dict[type, tuple[Any, tuple[str, ...]]] = {
     cls: (_record_type(cls), tuple(f.name for f in dataclasses.fields(cls)))
     for cls in (Knobs, *SECTION_TYPES.values(), MonthContext)}
+_RECORD_CLASSES = frozenset(entry[0] for entry in _RECORDS.values())
 _KNOBS_SEEN: dict[int, tuple[Knobs, Any]] = {}
 """Knobs already converted (the same knobs serve many months: converting them every month
 took most of a small run's time), keyed by identity; the knobs are kept alive with their
@@ -144,3 +210,26 @@ def _convert(obj: Any) -> Any:
         return obj
     cls, names = entry
     return cls(*(record(getattr(obj, name)) for name in names))
+
+
+# ----------------------------------------------------------------------------- compile once
+def _ready_marker(kernel: Kernel) -> Path:
+    cache = kernel.dispatcher._cache  # numba's cache of this loop: the folder it reads
+    return Path(cache._cache_path) / f"loops-{_model_stamp()[:16]}.ready"
+
+
+def loops_ready(kernel: Kernel) -> bool:
+    """Whether this machine holds compiled loops for the current model sources (a marker
+    beside numba's cache, written once a run has compiled them): if not, the next run
+    compiles them first, which takes about a minute."""
+    try:
+        return _ready_marker(kernel).exists()
+    except (AttributeError, OSError):
+        return False
+
+
+def mark_loops_ready(kernel: Kernel) -> None:
+    """Note that the loops of the current sources are compiled and cached (best effort: a
+    read-only cache folder only means the notice shows again)."""
+    with contextlib.suppress(AttributeError, OSError):
+        _ready_marker(kernel).touch()

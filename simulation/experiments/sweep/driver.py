@@ -23,12 +23,14 @@ import json
 import math
 import platform
 import signal
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +213,10 @@ def run_sweep(spec: SweepSpec, out: Path | str, *, engine: str | None = None,
                              "--out")
     design = build_design(spec) if existing is None else None
 
+    if engine is not None:  # compiled once here, not in every worker
+        from simulation.experiments.runner import prepare_engine
+
+        prepare_engine(engine, partial(print, file=sys.stderr))
     executor = make_executor(workers, scheduler)  # forks local workers before any I/O thread
     schema = run_schema(spec.names, spec.output_names, periods)
     closed = False

@@ -41,7 +41,7 @@ def one(engine: str, households: int, years: int) -> dict:
 
     sc = load_scenario("baseline").with_values({"run.households": households,
                                                 "run.years": years})
-    make_model(sc.with_values({"run.households": 50}), 1, engine).run(1)  # warm imports
+    make_model(sc.with_values({"run.households": 50}), 1, engine).run(13)  # warm: every loop
     base_rss = _rss_kb()
     c0 = time.process_time()
     model = make_model(sc, 1, engine)
@@ -49,16 +49,27 @@ def one(engine: str, households: int, years: int) -> dict:
     model.run()
     c2, w2 = time.process_time(), time.perf_counter()
     peak = _rss_kb()
+    n_villages = getattr(model, "n_villages", 0)
+    del model
+    # a short run is repeated (same seed) until a second of CPU is spent: its best time
+    run_cpu, run_wall, repeats = c2 - c1, w2 - w1, 1
+    spent = run_cpu
+    while spent < 1.0 and repeats < 20:
+        again = make_model(sc, 1, engine)
+        r0, r1 = time.process_time(), time.perf_counter()
+        again.run()
+        cpu, wall = time.process_time() - r0, time.perf_counter() - r1
+        run_cpu, run_wall, repeats, spent = min(run_cpu, cpu), min(run_wall, wall), \
+            repeats + 1, spent + cpu
     months = years * 12
-    out = {"engine": engine, "households": households, "years": years,
-           "build_cpu_s": c1 - c0, "run_cpu_s": c2 - c1, "run_wall_s": w2 - w1,
+    out = {"engine": engine, "households": households, "years": years, "repeats": repeats,
+           "build_cpu_s": c1 - c0, "run_cpu_s": run_cpu, "run_wall_s": run_wall,
            "build_us_per_household": (c1 - c0) / households * 1e6,
-           "us_per_household_month": (c2 - c1) / households / months * 1e6,
-           "household_months_per_s": households * months / (c2 - c1),
+           "us_per_household_month": run_cpu / households / months * 1e6,
+           "household_months_per_s": households * months / run_cpu,
            "peak_rss_mb": peak / 1024, "rss_per_household_bytes": (peak - base_rss) * 1024
            / households}
     if engine == "arrays":
-        n_villages = model.n_villages
         g = np.random.default_rng(1)
         c3 = time.process_time()
         for t in range(months):
@@ -66,7 +77,7 @@ def one(engine: str, households: int, years: int) -> dict:
         rng = time.process_time() - c3
         out["rng_cpu_s"] = rng
         out["rng_ns_per_household_month"] = rng / households / months * 1e9
-        out["times_rng_floor"] = (c2 - c1) / rng
+        out["times_rng_floor"] = run_cpu / rng
     return out
 
 

@@ -37,7 +37,7 @@ from simulation.model.codes import (
     K,
 )
 from simulation.model.params import KNOBS, MECHANISMS, SCHEMA
-from simulation.model.scenario import PolicyChange, load_scenario
+from simulation.model.scenario import PolicyChange, load_scenario, shipped_scenarios
 from simulation.teaching import charts, info, knobs, monitors, people, story
 from simulation.teaching.experiments import EXPERIMENTS, OUTCOMES, check
 from simulation.teaching.layout import county_layout, village_grid
@@ -562,7 +562,7 @@ def test_info_states_the_models_numbers() -> None:
     january_2026 = 5 * 12
     assert values["monitoring.low_income_recall"] == 0
     assert [c.month for c in base.schedule] == [january_2026]  # the baseline's one dated change
-    for path in load_scenario.__globals__["shipped_scenarios"]():
+    for path in shipped_scenarios():
         scenario = load_scenario(path.stem)
         after = dict(scenario.values)
         for change in scenario.schedule:

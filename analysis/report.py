@@ -801,6 +801,7 @@ class Report:
             hit=("disaster_hit_households", "sum"),
             hit_fell=("disaster_hit_fell_share", "mean")).reset_index()
         per_run = per_run.merge(hit, on=keys, how="left")
+        per_run["hit"] = per_run["hit"].fillna(0.0)  # no disaster in that run: none hit
         metrics = ["at_risk", "identified", "unidentified", "hit", "hit_fell"]
         desc = describe(per_run, metrics, order=self.focus)
         rows = []

@@ -24,6 +24,7 @@ from typing import Any
 
 from simulation.common.errors import OutputError, UsageError
 from simulation.model.calendar import START_YEAR
+from simulation.model.county import load_county
 from simulation.model.params import SCHEMA
 from simulation.model.scenario import (
     Scenario,
@@ -90,6 +91,10 @@ def _add_run_options(p: argparse.ArgumentParser, replicates: int, *, years: bool
                        help="month every scenario's policy knobs take effect (default: each "
                             "scenario's policy_date, normally 2026-01; the years before it are "
                             "the shared history); comparisons are made from its year on")
+    p.add_argument("--county", default=None, metavar="PROFILE",
+                   help="county profile, a name in counties/ or a TOML file (default: each "
+                        "scenario's county_profile, normally m_county); the scenarios' own "
+                        "settings apply on top of it")
     hh = SCHEMA["run.households"]
     p.add_argument("--households", type=_schema_whole("run.households", "--households"),
                    default=None,
@@ -116,15 +121,19 @@ def _add_out(p: argparse.ArgumentParser, default: str) -> None:
 
 # ----------------------------------------------------------------------------- helpers
 def _load(refs: Sequence[str], years: int | None, households: int | None,
-          policy_month: int | None = None, *, note_late: bool = True) -> list[Scenario]:
-    """Load scenarios and apply --years / --households (validated like a file's values) and
-    --policy-date."""
+          policy_month: int | None = None, *, note_late: bool = True,
+          county: str | None = None) -> list[Scenario]:
+    """Load scenarios and apply --county, --years / --households (validated like a file's
+    values) and --policy-date."""
     overrides: dict[str, float] = {}
     if years is not None:
         overrides["run.years"] = years
     if households is not None:
         overrides["run.households"] = households
     scenarios = [load_scenario(ref) for ref in refs]
+    if county is not None:
+        profile = load_county(county)
+        scenarios = [sc.with_county(profile, "--county") for sc in scenarios]
     if overrides:
         scenarios = [sc.with_values(overrides, origin="command line") for sc in scenarios]
     if policy_month is not None:
@@ -301,19 +310,22 @@ def _per_return_text(r: Any) -> str:
 
 # ----------------------------------------------------------------------------- commands
 def cmd_main(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    scenarios = _load(MAIN_SCENARIOS, args.years, args.households, args.policy_date)
+    scenarios = _load(MAIN_SCENARIOS, args.years, args.households, args.policy_date,
+                      county=args.county)
     _simulate_and_write(scenarios, args, argv, "baseline", "main", report=True)
     return 0
 
 
 def cmd_simulate(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    scenarios = _load([args.scenario], args.years, args.households, args.policy_date)
+    scenarios = _load([args.scenario], args.years, args.households, args.policy_date,
+                      county=args.county)
     _simulate_and_write(scenarios, args, argv, None, scenarios[0].name)
     return 0
 
 
 def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    scenarios = _load(args.scenarios, args.years, args.households, args.policy_date)
+    scenarios = _load(args.scenarios, args.years, args.households, args.policy_date,
+                      county=args.county)
     names = [sc.name for sc in scenarios]
     baseline = args.baseline or names[0]
     if baseline not in names:
@@ -336,6 +348,31 @@ def cmd_validate(args: argparse.Namespace, argv: Sequence[str]) -> int:
             print(f"ok: {sc.source} (scenario {sc.name!r}, {changed} values differ from the "
                   f"defaults, {len(sc.schedule)} scheduled changes, {len(sc.disasters)} "
                   "disasters)")
+    return 2 if failed else 0
+
+
+def cmd_county(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Validate county profiles and show how each differs from M County, or print the
+    template of a new profile."""
+    from simulation.model.county import shipped_counties, template
+
+    if args.template:
+        sys.stdout.write(template())
+        return 0
+    failed = 0
+    for ref in args.profiles or [str(p) for p in shipped_counties()]:
+        try:
+            county = load_county(ref)
+        except ScenarioError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        differ = {k: v for k, v in county.values.items() if v != SCHEMA[k].default}
+        print(f"ok: {county.source} (county {county.name!r}: {county.description or '-'}; "
+              f"{len(differ)} values differ from M County)")
+        for key, value in differ.items():
+            p = SCHEMA[key]
+            print(f"    {key:<44} {value:>12g}  (M County {p.default:g}) {p.unit}")
     return 2 if failed else 0
 
 
@@ -377,7 +414,8 @@ def cmd_calibration(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from simulation.experiments.results import runs_frame
 
     # the calibration window is the history: dated changes from 2026 on are not part of it
-    scenarios = _load([args.scenario], CALIBRATION_YEARS, args.households, note_late=False)
+    scenarios = _load([args.scenario], CALIBRATION_YEARS, args.households, note_late=False,
+                      county=args.county)
     results, _ = run_with_progress(scenarios, args, "calibration runs", record_events=False)
     table = evaluate(runs_frame(results))
     print(f"Calibration of {scenarios[0].name!r}, 2021-2025, {args.replicates} replicate"
@@ -405,7 +443,8 @@ def cmd_decompose(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from analysis.shapley import NotDecomposable, coalition_scenarios
 
     base, other = _load([args.base, args.other], args.years, args.households,
-                        args.policy_date)
+                        args.policy_date,
+                        county=args.county)
     try:
         pair, scenarios = coalition_scenarios(base, other)
     except NotDecomposable as exc:
@@ -431,7 +470,8 @@ def cmd_effects(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from simulation.common.output import atomic_write_frame, atomic_write_text
     from simulation.experiments.effects import effect_scenarios
 
-    base = _load([args.scenario], args.years, args.households, args.policy_date)[0]
+    base = _load([args.scenario], args.years, args.households, args.policy_date,
+                  county=args.county)[0]
     doc = None if args.doc == "none" else Path(args.doc)
     if doc is not None:
         _check_doc(doc, MARKER, args.replace)
@@ -552,6 +592,16 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Load and validate scenario files (exit 2 if any is bad).")
     p.add_argument("files", nargs="+", help="scenario files or names")
 
+    p = sub.add_parser("county", help="check county profiles, or print a new profile's template",
+                       description="Validate county profiles (default: every profile in "
+                                   "counties/) and list the values in which each differs from "
+                                   "M County (exit 2 if any is bad); --template prints a "
+                                   "template for a new county.")
+    p.add_argument("profiles", nargs="*", help="profile names or TOML files")
+    p.add_argument("--template", action="store_true",
+                   help="print counties/m_county.toml's template (every place key with unit, "
+                        "range and meaning) to standard output")
+
     p = sub.add_parser("params", help="list every knob with unit, value, range, source",
                        description="List every parameter of a scenario (default: the schema "
                                    "defaults) with unit, value, range and source.")
@@ -669,8 +719,8 @@ def _apply_defaults(args: argparse.Namespace, parser: argparse.ArgumentParser) -
 
 
 COMMANDS = {None: cmd_main, "simulate": cmd_simulate, "compare": cmd_compare,
-            "validate": cmd_validate, "params": cmd_params, "calibration": cmd_calibration,
-            "effects": cmd_effects,
+            "validate": cmd_validate, "county": cmd_county, "params": cmd_params,
+            "calibration": cmd_calibration, "effects": cmd_effects,
             "report": cmd_report, "decompose": cmd_decompose,
             "sweep": cmd_sweep, "discover": cmd_discover, "demo": cmd_demo}
 

@@ -29,10 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from simulation.model.calendar import START_YEAR, month_label
-from simulation.model.params import SCHEMA, SECTIONS, Param, defaults
+from simulation.model.county import County, default_county, load_county
+from simulation.model.params import SCHEMA, SECTIONS, Param
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
-_META_KEYS = ("name", "base", "description", "policy_date")
+_META_KEYS = ("name", "base", "description", "policy_date", "county_profile")
 DEFAULT_POLICY_MONTH = (2026 - START_YEAR) * 12
 """January 2026: strategies take effect after the 2021-2025 history (docs/ODD.md §2)."""
 STRUCTURAL_SECTIONS = ("run", "county", "sample", "population")
@@ -101,6 +102,10 @@ class Scenario:
     disasters: tuple[Disaster, ...] = ()
     chain: tuple[str, ...] = field(default=())
     policy_month: int = DEFAULT_POLICY_MONTH
+    county: County = field(default_factory=default_county)
+    """The place: its profile's values are the status quo the run starts from."""
+    settings: Mapping[str, float] = field(default_factory=dict)
+    """The keys the scenario's files (and the command line) set on top of the county."""
 
     @property
     def years(self) -> int:
@@ -114,8 +119,15 @@ class Scenario:
         """A copy with some keys changed (validated like a file's values)."""
         checked = {k: validate_value(origin, k, v) for k, v in overrides.items()}
         values = {**self.values, **checked}
-        _check_consistency(origin, values)
-        return replace(self, values=values)
+        check_consistency(origin, values)
+        return replace(self, values=values, settings={**self.settings, **checked})
+
+    def with_county(self, county: County, origin: str = "command line") -> Scenario:
+        """The same scenario in another county: the profile's values under the scenario's
+        own settings (a strategy file applies to any county unchanged)."""
+        values = {**county.values, **self.settings}
+        check_consistency(f"{origin} (county profile {county.name!r})", values)
+        return replace(self, values=values, county=county)
 
     def late_events(self) -> list[str]:
         """Dated changes and disasters after the horizon (they will not happen), described."""
@@ -135,9 +147,11 @@ class Scenario:
 
     def reference_values(self) -> dict[str, float]:
         """The values the run starts from: the county and run as this scenario describes them,
-        everything else at the reference status quo (the schema defaults). The initial
-        population is built from these, never from the scenario's policy knobs."""
-        return {k: (v if k.split(".", 1)[0] in STRUCTURAL_SECTIONS else SCHEMA[k].default)
+        everything else at the county's status quo (its profile; for M County the schema
+        defaults). The initial population is built from these, never from the scenario's
+        policy knobs."""
+        status_quo = self.county.values
+        return {k: (v if k.split(".", 1)[0] in STRUCTURAL_SECTIONS else status_quo[k])
                 for k, v in self.values.items()}
 
     def policy_changes(self) -> dict[str, float]:
@@ -155,7 +169,8 @@ class Scenario:
         lines = [f"# Resolved scenario (after inheritance from: {' <- '.join(self.chain) or '-'})",
                  f"name = {_toml_str(self.name)}",
                  f"description = {_toml_str(self.description)}",
-                 f"policy_date = {_toml_str(month_label(self.policy_month))}", ""]
+                 f"policy_date = {_toml_str(month_label(self.policy_month))}",
+                 f"county_profile = {_toml_str(self.county.ref)}", ""]
         for section in SECTIONS:
             lines.append(f"[{section}]")
             for key, param in SCHEMA.items():
@@ -306,14 +321,23 @@ def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
             raise ScenarioError(f"{origin}: key 'base' = {doc['base']!r} names no scenario "
                                 f"({str(exc).split(': ', 1)[1]})") from None
         parent = _load(base_path, (*seen, key))
-        values = dict(parent.values)
+        settings = dict(parent.settings)
         schedule, disasters, chain = list(parent.schedule), list(parent.disasters), parent.chain
-        policy_month = parent.policy_month
+        policy_month, county = parent.policy_month, parent.county
     else:
-        values, schedule, disasters, chain = defaults(), [], [], ()
-        policy_month = DEFAULT_POLICY_MONTH
+        settings, schedule, disasters, chain = {}, [], [], ()
+        policy_month, county = DEFAULT_POLICY_MONTH, default_county()
     if "policy_date" in doc:
         policy_month = parse_month(origin, "policy_date", doc["policy_date"])
+    if "county_profile" in doc:
+        try:
+            county = load_county(doc["county_profile"], path.parent)
+        except ScenarioError as exc:
+            if str(exc).startswith(f"{doc['county_profile']}: no such county profile"):
+                raise ScenarioError(f"{origin}: key 'county_profile' = "
+                                    f"{doc['county_profile']!r} names no county profile "
+                                    f"({str(exc).split(': ', 1)[1]})") from None
+            raise
 
     inherited = len(schedule), len(disasters)
     for name, table in doc.items():
@@ -327,13 +351,14 @@ def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
             if not isinstance(table, dict):
                 raise ScenarioError(f"{origin}: key '{name}' must be a table [{name}]")
             for k, v in flatten(table, name + ".").items():
-                values[k] = validate_value(origin, k, v)
+                settings[k] = validate_value(origin, k, v)
         else:
             allowed = ", ".join((*_META_KEYS, *SECTIONS, "schedule", "disasters"))
             raise ScenarioError(f"{origin}: unknown key '{name}'; "
                                 f"allowed top-level keys: {allowed}")
 
-    _check_consistency(origin, values)
+    values = {**county.values, **settings}
+    check_consistency(origin, values)
     name = check_name(origin, doc["name"]) if "name" in doc else \
         check_name(origin, path.stem, "name (taken from the file name)")
     scenario = Scenario(
@@ -341,7 +366,7 @@ def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
         base=doc.get("base"), source=origin,
         schedule=tuple(sorted(schedule, key=lambda c: c.month)),
         disasters=tuple(sorted(disasters, key=lambda d: d.month)), chain=(*chain, path.stem),
-        policy_month=policy_month)
+        policy_month=policy_month, county=county, settings=settings)
     # in a file, an event of its own that can never happen is a mistake (a base scenario's
     # later events simply fall outside a shorter run)
     late = replace(scenario, schedule=tuple(schedule[inherited[0]:]),
@@ -397,7 +422,7 @@ def parse_disasters(origin: str, table: Any) -> list[Disaster]:
     return disasters
 
 
-def _check_consistency(origin: str, values: Mapping[str, float]) -> None:
+def check_consistency(origin: str, values: Mapping[str, float]) -> None:
     """Cross-key rules that single ranges cannot express."""
     if values["sample.formerly_poor"] + values["sample.marginal"] > 0.95:
         raise ScenarioError(f"{origin}: keys 'sample.formerly_poor' + 'sample.marginal' must "

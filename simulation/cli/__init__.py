@@ -542,6 +542,12 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return sweep_command(args, argv)
 
 
+def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from simulation.cli.calibrate import calibrate_command
+
+    return calibrate_command(args, argv)
+
+
 def cmd_discover(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from simulation.cli.sweeps import discover_command
 
@@ -656,12 +662,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(p, EFFECTS_REPLICATES, figures=False)
 
     from simulation.cli.sweeps import add_discover_arguments, add_sweep_arguments
+    from simulation.cli.calibrate import add_calibrate_arguments
 
     p = sub.add_parser("sweep", help="sensitivity sweep (Sobol, Morris, FAST, LHS, grid)",
                        description="Run a sensitivity sweep over scenario knobs (SALib 1.6) on "
                                    "a local process pool or a Dask cluster; runs stream to "
                                    "disk and a killed sweep continues with --resume.")
     add_sweep_arguments(p)
+    p = sub.add_parser("calibrate", help="fit a county to its own statistics (history matching)",
+                       description="Calibrate a county profile to the targets of a targets "
+                                   "file by history matching in waves (emulators, "
+                                   "implausibility, refocusing): the plausible ensemble, a "
+                                   "best fit written as a county profile, and a fit report. "
+                                   "Runs stream to disk; a killed calibration continues with "
+                                   "--resume.")
+    add_calibrate_arguments(p)
     p = sub.add_parser("discover", help="knob ranges where an output stays below a threshold",
                        description="Scenario discovery on a finished sweep with PRIM (EMA "
                                    "Workbench): boxes of knob ranges, with coverage and "
@@ -722,7 +737,7 @@ COMMANDS = {None: cmd_main, "simulate": cmd_simulate, "compare": cmd_compare,
             "validate": cmd_validate, "county": cmd_county, "params": cmd_params,
             "calibration": cmd_calibration, "effects": cmd_effects,
             "report": cmd_report, "decompose": cmd_decompose,
-            "sweep": cmd_sweep, "discover": cmd_discover, "demo": cmd_demo}
+            "sweep": cmd_sweep, "calibrate": cmd_calibrate, "discover": cmd_discover, "demo": cmd_demo}
 
 
 class _Terminated(KeyboardInterrupt):

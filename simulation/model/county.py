@@ -134,7 +134,11 @@ def resolve_county_path(ref: str | Path, relative_to: Path | None = None) -> Pat
     if relative_to is not None and not ref_path.is_absolute():
         candidates += [relative_to / c for c in list(candidates)]
     if not ref_path.is_absolute() and len(ref_path.parts) == 1:
-        candidates += [COUNTY_DIR / c.name for c in list(candidates)]
+        shipped = [COUNTY_DIR / c.name for c in candidates[:2]]
+        # a bare name is a shipped profile first (a file of that name elsewhere, such as a
+        # targets file beside it, is not a county)
+        candidates = shipped + candidates if ref_path.suffix != ".toml" else \
+            candidates + shipped
     for c in candidates:
         if c.is_file():
             return c

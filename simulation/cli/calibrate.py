@@ -1,0 +1,146 @@
+"""`python run.py calibrate TARGETS.toml`: fit a county to its own statistics."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from simulation.model.params import SCHEMA
+
+
+def _int_in(name: str, low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got "
+                                             f"{text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{name} = {value} is out of range; allowed: "
+                                             f"[{low:,}, {high:,}]")
+        return value
+    return parse
+
+
+def add_calibrate_arguments(p: argparse.ArgumentParser) -> None:
+    from simulation.experiments.calibrate.driver import Options
+
+    d = Options()
+    hh = SCHEMA["run.households"]
+    p.add_argument("targets", help="targets file (a name in targets/ or a TOML path)")
+    p.add_argument("--points", type=_int_in("--points", 10, 100_000), default=d.points,
+                   help=f"parameter sets per wave (default {d.points})")
+    p.add_argument("--replicates", type=_int_in("--replicates", 1, 1000),
+                   default=d.replicates,
+                   help=f"runs per parameter set, on the same seeds for every set (default "
+                        f"{d.replicates})")
+    p.add_argument("--waves", type=_int_in("--waves", 1, 20), default=d.waves,
+                   help=f"history-matching waves (default {d.waves})")
+    p.add_argument("--check-replicates", type=_int_in("--check-replicates", 2, 1000),
+                   default=d.check_replicates,
+                   help=f"replicates of the best-fit candidates' check (default "
+                        f"{d.check_replicates})")
+    p.add_argument("--households", type=_int_in("--households", int(hh.low), int(hh.high)),
+                   default=d.households,
+                   help=f"simulated households per run (default {d.households})")
+    p.add_argument("--seed", type=_int_in("--seed", 0, 2**31 - 1), default=d.seed,
+                   help=f"seed of the design and of replicate 0 (default {d.seed})")
+    p.add_argument("--workers", type=_int_in("--workers", 1, 512), default=None,
+                   help="local worker processes (default: all cores)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run on a Dask cluster (tcp://HOST:PORT) instead of local processes")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="calibration folder (default: a new results/calibrate-<name>-<time>)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the calibration in --out (only missing runs are computed)")
+    p.add_argument("--replace", action="store_true",
+                   help="start afresh over an earlier calibration of this program in --out")
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+class _Bar:
+    """One tqdm bar per stage (wave k, best-fit check)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: Any = None
+        self.label = ""
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if label != self.label:
+            self.close()
+            from tqdm import tqdm
+
+            self.label = label
+            self.bar = tqdm(total=total, initial=done, desc=label, unit="run",
+                            file=sys.stderr, dynamic_ncols=True, leave=False)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def calibrate_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from analysis.calibration_fit import write_fit
+    from simulation.experiments.calibrate.driver import Options, run_calibration
+    from simulation.experiments.calibrate.spec import load_targets
+
+    spec = load_targets(args.targets)
+    opts = Options(points=args.points, replicates=args.replicates, waves=args.waves,
+                   households=args.households, seed=args.seed,
+                   check_replicates=args.check_replicates)
+    if args.resume and args.out is None:
+        print("error: --resume needs --out (the calibration folder to continue)",
+              file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else \
+        Path("results") / f"calibrate-{spec.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    print(f"Calibrating {spec.name!r}: {len(spec.parameters)} free parameters, "
+          f"{len(spec.targets)} targets; up to {opts.waves} waves of {opts.points} points x "
+          f"{opts.replicates} replicates at {opts.households:,} households; folder {out}/",
+          flush=True)
+    bar = _Bar(not args.quiet)
+    notice = None if args.quiet else (lambda text: print(text, file=sys.stderr))
+    try:
+        report = run_calibration(spec, out, opts, workers=args.workers,
+                                 scheduler=args.scheduler, resume=args.resume,
+                                 replace=args.replace, progress=bar, notice=notice,
+                                 command=["run.py", *argv])
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"interrupted: finished runs are on disk in {out}/; continue with\n"
+              f"  python run.py calibrate {args.targets} --resume --out {out}"
+              + "".join(f" --{k.replace('_', '-')} {getattr(args, k)}"
+                        for k in ("points", "replicates", "waves", "households", "seed",
+                                  "check_replicates")), file=sys.stderr)
+        return 130
+    finally:
+        bar.close()
+    table = write_fit(spec, out, report, figures=not args.no_figures)
+    for w in report.waves:
+        if "space_left" in w:
+            print(f"wave {w['wave']}: {w['points']} points, {w['runs']} runs; "
+                  f"{100 * w['space_left']:.2f}% of the space left; "
+                  f"{w['points_meeting_all']} points meet every target")
+        else:
+            print(f"wave {w['wave']}: stopped ({w['stopped']})")
+    met = int(table["best_inside"].sum())
+    print(f"best fit: {met} of {len(table)} targets met on {opts.check_replicates} "
+          f"replicates (start: {int(table['start_inside'].sum())}); plausible ensemble: "
+          f"{report.ensemble} parameter sets; {report.runs + report.computed - report.runs:,}"
+          f" runs computed in {report.wall_seconds / 60:.1f} min")
+    if report.unreachable:
+        print(f"targets the model cannot reach (no simulated set met them): "
+              f"{', '.join(report.unreachable)} — see fit.md", file=sys.stderr)
+    print(f"calibrated county profile: {out / 'calibrated.toml'} (use with --county); "
+          f"report: {out / 'fit.md'}")
+    return 0

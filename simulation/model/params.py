@@ -693,7 +693,8 @@ class SocialSecurity:
         "national rural standard +21.3% 2020-2025 [mca-2025]; Henan +11% in 2022 "
         "[henan-dibao-2022]")
     tekun_ratio: float = _p(
-        1.3, 1.0, 2.0, "x 低保 standard",
+        # high 2.5: 特困 at 1.3 x the urban standard = 2.22 x Yunnan's rural one [yunnan-dibao-2020]
+        1.3, 1.0, 2.5, "x 低保 standard",
         "特困 (extreme poverty) support per person relative to the 低保 standard",
         "official: at least 1.3 times [gov-2016-14], [mca-cgtn-2022]")
     dibao_supplement: float = _p(

@@ -1,18 +1,21 @@
 """Calibration targets for the baseline, 2021-2025 (docs/ODD.md §1; sources in docs/sources.md).
 
-Each target is a statistic of one run's yearly metrics; the baseline is inside a target's
-range when the mean over replicates is (the 95% interval is reported alongside).
+The targets are M County's targets file, targets/m_county.toml (the one definition: the
+`calibration` check reads it and `calibrate` fits to it). Each target is a statistic of one
+run's yearly metrics; the baseline is inside a target's range when the mean over replicates is
+(the 95% interval is reported alongside).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
 from simulation.common.stats import bounded, mean_interval
-from simulation.model.codes import CAUSES
+from simulation.experiments.calibrate import spec
 
 CALIBRATION_YEARS = 5  # 2021-2025: the transition period
 
@@ -28,89 +31,37 @@ class Target:
     statistic: Callable[[pd.DataFrame], float]  # one run's rows (indexed by year) -> value
 
 
-def _risk_illness_share(run: pd.DataFrame) -> float:
-    causes = run[[f"risk_cause_{c}" for c in CAUSES]].sum()
-    return float(causes["risk_cause_illness"] / causes.sum()) if causes.sum() else 0.0
+def _from_file(target: spec.Target) -> Target:
+    """A targets-file target as a statistic of one run's rows (indexed by year)."""
+    def statistic(run: pd.DataFrame) -> float:
+        years = [int(y) for y in run.index]
+        return target.of({m: run[m].tolist() for m in target.metrics()}, years)
+
+    return Target(target.name, target.description, target.low, target.high, target.unit,
+                  target.source, statistic)
 
 
-def _illness_leads(run: pd.DataFrame) -> float:
-    causes = run[[f"risk_cause_{c}" for c in CAUSES]].sum()
-    return float(causes.idxmax() == "risk_cause_illness")
+TARGETS: tuple[Target, ...] = tuple(_from_file(t) for t in
+                                    spec.load_targets(spec.TARGET_DIR / "m_county.toml").targets)
+"""M County's targets, read from targets/m_county.toml (the file `calibrate` fits to)."""
 
 
-def _growth(run: pd.DataFrame) -> float:
-    inc = run["income_per_capita_formerly_poor"]
-    return float(((inc.loc[2022] / inc.loc[2021]) + (inc.loc[2023] / inc.loc[2022])) / 2 - 1)
+def targets_of(ref: str | Path) -> tuple[Target, ...]:
+    """The targets of a targets file (name in targets/ or path)."""
+    return tuple(_from_file(t) for t in spec.load_targets(ref).targets)
 
 
-TARGETS: tuple[Target, ...] = (
-    Target("ever_monitored", "formerly poor ever monitored, 2021-2025", 0.08, 0.15, "share",
-           "~10% nationally (inferred) [prior-targets]; 14% Baoshan 2021 [baoshan-2021]",
-           lambda r: float(r.loc[2025, "ever_monitored_share_formerly_poor"])),
-    Target("risk_eliminated_share", "monitored stock with risk eliminated, end 2023-2024",
-           0.55, 0.70, "share", "63.5% (Nov 2023) [mara-2023], >60% (Sep 2024) [mara-2024]",
-           lambda r: float(r.loc[[2023, 2024], "risk_eliminated_share"].mean())),
-    Target("below_line", "formerly poor below the line at year end (mean 2021-2025)",
-           0.005, 0.02, "share", "about 1% [prior-targets]",
-           lambda r: float(r["below_line_share_formerly_poor"].mean())),
-    Target("annual_return", "formerly poor returning to poverty per year (mean 2021-2025)",
-           0.0, 0.005, "share/yr", "no large-scale return (≲0.1-0.5%) [prior-targets]",
-           lambda r: float(r["returned_share_formerly_poor"].mean())),
-    Target("illness_share", "illness among causes of identified risk, 2021-2025", 0.40, 0.50,
-           "share", "illness 40-50% of risk [prior-causes] [nhfpc-illness]",
-           _risk_illness_share),
-    Target("illness_leads", "illness is the leading cause of risk (1 = yes)", 1.0, 1.0, "flag",
-           "[prior-causes] [nhfpc-illness]", _illness_leads),
-    Target("income_2021", "per-capita income of the formerly poor, 2021", 11_900.0, 13_200.0,
-           "yuan/person", "12,550 yuan (NRRA) [nrra-2022], ±5%",
-           lambda r: float(r.loc[2021, "income_per_capita_formerly_poor"])),
-    Target("income_growth", "growth of that income, 2022-2023 mean", 0.08, 0.14, "1/yr",
-           "+14.3% (2022) [nrra-2023], converging to 7-8% [nbs-exited-counties]", _growth),
-    Target("transfer_share", "transfers in formerly poor households' income, 2021", 0.20, 0.30,
-           "share", "27% (poor areas 2019) [nbs-poor-areas-2019]",
-           lambda r: float(r.loc[2021, "transfer_share_formerly_poor"])),
-    Target("doudi_people", "formerly poor people on 低保/特困 (兜底), 2021", 0.17, 0.23, "share",
-           "20.04 M of the 98.99 M lifted out (Nov 2020) [scio-2020-doudi] [xinhua-2019]",
-           lambda r: float(r.loc[2021, "programme_people_share_formerly_poor"])),
-    Target("doudi_monitored", "monitored households on 低保/特困, year ends 2022-2025", 0.40,
-           0.80, "share", "77% in Xijiang (2022) [xijiang-2022]; no national figure, assumed "
-           "55% (40-80%): those without labour stay monitored after 兜底 [hainan-faq-2021] "
-           "[prior-dibao]",
-           lambda r: float(r.loc[2022:2025, "programme_share_monitored"].mean())),
-    Target("age_60_plus", "county population aged 60+, 2021", 0.21, 0.27, "share",
-           "rural 23.81% (2020 census) [census-2020] [aging-bulletin-2020]",
-           lambda r: float(r.loc[2021, "share_60_plus"])),
-    Target("ageing", "rise of the 60+ share, 2021 to 2025", 0.01, 0.06, "share",
-           "national 60+ 17.8% (2020) to 21.5% (2025) [wpp-2022]; rural ages faster "
-           "[prior-demography]",
-           lambda r: float(r.loc[2025, "share_60_plus"] - r.loc[2021, "share_60_plus"])),
-    Target("income_volatility", "s.d. of the year-to-year change in log household income, "
-           "formerly poor and marginal, 2022-2025 mean", 0.15, 0.45, "log points",
-           "rural panels: s.d. 0.5-0.7 measured, about half of the variance measurement "
-           "error, for all rural households; formerly poor draw 25-30% of income from stable "
-           "transfers; assumption "
-           "[santaeulalia-zheng-2018] [ward-2016] [prior-income]",
-           lambda r: float(r.loc[2022:2025, "income_change_sd"].mean())),
-    Target("savings", "median liquid savings of formerly poor households, 2021-2025 mean",
-           0.5, 6.0, "months of income", "low-income rural households: about 2 months, "
-           "median near zero, long right tail [chfs-2011] [prior-finance]",
-           lambda r: float(r["savings_median_months_formerly_poor"].mean())),
-    Target("in_debt", "formerly poor households with outstanding debt, 2021-2025 mean", 0.30,
-           0.50, "share", "43.8% of rural households with informal borrowing (CHFS 2013) "
-           "[chfs-2014] [prior-finance]",
-           lambda r: float(r["debt_share_formerly_poor"].mean())),
-)
-
-
-def evaluate(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per target: range, mean over replicates with 95% interval, inside or not."""
-    per_run: dict[str, list[float]] = {t.name: [] for t in TARGETS}
+def evaluate(runs: pd.DataFrame, targets: tuple[Target, ...] | None = None) -> pd.DataFrame:
+    """One row per target (default: M County's): range, mean over replicates with 95%
+    interval, inside or not."""
+    targets = TARGETS if targets is None else targets
+    per_run: dict[str, list[float]] = {t.name: [] for t in targets}
     for _, run in runs.groupby(["scenario", "replicate"]):
         indexed = run.set_index("year")
-        for t in TARGETS:
+        for t in targets:
             per_run[t.name].append(t.statistic(indexed))
     rows = []
-    for t in TARGETS:
+    for t in targets:
         mean, low, high = mean_interval(per_run[t.name])
         rows.append({"target": t.name, "description": t.description, "low_target": t.low,
                      "high_target": t.high, "unit": t.unit, "mean": mean, "low": low,

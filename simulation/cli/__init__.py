@@ -410,15 +410,24 @@ def cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def cmd_calibration(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from analysis.calibration import CALIBRATION_YEARS, evaluate, format_table
+    from analysis.calibration import CALIBRATION_YEARS, evaluate, format_table, targets_of
+    from simulation.experiments.calibrate.spec import load_targets
     from simulation.experiments.results import runs_frame
 
+    county = args.county
+    targets = None
+    if args.targets:  # checked before any run; its county unless --county says otherwise
+        targets = targets_of(args.targets)
+        if county is None:
+            spec = load_targets(args.targets)
+            county = str(load_county(spec.county, Path(spec.source).parent).source)
     # the calibration window is the history: dated changes from 2026 on are not part of it
     scenarios = _load([args.scenario], CALIBRATION_YEARS, args.households, note_late=False,
-                      county=args.county)
+                      county=county)
     results, _ = run_with_progress(scenarios, args, "calibration runs", record_events=False)
-    table = evaluate(runs_frame(results))
-    print(f"Calibration of {scenarios[0].name!r}, 2021-2025, {args.replicates} replicate"
+    table = evaluate(runs_frame(results), targets)
+    print(f"Calibration of {scenarios[0].name!r} in {scenarios[0].county.name!r} against "
+          f"{args.targets or 'm_county'}'s targets, 2021-2025, {args.replicates} replicate"
           f"{'s' if args.replicates > 1 else ''} (the mean over replicates must lie inside "
           "the target range)\n")
     print(format_table(table))
@@ -618,6 +627,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "compare it with the calibration targets (docs/ODD.md). "
                                    f"Exit code {EXIT_CHECK_FAILED} if a target is missed.")
     p.add_argument("scenario", nargs="?", default="baseline", help="scenario (default baseline)")
+    p.add_argument("--targets", default=None, metavar="FILE",
+                   help="targets file (a name in targets/ or a path; default m_county, "
+                        "the targets of docs/ODD.md)")
     _add_run_options(p, DEFAULT_REPLICATES, years=False, figures=False)
 
     p = sub.add_parser("report", help="write the comparison report of a results folder",

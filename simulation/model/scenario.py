@@ -32,7 +32,7 @@ from simulation.model.calendar import START_YEAR, month_label
 from simulation.model.params import SCHEMA, SECTIONS, Param, defaults
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
-_META_KEYS = ("name", "base", "description", "policy_date")
+_META_KEYS = ("name", "base", "description", "policy_date", "population_file")
 DEFAULT_POLICY_MONTH = (2026 - START_YEAR) * 12
 """January 2026: strategies take effect after the 2021-2025 history (docs/ODD.md §2)."""
 STRUCTURAL_SECTIONS = ("run", "county", "sample", "population")
@@ -101,6 +101,9 @@ class Scenario:
     disasters: tuple[Disaster, ...] = ()
     chain: tuple[str, ...] = field(default=())
     policy_month: int = DEFAULT_POLICY_MONTH
+    population_file: str | None = None
+    """Household records the run's population is built from (simulation.model.microdata);
+    None: the synthetic county."""
 
     @property
     def years(self) -> int:
@@ -116,6 +119,11 @@ class Scenario:
         values = {**self.values, **checked}
         _check_consistency(origin, values)
         return replace(self, values=values)
+
+    def with_population(self, path: str | Path) -> Scenario:
+        """A copy whose population is built from the household records in `path` (stored as
+        an absolute path, so worker processes and saved scenarios find the same file)."""
+        return replace(self, population_file=str(Path(path).resolve()))
 
     def late_events(self) -> list[str]:
         """Dated changes and disasters after the horizon (they will not happen), described."""
@@ -156,6 +164,8 @@ class Scenario:
                  f"name = {_toml_str(self.name)}",
                  f"description = {_toml_str(self.description)}",
                  f"policy_date = {_toml_str(month_label(self.policy_month))}", ""]
+        if self.population_file is not None:
+            lines.insert(-1, f"population_file = {_toml_str(self.population_file)}")
         for section in SECTIONS:
             lines.append(f"[{section}]")
             for key, param in SCHEMA.items():
@@ -309,9 +319,13 @@ def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
         values = dict(parent.values)
         schedule, disasters, chain = list(parent.schedule), list(parent.disasters), parent.chain
         policy_month = parent.policy_month
+        population_file = parent.population_file
     else:
         values, schedule, disasters, chain = defaults(), [], [], ()
         policy_month = DEFAULT_POLICY_MONTH
+        population_file = None
+    if "population_file" in doc:  # relative to the scenario file, like `base`
+        population_file = str((path.parent / doc["population_file"]).resolve())
     if "policy_date" in doc:
         policy_month = parse_month(origin, "policy_date", doc["policy_date"])
 
@@ -341,7 +355,7 @@ def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
         base=doc.get("base"), source=origin,
         schedule=tuple(sorted(schedule, key=lambda c: c.month)),
         disasters=tuple(sorted(disasters, key=lambda d: d.month)), chain=(*chain, path.stem),
-        policy_month=policy_month)
+        policy_month=policy_month, population_file=population_file)
     # in a file, an event of its own that can never happen is a mistake (a base scenario's
     # later events simply fall outside a shorter run)
     late = replace(scenario, schedule=tuple(schedule[inherited[0]:]),

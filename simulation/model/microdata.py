@@ -245,9 +245,9 @@ def parse_records(frame: pd.DataFrame, source: str, line_offset: int | None = 1)
 
     def number(column: str, allowed: str, ok: Callable[[np.ndarray], np.ndarray],
                where: np.ndarray | None = None) -> np.ndarray:
-        raw = cells(column)
+        raw = cells(column).tolist()
         need = np.ones(n, bool) if where is None else where
-        values = np.array([_float(v) for v in raw.tolist()], np.float64)  # NaN: not a number
+        values = np.array([_float(v) for v in raw], np.float64)  # NaN: not a number
         with np.errstate(invalid="ignore"):
             bad = need & ~(np.isfinite(values) & ok(values))
         if bad.any():
@@ -345,7 +345,7 @@ def _float(text: str) -> float:
 
 
 def _shown(value: str) -> str:
-    return "blank" if value == "" else repr(value)
+    return "blank" if value == "" else repr(str(value))
 
 
 def _villages(ids: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:

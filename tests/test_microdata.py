@@ -281,3 +281,13 @@ def test_example_script_never_overwrites_a_foreign_file(tmp_path: Path) -> None:
         script.main(["--out", str(out), "--households", "60"])
     assert script.main(["--out", str(out), "--households", "60", "--replace"]) == 0
     assert read_records(out).n == 60
+
+
+def test_records_are_parsed_once_per_file_version(tmp_path: Path) -> None:
+    path = tmp_path / "pop.csv"
+    path.write_bytes(EXAMPLE.read_bytes())
+    first = read_records(path)
+    assert read_records(path) is first  # replicates in a process reuse the parse
+    _edit(_example(), 1, "weight", "5").to_csv(path, index=False)
+    changed = read_records(path)
+    assert changed is not first and changed.weight[0] == 5.0

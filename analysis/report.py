@@ -690,8 +690,9 @@ class Report:
         d.paragraph(
             "Share of households that fell below the line at least once over the horizon, by "
             "household type in January 2021 (types overlap). For formerly poor households a "
-            "fall is a return to poverty; all formerly poor households share one sample weight, "
-            "so county-weighted and raw shares are equal. For all households (returns and new "
+            "fall is a return to poverty; in the synthetic county all formerly poor households "
+            "share one sample weight, so county-weighted and raw shares are equal (households "
+            "from a population file carry their own weights). For all households (returns and new "
             "poverty) the county-weighted share and the raw share of the oversampled simulation "
             "differ; both are given.")
         summary = summarize_by(types, ["population", "group", "scenario"], "share")

@@ -205,9 +205,16 @@ COUNTS = ("formerly_poor_households", "returned_households", "newly_poor_househo
           "people", "fiscal_cost_social_security", "assisted_jobs", "trainees")
 
 
-def test_doubling_every_weight_doubles_county_totals(tmp_path: Path) -> None:
-    doubled = tmp_path / "doubled.csv"
+@pytest.mark.parametrize("distinct", [False, True])
+def test_doubling_every_weight_doubles_county_totals(tmp_path: Path, distinct: bool) -> None:
+    # the example's stratum weights (3 weight groups), or a weight of its own per household
     frame = _example()
+    if distinct:
+        frame["weight"] = [repr(float(w) * (1.0 + i / 100.0))
+                           for i, w in enumerate(frame["weight"])]
+    single = tmp_path / "single.csv"
+    frame.to_csv(single, index=False)
+    doubled = tmp_path / "doubled.csv"
     frame["weight"] = [repr(2 * float(w)) for w in frame["weight"]]
     frame.to_csv(doubled, index=False)
     # partners place a county's number of jobs among sample households by weight; without
@@ -215,7 +222,7 @@ def test_doubling_every_weight_doubles_county_totals(tmp_path: Path) -> None:
     base = dataclasses.replace(load_scenario("baseline").with_values(
         {"run.years": 3, "responsibility.social_participation": 0.0}), policy_month=0)
     runs = []
-    for path in (EXAMPLE, doubled):
+    for path in (single, doubled):
         model = ArrayModel(base.with_population(path), rng=11)
         model.run()
         runs.append(model.years)

@@ -58,9 +58,10 @@ from simulation.model.scenario import Scenario, ScenarioError
 
 SUFFIXES: Final = (".csv", ".parquet")
 MAX_AGE: Final = 110
-"""Oldest age accepted (years); older entries are taken for typing errors."""
+"""Oldest age accepted (years); older entries are taken for typing errors (assumption)."""
 WORKING_AGE: Final = 16
-"""Youngest age of a local or migrant worker (years; the statutory minimum working age)."""
+"""Youngest age of a local or migrant worker (years; assumption: the statutory minimum working
+age of the Labour Law of the PRC, art. 15)."""
 
 HOUSEHOLD_COLUMNS: Final = ("household", "village", "category", "weight", "income_wages",
                             "income_production", "income_transfers", "income_property")
@@ -115,6 +116,7 @@ class Records:
 # ----------------------------------------------------------------------------- reading
 _CACHE: dict[tuple[str, int, int], Records] = {}
 _CACHE_SIZE: Final = 4
+"""Parsed files kept per process (design choice: a run uses one file; a few cover tests)."""
 
 
 def read_records(path: str | Path) -> Records:

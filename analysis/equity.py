@@ -6,8 +6,9 @@ of the same population. Shares are per run, then averaged over replicates with 9
 differences against the baseline are paired on seeds.
 
 Two populations:
-    formerly_poor  formerly poor households; a fall is a return to poverty. One stratum weight,
-                   so the county-weighted share equals the raw share.
+    formerly_poor  formerly poor households; a fall is a return to poverty. In the synthetic
+                   county one stratum weight, so the county-weighted share equals the raw
+                   share (households from records carry their own weights).
     all            every household; a fall is a return or new poverty. Weighted shares
                    describe the county, raw shares the simulated (oversampled) sample.
 """

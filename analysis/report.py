@@ -186,8 +186,11 @@ class Report:
             f"({', '.join(f'**{_label(n)}**' for n in self.focus)}) over {len(years)} "
             f"year{'s' if len(years) != 1 else ''} "
             f"({years[0]}–{years[-1]}) in a simulated county of {county:,} rural households "
-            f"(a stratified sample of {sc.households:,} simulated households, weighted to the "
-            f"county). Each scenario was run "
+            + (f"(a stratified sample of {sc.households:,} simulated households, weighted to "
+               "the county). " if sc.population_file is None else
+               f"({sc.households:,} households from the records in {sc.population_file}, "
+               "each with its own weight). ")
+            + "Each scenario was run "
             f"{'once' if r.replicates == 1 else f'{r.replicates} times'} ({r.seed_span()}); "
             "replicate r of every scenario uses the same seed, so differences against the "
             "baseline "
@@ -687,8 +690,9 @@ class Report:
         d.paragraph(
             "Share of households that fell below the line at least once over the horizon, by "
             "household type in January 2021 (types overlap). For formerly poor households a "
-            "fall is a return to poverty; all formerly poor households share one sample weight, "
-            "so county-weighted and raw shares are equal. For all households (returns and new "
+            "fall is a return to poverty; in the synthetic county all formerly poor households "
+            "share one sample weight, so county-weighted and raw shares are equal (households "
+            "from a population file carry their own weights). For all households (returns and new "
             "poverty) the county-weighted share and the raw share of the oversampled simulation "
             "differ; both are given.")
         summary = summarize_by(types, ["population", "group", "scenario"], "share")
@@ -1007,8 +1011,9 @@ class Report:
             "mean with a Student-t 95% interval over seeds.",
             "**County weights.** The simulated households are a stratified sample (formerly "
             "poor, marginal, ordinary); each stratum's weight is county households / sample "
-            "households (simulation.model.population.stratum_sizes). Counts are county totals "
-            "unless marked raw.",
+            "households (simulation.model.population.stratum_sizes); households read from a "
+            "population file (--population) carry their own weights instead. Counts are "
+            "county totals unless marked raw.",
             "**Returns and new poverty.** A fall below the line after at least "
             "`monitoring.spell_months` above it starts a new poverty spell: a return for a "
             "formerly poor household, new poverty for a marginal or ordinary one; a household "

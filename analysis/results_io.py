@@ -11,6 +11,9 @@ Files read (see simulation/experiments/results.py for how they are written):
     events.parquet             per-household events: fall, dip, rise, risk_eliminated, ...
     households.parquet         households as they entered 2021 (category, type, village, ...)
     scenarios/<name>.toml      each scenario as resolved: values and the stratum weights
+
+County weights: each household's weight is the `weight` column of households.parquet; folders
+written before that column existed get their stratum weights from the saved scenarios.
 """
 
 from __future__ import annotations
@@ -72,7 +75,8 @@ class Results:
         households: households.parquet (initial attributes per scenario and replicate).
         scenarios: name -> resolved Scenario, in the order of the comparison.
         baseline: the scenario differences are taken against (None for a single scenario).
-        weights: scenario -> county households per sample household, by category.
+        weights: scenario -> county households per sample household, by category (the
+            mean over a category's households when they carry their own weights).
         warnings: problems that do not stop the analysis (e.g. an older schema).
     """
 
@@ -117,7 +121,11 @@ class Results:
         return 12 * len(self.years)
 
     def weight_column(self, frame: pd.DataFrame) -> np.ndarray:
-        """County weight of each row of a frame with scenario and category columns."""
+        """County weight of each row of a frame with scenario and category columns (and
+        replicate and household, used when households.parquet holds each household's
+        weight)."""
+        if "weight" in self.households.columns and {"replicate", "household"} <= set(frame):
+            return self._household_weights(frame)
         table = np.array([self.weights[s] for s in self.names])
         # get_indexer always returns integer positions; Series.map would give an object array
         # for an empty frame (e.g. no falls in a tiny run), which numpy cannot index with
@@ -126,6 +134,22 @@ class Results:
             unknown = frame["scenario"].astype(str).to_numpy()[rows < 0][0]
             raise ResultsError(f"{self.folder}: scenario {unknown!r} is not in manifest.json")
         return table[rows, frame["category"].to_numpy(dtype=np.intp)]
+
+    def _household_weights(self, frame: pd.DataFrame) -> np.ndarray:
+        keys = ["scenario", "replicate", "household"]
+        hh = self.households
+        index = pd.MultiIndex.from_arrays([hh["scenario"].astype(str).to_numpy(),
+                                           hh["replicate"].to_numpy(np.int64),
+                                           hh["household"].to_numpy(np.int64)], names=keys)
+        rows = index.get_indexer(pd.MultiIndex.from_arrays(
+            [frame["scenario"].astype(str).to_numpy(), frame["replicate"].to_numpy(np.int64),
+             frame["household"].to_numpy(np.int64)], names=keys))
+        if (rows < 0).any():
+            bad = frame.iloc[int(np.flatnonzero(rows < 0)[0])]
+            raise ResultsError(f"{self.folder / 'households.parquet'}: no household "
+                               f"{int(bad['household'])} of scenario {bad['scenario']!r}, "
+                               f"replicate {int(bad['replicate'])}")
+        return hh["weight"].to_numpy(np.float64)[rows]
 
     def seed_span(self) -> str:
         seeds = self.seeds
@@ -244,7 +268,9 @@ def _read_scenario_leniently(path: Path, problem: str, warnings: list[str]) -> S
     warnings.append("written by another version of the model's schema; " + "; ".join(notes))
     return Scenario(name=str(doc.get("name", path.parent.name)), values=values,
                     description=str(doc.get("description", "")), source=str(path),
-                    schedule=schedule, disasters=disasters)
+                    schedule=schedule, disasters=disasters,
+                    population_file=(str(doc["population_file"])
+                                     if "population_file" in doc else None))
 
 
 def load_results(folder: str | Path) -> Results:
@@ -292,9 +318,16 @@ def load_results(folder: str | Path) -> Results:
                            f"found {int(runs['year'].min())}")
     weights: dict[str, tuple[float, float, float]] = {}
     for name, sc in scenarios.items():
-        counts, w = stratum_sizes(as_namespace(dict(sc.values)))
         sample = households[(households["scenario"] == name)
                             & (households["replicate"] == households["replicate"].min())]
+        if sc.population_file is not None and "weight" in sample.columns:
+            # households from records: their own weights (mean by category for the text)
+            by_category = sample.groupby("category")["weight"].mean()
+            mean = float(sample["weight"].mean())
+            weights[name] = tuple(float(by_category.get(c, mean))  # type: ignore[assignment]
+                                  for c in range(3))
+            continue
+        counts, w = stratum_sizes(as_namespace(dict(sc.values)))
         found_counts = tuple(int((sample["category"] == c).sum()) for c in range(3))
         if found_counts != tuple(counts):
             found_text = dict(zip(CATEGORIES, found_counts, strict=True))

@@ -20,8 +20,9 @@ the household's next `fall` (a return), or is censored at the end of the horizon
     risk_eliminated     every `risk_eliminated` event (monitoring outflow); time counts from
                         the elimination.
 
-Episodes carry the county weight of the household's category, so cohort statistics describe
-the county; the formerly poor cohort has one weight, so its weighted and raw shares agree.
+Episodes carry the household's county weight (Results.weight_column), so cohort statistics
+describe the county; in the synthetic county the formerly poor cohort has one weight, so its
+weighted and raw shares agree.
 """
 
 from __future__ import annotations

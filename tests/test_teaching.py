@@ -506,7 +506,7 @@ def test_monitors_agree_with_the_metrics(played: Lesson) -> None:
     assert values["below_now"].value == f"{below:,}"
     hardship = sum(row["returned_households_hardship"] for row in (*run.model.years, ytd))
     assert values["hardship_total"].value == \
-        f"{hardship / run.model.population.weights[0]:,.0f}"
+        f"{hardship / run.model.population.category_weights[0]:,.0f}"
     assert values["programme_now"].value == f"{run.recorder.series['on_programme'][25]:,}"
     assert monitors.date_text(26) == ("February 2023", "month 26 simulated")
     assert monitors.date_text(0)[0] == "January 2021"

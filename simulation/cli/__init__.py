@@ -91,6 +91,10 @@ def _add_run_options(p: argparse.ArgumentParser, replicates: int, *, years: bool
                        help="month every scenario's policy knobs take effect (default: each "
                             "scenario's policy_date, normally 2026-01; the years before it are "
                             "the shared history); comparisons are made from its year on")
+        p.add_argument("--population", default=None, metavar="FILE",
+                       help="build the initial households from records (CSV or Parquet, one "
+                            "row per household; docs/population-format.md) instead of the "
+                            "synthetic county; --households is then the number of records")
     p.add_argument("--county", default=None, metavar="PROFILE",
                    help="county profile, a name in counties/ or a TOML file (default: each "
                         "scenario's county_profile, normally m_county); the scenarios' own "
@@ -122,9 +126,10 @@ def _add_out(p: argparse.ArgumentParser, default: str) -> None:
 # ----------------------------------------------------------------------------- helpers
 def _load(refs: Sequence[str], years: int | None, households: int | None,
           policy_month: int | None = None, *, note_late: bool = True,
-          county: str | None = None) -> list[Scenario]:
+          county: str | None = None, population: str | None = None) -> list[Scenario]:
     """Load scenarios and apply --county, --years / --households (validated like a file's
-    values) and --policy-date."""
+    values), --policy-date and --population (checked here, before any output folder
+    exists)."""
     overrides: dict[str, float] = {}
     if years is not None:
         overrides["run.years"] = years
@@ -138,6 +143,7 @@ def _load(refs: Sequence[str], years: int | None, households: int | None,
         scenarios = [sc.with_values(overrides, origin="command line") for sc in scenarios]
     if policy_month is not None:
         scenarios = [dataclasses.replace(sc, policy_month=policy_month) for sc in scenarios]
+    scenarios = _with_population(scenarios, population, households)
     names = [sc.name for sc in scenarios]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -151,12 +157,41 @@ def _load(refs: Sequence[str], years: int | None, households: int | None,
     return scenarios
 
 
+def _with_population(scenarios: list[Scenario], population: str | None,
+                     households: int | None) -> list[Scenario]:
+    """--population (or a scenario's own population_file): every scenario's households are
+    the file's records; run.households becomes their number."""
+    from simulation.model.microdata import county_note, read_records, use_population
+
+    out, notes = [], set()
+    for sc in scenarios:
+        path = population if population is not None else sc.population_file
+        if path is None:
+            out.append(sc)
+            continue
+        sc = use_population(sc, path)
+        records = read_records(path)
+        if households is not None and households != records.n:
+            notes.add(f"note: --households {households:,} does not apply: the population "
+                      f"file {path} has {records.n:,} households, and all of them are "
+                      "simulated")
+        note = county_note(sc, records)
+        if note:
+            notes.add(note)
+        out.append(sc)
+    for note in sorted(notes):
+        print(note, file=sys.stderr)
+    return out
+
+
 def _note_oversampling(sc: Scenario) -> None:
     """Say what it means to simulate more households of a kind than the county has."""
     from simulation.model.codes import CATEGORIES
     from simulation.model.params import as_namespace
     from simulation.model.population import stratum_sizes
 
+    if sc.population_file is not None:  # the records bring their own weights
+        return
     counts, weights = stratum_sizes(as_namespace(dict(sc.values)))
     over = [(c, n, n * w) for c, n, w in zip(CATEGORIES, counts, weights, strict=True) if w < 1]
     if over:
@@ -311,21 +346,21 @@ def _per_return_text(r: Any) -> str:
 # ----------------------------------------------------------------------------- commands
 def cmd_main(args: argparse.Namespace, argv: Sequence[str]) -> int:
     scenarios = _load(MAIN_SCENARIOS, args.years, args.households, args.policy_date,
-                      county=args.county)
+                      county=args.county, population=args.population)
     _simulate_and_write(scenarios, args, argv, "baseline", "main", report=True)
     return 0
 
 
 def cmd_simulate(args: argparse.Namespace, argv: Sequence[str]) -> int:
     scenarios = _load([args.scenario], args.years, args.households, args.policy_date,
-                      county=args.county)
+                      county=args.county, population=args.population)
     _simulate_and_write(scenarios, args, argv, None, scenarios[0].name)
     return 0
 
 
 def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     scenarios = _load(args.scenarios, args.years, args.households, args.policy_date,
-                      county=args.county)
+                      county=args.county, population=args.population)
     names = [sc.name for sc in scenarios]
     baseline = args.baseline or names[0]
     if baseline not in names:
@@ -453,7 +488,7 @@ def cmd_decompose(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     base, other = _load([args.base, args.other], args.years, args.households,
                         args.policy_date,
-                        county=args.county)
+                        county=args.county, population=args.population)
     try:
         pair, scenarios = coalition_scenarios(base, other)
     except NotDecomposable as exc:
@@ -480,7 +515,7 @@ def cmd_effects(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from simulation.experiments.effects import effect_scenarios
 
     base = _load([args.scenario], args.years, args.households, args.policy_date,
-                  county=args.county)[0]
+                  county=args.county, population=args.population)[0]
     doc = None if args.doc == "none" else Path(args.doc)
     if doc is not None:
         _check_doc(doc, MARKER, args.replace)

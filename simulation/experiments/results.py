@@ -5,8 +5,10 @@ something the user made):
 
     runs.parquet        one row per run and year: scenario, replicate, seed, year, metrics
     events.parquet      per-household events (fall, rise, identified, ...) of every run
-    households.parquet  households as they entered 2021, per scenario and replicate
-    scenarios/<name>.toml     each scenario as resolved (after inheritance)
+    households.parquet  households as they entered 2021, per scenario and replicate, with
+                        each household's weight
+    scenarios/<name>.toml     each scenario as resolved (after inheritance; with the
+                        population file when the households came from records)
     manifest.json       seeds, engine, package versions, git revision, wall time, command
 
 summary.csv, headline.csv and figures/ are added by analysis.headline.write_tables.
@@ -115,7 +117,8 @@ def write_results(folder: Path, scenarios: Sequence[Scenario], results: Sequence
         "replicates": replicates, "seeds": [seed + r for r in range(replicates)],
         "baseline": baseline,
         "scenarios": {sc.name: {"source": sc.source, "digest": sc.digest(),
-                                "years": sc.years, "households": sc.households}
+                                "years": sc.years, "households": sc.households,
+                                "population_file": sc.population_file}
                       for sc in scenarios},
         "wall_seconds": round(wall_seconds, 3),
         "run_seconds": {f"{r.scenario}/{r.replicate}": round(r.seconds, 3)

@@ -35,8 +35,8 @@ from simulation.model.agents.partner import SocialPartner
 from simulation.model.codes import SHOCK_EVENTS, WELFARE_POST
 from simulation.model.context import Environment, MonthContext
 from simulation.model.draws import MonthDraws, draw_month
+from simulation.model.microdata import initial_population
 from simulation.model.params import as_namespace
-from simulation.model.population import build_population
 from simulation.model.scenario import Disaster, Scenario, validate_value
 from simulation.model.state import (
     FIELDS,
@@ -95,7 +95,7 @@ class PovertyModel(mesa.Model):
         # under the reference status quo; the scenario's own values start at its policy date
         reference = scenario.reference_values()
         p = as_namespace(reference)
-        self.population = build_population(p, self.rng)
+        self.population = initial_population(p, self.rng, scenario.population_file)
         self.env = Environment(reference, self.population)
         self.decay = self.env.decay
         self.record_events, self.log_shocks = record_events, log_shocks
@@ -103,7 +103,8 @@ class PovertyModel(mesa.Model):
         self.month = 0
         self.ctx: MonthContext = self.env.month(0)
         self.years: list[dict[str, float]] = []
-        self.tally: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        groups = len(self.population.group_weights)
+        self.tally: defaultdict[str, list[int]] = defaultdict(lambda: [0] * groups)
         self.programme_costs: dict[str, float] = defaultdict(float)
         self.pending_disaster: Disaster | None = None
         self.village_hit: list[bool] | None = None
@@ -233,7 +234,7 @@ class PovertyModel(mesa.Model):
         costs = {**self.programme_costs,
                  "training_unit": self.env.p.costs.training * self.ctx.cpi}
         return metrics.year_metrics(self.ctx.year, snapshot, people, dict(self.tally), costs,
-                                    self.population.weights,
+                                    self.population.group_weights,
                                     [ind.status for ind in self.industries], self.ctx)
 
     def _close_year(self) -> None:
@@ -277,9 +278,9 @@ class PovertyModel(mesa.Model):
         for partner in self._partners:
             self.village_partner[partner.village] = True
 
-    def count(self, name: str, category: int, k: int = 1) -> None:
-        """Add to a yearly tally by household category (integers: order-independent)."""
-        self.tally[name][category] += k
+    def count(self, name: str, group: int, k: int = 1) -> None:
+        """Add to a yearly tally by household weight group (integers: order-independent)."""
+        self.tally[name][group] += k
         if name in _MONTHLY:
             self.monthly[_MONTHLY[name]] += k
 

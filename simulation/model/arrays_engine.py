@@ -21,8 +21,8 @@ from simulation.model.codes import K
 from simulation.model.compiled import record
 from simulation.model.context import Environment, MonthContext
 from simulation.model.draws import MonthDraws, draw_month
+from simulation.model.microdata import initial_population
 from simulation.model.params import as_namespace
-from simulation.model.population import build_population
 from simulation.model.scenario import Disaster, Scenario, validate_value
 from simulation.model.state import FIELDS, PERSON_FIELDS, YEARLY, initial_record, initial_state
 
@@ -44,7 +44,7 @@ class ArrayModel:
         self.rng = np.random.default_rng(rng)
         reference = scenario.reference_values()
         p = as_namespace(reference)
-        self.population = build_population(p, self.rng)
+        self.population = initial_population(p, self.rng, scenario.population_file)
         self.env = Environment(reference, self.population)
         self.decay = np.asarray(self.env.decay)
         self.record_events, self.log_shocks = record_events, log_shocks
@@ -52,7 +52,8 @@ class ArrayModel:
         self.month = 0
         self.ctx: MonthContext = self.env.month(0)
         self.years: list[dict[str, float]] = []
-        self.tally = np.zeros((len(kernels.TALLY), 3), np.int64)
+        self.tally = np.zeros((len(kernels.TALLY), len(self.population.group_weights)),
+                              np.int64)
         self.programme_costs: dict[str, float] = {}
         state, people = initial_state(p, self.population)
         self.initial = initial_record(p, self.population, state)
@@ -182,7 +183,8 @@ class ArrayModel:
         people: dict[str, np.ndarray] = {k: self.pp[k].astype(dtype)
                                          for k, dtype in PERSON_FIELDS.items()}
         self.years.append(metrics.year_metrics(c.year, snapshot, people, tally, costs,
-                                               self.population.weights, self.status, c))
+                                               self.population.group_weights, self.status,
+                                               c))
         self.tally[:] = 0
         self.programme_costs = {}
         self.s["last_y_income"] = self.s["y_income"]

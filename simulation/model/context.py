@@ -94,7 +94,7 @@ class Environment:
     def __init__(self, values: Mapping[str, float], population: Population) -> None:
         self.values = dict(values)
         self.p = as_namespace(self.values)
-        self.weights = population.weights
+        self.weights = population.category_weights
         self.n_villages = population.n_villages
         self.line = self.p.policy.line_2021   # this calendar year's monitoring line
         self.last_line = self.line            # last year's (2020 taken as equal to 2021)

@@ -9,7 +9,7 @@ changes, its twin changes in the same commit.
 Arguments: `s` household records (HOUSEHOLD_DTYPE) and `h` one of them, `pp` person records
 (n x K, PERSON_DTYPE) and `pr` one household's, `i` the household's index (its draws, its
 events), `c` the month's context as a record (compiled.record), `ev` the event log
-(EventLog), `tally` the year's integer tallies (TALLY rows by household category).
+(EventLog), `tally` the year's integer tallies (TALLY rows by household weight group).
 """
 
 from __future__ import annotations
@@ -818,7 +818,7 @@ def monitor(s: Any, c: Any, ev: Any, decay: Any, vil: Any, d: Any, watch: Any,
                 and d.process[i] < p.monitoring.elimination_hazard:
             h.state = RISK_ELIMINATED
             h.support_until = t + c.follow_up + 1
-            tally[T_ELIMINATED, h.category] += 1
+            tally[T_ELIMINATED, h.weight_group] += 1
             log(ev, t, i, ELIMINATED_EVENT, h.cause)
     return n_cand
 
@@ -842,7 +842,7 @@ def channel(h: Any, c: Any, i: int, t: int, u_screen: float, u_warn: float, u_pr
 
 @inline
 def identify(h: Any, c: Any, ev: Any, decay: Any, tally: Any, i: int, ch: int, t: int) -> None:
-    cat = h.category
+    cat = h.weight_group  # tallies count by weight group (county totals, metrics.py)
     if h.state == RISK_ELIMINATED:
         tally[T_ROLLED_BACK, cat] += 1
         log(ev, t, i, ROLLED_BACK, -1)

@@ -3,7 +3,9 @@ household columns.
 
 Both engines call `year_metrics` on identical inputs (the agents engine first gathers its
 agents' attributes into columns), so their yearly series agree exactly. Counts are weighted to
-county totals with the stratum weights; `*_sample` metrics are raw simulated counts.
+county totals with each household's weight, by weight group (simulation.model.population:
+integer counts per group times the group's weight; the synthetic county's groups are its
+strata); `*_sample` metrics are raw simulated counts.
 """
 
 from __future__ import annotations
@@ -27,13 +29,18 @@ from simulation.model.codes import (
 )
 
 SNAPSHOT_FIELDS: Final = (
-    "category", "alive", "members", "workers", "elderly", "disabled", "pc12", "pc12_h", "below",
-    "below_h", "fell_this_year", "fall_cause", "fall_repeat", "fell_h_this_year",
+    "category", "weight_group", "alive", "members", "workers", "elderly", "disabled", "pc12",
+    "pc12_h", "below", "below_h", "fell_this_year", "fall_cause", "fall_repeat", "fell_h_this_year",
     "fall_cause_h", "ever_fell", "state", "ever_monitored", "programme", "savings", "debt",
     "job_kind", "y_labour", "y_production", "y_project", "y_transfers", "y_rigid", "y_cost_ss",
     "y_cost_industry", "y_trained", "y_at_risk", "y_risk_identified", "y_hit", "y_income",
     "last_y_income",
 )
+
+_FEW_GROUPS: Final = 3
+"""Up to this many weight groups (the synthetic county's strata) a weighted sum is taken per
+group, as county totals always were; with more (records with their own weights) it is one
+dot product of the households' weights and values."""
 
 # name -> (unit, description). Every later tool relies on these names.
 METRICS: Final[dict[str, tuple[str, str]]] = {
@@ -147,24 +154,31 @@ def year_metrics(year: int, s: Mapping[str, np.ndarray], people: Mapping[str, np
                  weights: Sequence[float], industry_status: Sequence[int] | np.ndarray,
                  ctx: Any) -> dict[str, float]:
     """All metrics of one year from the December state `s` (households), `people` (n x K)
-    and the year's tallies. Households whose members have all died or moved out are left
-    out."""
+    and the year's tallies (integers by weight group). `weights` holds the weight of each
+    weight group (Population.group_weights). Households whose members have all died or moved
+    out are left out."""
     alive = s["alive"]
+    groups = len(weights)
     cat = np.where(alive, s["category"], 3)  # 3: gone (not counted)
+    grp = np.where(alive, s["weight_group"], groups)  # `groups`: gone (weight 0)
     w = np.asarray([*weights, 0.0], dtype=np.float64)
+    hw = w[grp]  # each household's weight (0 once gone)
     fp = cat == FORMERLY_POOR
+    no_tally = (0,) * groups
 
     def counts(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(cat[mask], minlength=4)
+        return np.bincount(grp[mask], minlength=groups + 1)
 
     def weighted(mask: np.ndarray) -> float:
         return float(counts(mask) @ w)
 
     def tallied(name: str) -> float:
-        return float(np.asarray(tally.get(name, (0, 0, 0)), dtype=np.float64) @ w[:3])
+        return float(np.asarray(tally.get(name, no_tally), dtype=np.float64) @ w[:groups])
 
     def total(values: np.ndarray, mask: np.ndarray) -> float:
-        return float(sum(w[c] * values[mask & (cat == c)].sum() for c in range(3)))
+        if groups <= _FEW_GROUPS:  # a sum per group: the strata of the synthetic county
+            return float(sum(w[g] * values[mask & (grp == g)].sum() for g in range(groups)))
+        return float(hw[mask] @ values[mask])
 
     def ratio(a: float, b: float) -> float:
         return a / b if b else 0.0
@@ -198,10 +212,11 @@ def year_metrics(year: int, s: Mapping[str, np.ndarray], people: Mapping[str, np
     out["rolled_back"] = tallied("rolled_back")
     # cohort shares: of every 2021 formerly poor household, including those since dissolved
     cohort = s["category"] == FORMERLY_POOR
-    cohort_n = float(np.bincount(s["category"][cohort], minlength=3) @ w[:3])
+    every = s["weight_group"]  # the weight group of every household, gone or not
+    cohort_n = float(np.bincount(every[cohort], minlength=groups) @ w[:groups])
 
     def cohort_share(mask: np.ndarray) -> float:
-        return ratio(float(np.bincount(s["category"][cohort & mask], minlength=3) @ w[:3]),
+        return ratio(float(np.bincount(every[cohort & mask], minlength=groups) @ w[:groups]),
                      cohort_n)
 
     out["ever_monitored_share_formerly_poor"] = cohort_share(s["ever_monitored"])
@@ -230,7 +245,7 @@ def year_metrics(year: int, s: Mapping[str, np.ndarray], people: Mapping[str, np
     for source, v in sums.items():
         out[f"{source}_share_formerly_poor"] = ratio(v, gross)
 
-    persons = w[cat] * s["members"]
+    persons = hw * s["members"]
     pc = s["pc12"]
     out["income_per_capita_all"] = ratio(float(persons @ pc), float(persons.sum()))
     earlier = (cat <= MARGINAL) & (s["last_y_income"] > 0) & (s["y_income"] > 0)
@@ -252,7 +267,7 @@ def year_metrics(year: int, s: Mapping[str, np.ndarray], people: Mapping[str, np
         total(s["members"].astype(np.float64), on_programme), float(persons.sum()))
 
     present = people["present"] & alive[:, None]
-    person_w = w[cat][:, None] * present
+    person_w = hw[:, None] * present
     out["people"] = float(person_w.sum())
     out["share_60_plus"] = ratio(float(person_w[people["age"] >= 60].sum()), out["people"])
     out["disabled_share"] = ratio(float(person_w[people["disabled"]].sum()), out["people"])
@@ -287,14 +302,14 @@ def year_metrics(year: int, s: Mapping[str, np.ndarray], people: Mapping[str, np
     status = np.asarray(industry_status)
     out["industries_operating_share"] = ratio(float((status == 0).sum()), float(status.size))
     out["industries_failed_share"] = ratio(float((status == 2).sum()), float(status.size))
-    out["projects_restructured"] = float(tally.get("restructured", (0, 0, 0))[0])
-    out["disasters"] = float(tally.get("disasters", (0, 0, 0))[0])
+    out["projects_restructured"] = float(tally.get("restructured", no_tally)[0])
+    out["disasters"] = float(tally.get("disasters", no_tally)[0])
 
     out["returned_households_sample"] = float(counts(fp & fell).sum())
     out["newly_poor_households_sample"] = float(counts(~fp & fell & alive).sum())
     out["monitored_stock_sample"] = float(counts(monitored & alive).sum())
-    out["monitoring_inflow_sample"] = float(sum(tally.get("monitoring_inflow", (0, 0, 0))))
-    out["risk_eliminated_sample"] = float(sum(tally.get("risk_eliminated", (0, 0, 0))))
+    out["monitoring_inflow_sample"] = float(sum(tally.get("monitoring_inflow", no_tally)))
+    out["risk_eliminated_sample"] = float(sum(tally.get("risk_eliminated", no_tally)))
     out["formerly_poor_households_sample"] = float(fp.sum())
     return out
 

@@ -8,7 +8,9 @@ initial states are identical by construction.
 
 Sampling design (microsimulation practice): the simulated households are a stratified sample
 of the county's rural households — formerly poor (脱贫户), marginal (边缘户) and ordinary —
-with a weight per stratum that scales sample counts to county totals (docs/ODD.md §2).
+with a weight per stratum that scales sample counts to county totals (docs/ODD.md §2). Every
+household carries its own weight (`Population.weights`): here its stratum's; a population read
+from household records (simulation.model.microdata) has the records' own weights.
 
 Members are people in K person slots (simulation.model.codes.K): slot 0 is the head (the
 oldest worker, or the oldest member of a household without workers), then the other workers,
@@ -49,12 +51,23 @@ from simulation.model.params import Knobs
 
 @dataclass
 class Population:
-    """Initial state of one run (arrays indexed by household / village; people n x K)."""
+    """Initial state of one run (arrays indexed by household / village; people n x K).
+
+    Weights: `weights[i]` is the number of the county's households household i stands for.
+    County totals are computed by weight group (`households["weight_group"]`, an index into
+    `group_weights`): integer counts per group times the group's weight, so totals do not
+    depend on the order households are visited in (both engines count in integers). The
+    synthetic county's groups are its three strata; a population from records has one group
+    per distinct weight. `category_weights` is the mean weight of each category's households
+    (county households of the category / sample households), for quantities the model scales
+    by category rather than by household (partners' job placements)."""
 
     households: dict[str, np.ndarray]
     people: dict[str, np.ndarray]
     villages: dict[str, np.ndarray]
-    weights: tuple[float, float, float]  # county households per sample household, by category
+    weights: np.ndarray  # county households per sample household, one per household
+    group_weights: tuple[float, ...]  # the weight of each weight group
+    category_weights: tuple[float, float, float]  # mean weight by category
     sample_counts: tuple[int, int, int]
 
     @property
@@ -150,7 +163,10 @@ def build_population(p: Knobs, rng: np.random.Generator) -> Population:
     }
     villages = {"key": key, "sector": sector, "reserve": reserve, "duty_factor": duty_factor,
                 "partner_order": partner_order}
-    return Population(households, people, villages, weights, counts)
+    # the strata are the weight groups (one weight each): totals as count x stratum weight
+    households["weight_group"] = category.astype(np.int32)
+    return Population(households, people, villages, np.asarray(weights)[category], weights,
+                      weights, counts)
 
 
 def _members(p: Knobs, rng: np.random.Generator, workers: np.ndarray, migrants: np.ndarray,
@@ -195,8 +211,7 @@ def _members(p: Knobs, rng: np.random.Generator, workers: np.ndarray, migrants: 
     role[worker & (rank < migrants[:, None])] = MIGRANT
     role[group == 3] = STUDENT
     is_disabled[group == 2] = True
-    head_first = np.argsort(np.where(present, -np.where(worker, age + 1000, age), 1),
-                            axis=1, kind="stable")
+    head_first = member_order(age, worker, present)
     age, role, present, is_disabled = (np.take_along_axis(a, head_first, axis=1)
                                        for a in (age, role, present, is_disabled))
     sex = np.where(u_sex < 0.5, MALE, FEMALE).astype(np.int8)
@@ -206,3 +221,12 @@ def _members(p: Knobs, rng: np.random.Generator, workers: np.ndarray, migrants: 
     is_chronic[rows, oldest] = chronic
     return {"age": age, "sex": sex, "present": present, "role": role,
             "disabled": is_disabled, "chronic": is_chronic}
+
+
+def member_order(age: np.ndarray, worker: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Slot order of each household's members (n x K indices): the head first — the oldest
+    worker, or the oldest member of a household without workers — then the other workers,
+    then everyone else, oldest first; empty slots last. A stable sort, so members already in
+    this order keep it."""
+    return np.argsort(np.where(present, -np.where(worker, age + 1000, age), 1), axis=1,
+                      kind="stable")

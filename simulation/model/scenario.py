@@ -33,7 +33,8 @@ from simulation.model.county import County, default_county, load_county
 from simulation.model.params import SCHEMA, SECTIONS, Param
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
-_META_KEYS = ("name", "base", "description", "policy_date", "county_profile")
+_META_KEYS = ("name", "base", "description", "policy_date", "county_profile",
+              "population_file")
 DEFAULT_POLICY_MONTH = (2026 - START_YEAR) * 12
 """January 2026: strategies take effect after the 2021-2025 history (docs/ODD.md §2)."""
 STRUCTURAL_SECTIONS = ("run", "county", "sample", "population")
@@ -106,6 +107,9 @@ class Scenario:
     """The place: its profile's values are the status quo the run starts from."""
     settings: Mapping[str, float] = field(default_factory=dict)
     """The keys the scenario's files (and the command line) set on top of the county."""
+    population_file: str | None = None
+    """Household records the run's population is built from (simulation.model.microdata);
+    None: the synthetic county."""
 
     @property
     def years(self) -> int:
@@ -128,6 +132,11 @@ class Scenario:
         values = {**county.values, **self.settings}
         check_consistency(f"{origin} (county profile {county.name!r})", values)
         return replace(self, values=values, county=county)
+
+    def with_population(self, path: str | Path) -> Scenario:
+        """A copy whose population is built from the household records in `path` (stored as
+        an absolute path, so worker processes and saved scenarios find the same file)."""
+        return replace(self, population_file=str(Path(path).resolve()))
 
     def late_events(self) -> list[str]:
         """Dated changes and disasters after the horizon (they will not happen), described."""
@@ -171,6 +180,8 @@ class Scenario:
                  f"description = {_toml_str(self.description)}",
                  f"policy_date = {_toml_str(month_label(self.policy_month))}",
                  f"county_profile = {_toml_str(self.county.ref)}", ""]
+        if self.population_file is not None:
+            lines.insert(-1, f"population_file = {_toml_str(self.population_file)}")
         for section in SECTIONS:
             lines.append(f"[{section}]")
             for key, param in SCHEMA.items():
@@ -324,9 +335,13 @@ def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
         settings = dict(parent.settings)
         schedule, disasters, chain = list(parent.schedule), list(parent.disasters), parent.chain
         policy_month, county = parent.policy_month, parent.county
+        population_file = parent.population_file
     else:
         settings, schedule, disasters, chain = {}, [], [], ()
         policy_month, county = DEFAULT_POLICY_MONTH, default_county()
+        population_file = None
+    if "population_file" in doc:  # relative to the scenario file, like `base`
+        population_file = str((path.parent / doc["population_file"]).resolve())
     if "policy_date" in doc:
         policy_month = parse_month(origin, "policy_date", doc["policy_date"])
     if "county_profile" in doc:
@@ -366,7 +381,8 @@ def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
         base=doc.get("base"), source=origin,
         schedule=tuple(sorted(schedule, key=lambda c: c.month)),
         disasters=tuple(sorted(disasters, key=lambda d: d.month)), chain=(*chain, path.stem),
-        policy_month=policy_month, county=county, settings=settings)
+        policy_month=policy_month, county=county, settings=settings,
+        population_file=population_file)
     # in a file, an event of its own that can never happen is a mistake (a base scenario's
     # later events simply fall outside a shorter run)
     late = replace(scenario, schedule=tuple(schedule[inherited[0]:]),

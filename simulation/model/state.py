@@ -26,6 +26,7 @@ from simulation.model.codes import (
     N_SHOCK_CAUSES,
     NO_JOB,
     NO_SUPPORT,
+    NOT_MONITORED,
     OFF,
     PROJECT_JOB,
     STUDENT,
@@ -46,6 +47,7 @@ class Columns(NamedTuple):
     # who the household is (counts follow from its members, see `People`)
     category: NDArray[np.int8]
     village: NDArray[np.int32]
+    weight_group: NDArray[np.int32]  # index into Population.group_weights (county totals)
     alive: NDArray[np.bool_]
     members: NDArray[np.int8]
     workers: NDArray[np.int8]
@@ -202,6 +204,7 @@ def initial_record(p: Knobs, pop: Population, state: dict[str, np.ndarray]
     record = {k: state[k].copy() for k in INITIAL_COLUMNS}
     record["linked"] = linkage(p.industry.linkage_share, state["category"], state["u_linkage"])
     record["key_village"] = pop.villages["key"][state["village"]]
+    record["weight"] = pop.weights.astype(np.float64)
     return record
 
 
@@ -219,7 +222,9 @@ def initial_state(p: Knobs, pop: Population) -> tuple[dict[str, np.ndarray],
     village's project. Earnings multipliers (skill) are solved so that each household's
     per-capita income without 低保/特困 is its drawn target (households without workers get
     support from children living elsewhere instead, up to a cap); then the civil-affairs
-    programmes enrol the eligible who take them up, and their benefit is added. Returns
+    programmes enrol the eligible who take them up, and their benefit is added. A population
+    from household records (simulation.model.microdata) brings its own 低保/特困 enrolment and
+    monitoring status instead (`programme_recorded`, `monitoring_recorded`). Returns
     (household columns, person columns).
     """
     hh = pop.households
@@ -266,10 +271,14 @@ def initial_state(p: Knobs, pop: Population) -> tuple[dict[str, np.ndarray],
     # the means test leaves out the basic pension and the policy transfers (rules.own_income)
     own_pc = (monthly - pensions - fp * inc.formerly_poor_subsidy) * 12.0 / members
     savings = inc.initial_savings * np.maximum(monthly, 0.0)
-    eligible = ((own_pc < standard)
-                & (savings <= ss.asset_limit_months * standard / 12.0 * members)
-                & (hh["u_coverage"] < ss.coverage))
-    tekun = eligible & (counts["workers"] == 0) & (counts["able_adults"] == 0) & ~supported
+    if "programme_recorded" in hh:  # household records say who is enrolled (microdata)
+        tekun = hh["programme_recorded"] == TEKUN
+        eligible = tekun | (hh["programme_recorded"] == DIBAO)
+    else:
+        eligible = ((own_pc < standard)
+                    & (savings <= ss.asset_limit_months * standard / 12.0 * members)
+                    & (hh["u_coverage"] < ss.coverage))
+        tekun = eligible & (counts["workers"] == 0) & (counts["able_adults"] == 0) & ~supported
     frail = counts["elderly"] + counts["disabled"]
     gap = np.maximum(standard - own_pc, 0.0)
     dibao_benefit = (members * gap + frail * ss.dibao_supplement * standard) / 12.0
@@ -319,6 +328,14 @@ def initial_state(p: Knobs, pop: Population) -> tuple[dict[str, np.ndarray],
         savings=savings,
         debt=np.where(hh["indebted"], inc.initial_debt_months * np.maximum(monthly, 0.0), 0.0),
         last_y_income=12.0 * monthly)
+    if "monitoring_recorded" in hh:
+        # households the records show under monitoring (or eliminated from it) entered it
+        # before 2021: identified a year earlier, channel and cause unknown (none,
+        # low_income), and the follow-up of an elimination over
+        recorded = hh["monitoring_recorded"].astype(np.int8)
+        state.update(state=recorded, ever_monitored=recorded != NOT_MONITORED,
+                     identified_month=np.where(recorded != NOT_MONITORED, -12, 0
+                                               ).astype(np.int16))
     state["ring"] = ring
     state["ring_h"] = ring_h
     state["losses"] = np.zeros((n, N_SHOCK_CAUSES))

@@ -57,7 +57,7 @@ def mean_year(run: Run, metric: str) -> float:
 def hardship_returns(run: Run) -> float:
     """Formerly poor households falling below the line on the hardship count, counted year by
     year as the *Hardship returns since 2021* monitor counts them (dots on the map)."""
-    weight = run.model.population.weights[FORMERLY_POOR]
+    weight = run.model.population.category_weights[FORMERLY_POOR]
     return sum(row["returned_households_hardship"] for row in run.model.years) / weight
 
 

@@ -56,7 +56,8 @@ def monitors(run: Run) -> list[Monitor]:
     def now(name: str) -> float:
         return float(ytd.get(name, 0.0))
 
-    weight_fp = run.model.population.weights[0]  # formerly poor dots all weigh the same
+    weight_fp = run.model.population.category_weights[0]  # the teaching county is synthetic:
+    # its formerly poor dots all weigh the same
     return [
         Monitor("returns_year", "Returns this year", _n(now("returned_households_sample")),
                 f"≈ {_n(now('returned_households'))} in the county",

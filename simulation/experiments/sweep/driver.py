@@ -97,6 +97,10 @@ def load_base(spec: SweepSpec) -> Any:
         base = base.with_values(overrides, origin=f"{spec.source} [run]")
     if "policy_month" in spec.run:
         base = dataclasses.replace(base, policy_month=int(spec.run["policy_month"]))
+    if base.population_file is not None:  # households from records: checked now, all of them
+        from simulation.model.microdata import use_population
+
+        base = use_population(base, base.population_file)
     return base
 
 

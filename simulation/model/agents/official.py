@@ -117,7 +117,7 @@ class Official(mesa.Agent):
         """Put a household under monitoring; record its cause, channel and lag."""
         m = self.model
         if h.state == RISK_ELIMINATED:
-            m.count("rolled_back", h.category)
+            m.count("rolled_back", h.weight_group)
             m.log(t, h.idx, ROLLED_BACK, -1)
         h.state = IDENTIFIED
         h.identified_month = t
@@ -126,10 +126,10 @@ class Official(mesa.Agent):
         h.ever_monitored = True
         h.y_risk_identified = True
         h.support_until = NO_SUPPORT
-        m.count("monitoring_inflow", h.category)
-        m.count(f"channel_{channel}", h.category)
-        m.count(f"risk_cause_{h.cause}", h.category)
-        m.count("lag_months", h.category, t - h.risk_since)
+        m.count("monitoring_inflow", h.weight_group)
+        m.count(f"channel_{channel}", h.weight_group)
+        m.count(f"risk_cause_{h.cause}", h.weight_group)
+        m.count("lag_months", h.weight_group, t - h.risk_since)
         m.log(t, h.idx, IDENTIFIED_EVENT, h.cause)
 
     def assist(self, h: Household, c: MonthContext, t: int) -> None:
@@ -163,5 +163,5 @@ class Official(mesa.Agent):
         m = self.model
         h.state = RISK_ELIMINATED
         h.support_until = t + c.follow_up + 1
-        m.count("risk_eliminated", h.category)
+        m.count("risk_eliminated", h.weight_group)
         m.log(t, h.idx, ELIMINATED_EVENT, h.cause)

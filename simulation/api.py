@@ -4,7 +4,7 @@
 
     county = api.load_county("baoshan")                         # counties/baoshan.toml
     baseline = api.load_scenario("baseline", county=county, households=2000)
-    runs = api.run(baseline, replicates=5)                      # yearly metrics, one row per run-year
+    runs = api.run(baseline, replicates=5)        # yearly metrics, one row per run and year
     table = api.compare(["baseline", "social_security"], county=county, replicates=5)
     check = api.check(baseline, targets="baoshan", replicates=5)
     fit = api.calibrate("baoshan", out="results/cal-baoshan", points=60, waves=3)
@@ -66,7 +66,8 @@ def load_scenario(ref: str | Path | Scenario, *, county: County | str | Path | N
 def _scenarios(scenarios: Sequence[str | Path | Scenario] | str | Path | Scenario,
                county: County | str | Path | None, households: int | None,
                years: int | None) -> list[Scenario]:
-    many = scenarios if isinstance(scenarios, list | tuple) else [scenarios]
+    many: Sequence[str | Path | Scenario] = (
+        scenarios if isinstance(scenarios, list | tuple) else [scenarios])  # type: ignore[list-item]
     return [load_scenario(s, county=county, households=households, years=years)
             for s in many]
 

@@ -24,7 +24,7 @@ LAYERS = (
     ("model", ("simulation.model",)),
     ("experiments", ("simulation.experiments",)),
     ("analysis", ("analysis",)),
-    ("interfaces", ("simulation.cli", "simulation.teaching", "run")),
+    ("interfaces", ("simulation.cli", "simulation.teaching", "simulation.api", "run")),
 )
 PACKAGES = ("simulation", "analysis", "run")
 

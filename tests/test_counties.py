@@ -151,4 +151,5 @@ def test_county_weights_follow_its_households(tmp_path: Path) -> None:
     a = run_one(load_scenario("baseline").with_values(small), seed=1, record_events=False)
     b = run_one(load_scenario("baseline").with_values(small).with_county(big), seed=1,
                 record_events=False)
-    assert np.isclose(b.years[0]["formerly_poor_households"], 2 * a.years[0]["formerly_poor_households"])
+    assert np.isclose(b.years[0]["formerly_poor_households"],
+                      2 * a.years[0]["formerly_poor_households"])

@@ -708,8 +708,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_out(p, "results/effects-<date>-<time>")
     _add_run_options(p, EFFECTS_REPLICATES, figures=False)
 
-    from simulation.cli.sweeps import add_discover_arguments, add_sweep_arguments
     from simulation.cli.calibrate import add_calibrate_arguments
+    from simulation.cli.sweeps import add_discover_arguments, add_sweep_arguments
 
     p = sub.add_parser("sweep", help="sensitivity sweep (Sobol, Morris, FAST, LHS, grid)",
                        description="Run a sensitivity sweep over scenario knobs (SALib 1.6) on "
@@ -784,7 +784,8 @@ COMMANDS = {None: cmd_main, "simulate": cmd_simulate, "compare": cmd_compare,
             "validate": cmd_validate, "county": cmd_county, "params": cmd_params,
             "calibration": cmd_calibration, "effects": cmd_effects,
             "report": cmd_report, "decompose": cmd_decompose,
-            "sweep": cmd_sweep, "calibrate": cmd_calibrate, "discover": cmd_discover, "demo": cmd_demo}
+            "sweep": cmd_sweep, "calibrate": cmd_calibrate, "discover": cmd_discover,
+            "demo": cmd_demo}
 
 
 class _Terminated(KeyboardInterrupt):

@@ -142,8 +142,8 @@ def resolve_county_path(ref: str | Path, relative_to: Path | None = None) -> Pat
     for c in candidates:
         if c.is_file():
             return c
-    shipped = ", ".join(p.stem for p in shipped_counties())
-    raise ScenarioError(f"{ref}: no such county profile (shipped profiles: {shipped})")
+    names = ", ".join(p.stem for p in shipped_counties())
+    raise ScenarioError(f"{ref}: no such county profile (shipped profiles: {names})")
 
 
 def load_county(ref: str | Path, relative_to: Path | None = None) -> County:
@@ -215,7 +215,7 @@ def template() -> str:
     ]
     for section in PLACE_SECTIONS:
         lines.append(f"[{section}]")
-        for key, param in SCHEMA.items():
+        for param in SCHEMA.values():
             if param.section == section:
                 lines.append(f"{param.name} = {_toml_num(param.default, param)}"
                              f"  # {param.unit}; {param.range_text()}; {param.doc}")

@@ -372,13 +372,13 @@ def run_calibration(spec: CalibrationSpec, out: Path | str, opts: Options, *,
                 design = pd.read_parquet(design_path)
             else:
                 if k == 1:
-                    unit, share = latin(opts.points, len(spec.keys), rng), 1.0
+                    unit = latin(opts.points, len(spec.keys), rng)
                 else:
                     low, high = box if box is not None else (None, None)
-                    unit, share = refocus(waves, opts.points, len(spec.keys), rng, low, high,
+                    unit, _ = refocus(waves, opts.points, len(spec.keys), rng, low, high,
                                           cutoff=opts.cutoff)
                 if len(unit) < max(8, len(spec.keys) + 2):
-                    report.waves.append({"wave": k, "points": int(len(unit)),
+                    report.waves.append({"wave": k, "points": len(unit),
                                          "stopped": "too few non-implausible points left to "
                                                     "design a wave"})
                     break
@@ -413,7 +413,7 @@ def run_calibration(spec: CalibrationSpec, out: Path | str, opts: Options, *,
             probe_frame[f"wave_{k}"] = worst
             per_target = wave.implausibilities(probe[:4000]) <= opts.cutoff
             box = _box(probe[mask])
-            info = {"wave": k, "points": int(len(design)), "runs": int(len(runs)),
+            info = {"wave": k, "points": len(design), "runs": len(runs),
                     "space_left": float(mask.mean()),
                     "points_meeting_all": int((points["targets_met"] == len(spec.targets)).sum()),
                     "best_distance": float(points["distance"].min())}

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -120,7 +121,7 @@ class Target:
             return float(np.mean(values))
         if self.statistic == "change":
             return values[-1] - values[0]
-        ratios = [b / a - 1.0 for a, b in zip(values, values[1:], strict=False) if a]
+        ratios = [b / a - 1.0 for a, b in itertools.pairwise(values) if a]
         return float(np.mean(ratios)) if ratios else 0.0
 
 

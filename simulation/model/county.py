@@ -26,6 +26,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulation.model.files import (
+    ScenarioError,
+    check_consistency,
+    check_name,
+    flatten,
+    read_toml,
+    toml_num,
+    toml_str,
+    validate_value,
+)
 from simulation.model.params import SCHEMA, SECTIONS, defaults
 
 COUNTY_DIR = Path(__file__).resolve().parents[2] / "counties"
@@ -67,8 +77,6 @@ class County:
                     name: str | None = None) -> County:
         """A copy with some keys changed (validated as a profile's values), e.g. the
         calibrated values of a county's free parameters."""
-        from simulation.model.scenario import check_consistency, validate_value
-
         checked = {k: _place_value(origin, k, v, validate_value) for k, v in overrides.items()}
         values = {**self.values, **checked}
         check_consistency(origin, values)
@@ -78,13 +86,11 @@ class County:
     def to_toml(self, header: str = "", base: str | None = None) -> str:
         """The profile as a county file. With `base`, only the keys whose value differs from
         the schema default or that the profile sets are written, under `base = ...`."""
-        from simulation.model.scenario import _toml_num, _toml_str
-
         lines = [f"# {line}".rstrip() for line in header.splitlines()]
-        lines += [f"name = {_toml_str(self.name)}",
-                  f"description = {_toml_str(self.description)}"]
+        lines += [f"name = {toml_str(self.name)}",
+                  f"description = {toml_str(self.description)}"]
         if base is not None:
-            lines.append(f"base = {_toml_str(base)}")
+            lines.append(f"base = {toml_str(base)}")
         lines.append("")
         keys = [k for k in SCHEMA if SCHEMA[k].section in PLACE_SECTIONS
                 and (base is None or k in self.settings
@@ -96,7 +102,7 @@ class County:
             lines.append(f"[{section}]")
             for key in mine:
                 param = SCHEMA[key]
-                lines.append(f"{param.name} = {_toml_num(self.values[key], param)}"
+                lines.append(f"{param.name} = {toml_num(self.values[key], param)}"
                              f"  # {param.unit}; {param.range_text()}")
             lines.append("")
         return "\n".join(lines)
@@ -110,8 +116,6 @@ def default_county() -> County:
 def _place_value(origin: str, key: str, value: Any, validate: Any) -> float:
     section = key.split(".", 1)[0]
     if section in RUN_SECTIONS and key in SCHEMA:
-        from simulation.model.scenario import ScenarioError
-
         raise ScenarioError(f"{origin}: key '{key}' describes a run, not a county; a county "
                             f"profile may set keys of the sections {', '.join(PLACE_SECTIONS)}")
     return float(validate(origin, key, value))
@@ -125,8 +129,6 @@ def shipped_counties() -> list[Path]:
 def resolve_county_path(ref: str | Path, relative_to: Path | None = None) -> Path:
     """A county reference (name or path) -> existing file path; CountyError naming the
     shipped profiles otherwise."""
-    from simulation.model.scenario import ScenarioError
-
     ref_path = Path(ref)
     candidates = [ref_path]
     if ref_path.suffix != ".toml":
@@ -152,15 +154,6 @@ def load_county(ref: str | Path, relative_to: Path | None = None) -> County:
 
 
 def _load(path: Path, seen: tuple[str, ...]) -> County:
-    from simulation.model.scenario import (
-        ScenarioError,
-        check_consistency,
-        check_name,
-        flatten,
-        read_toml,
-        validate_value,
-    )
-
     key = str(path.resolve())
     if key in seen:
         raise ScenarioError(f"{path}: key 'base' makes a cycle ({' -> '.join((*seen, key))})")
@@ -200,8 +193,6 @@ def _load(path: Path, seen: tuple[str, ...]) -> County:
 
 def template() -> str:
     """counties/m_county.toml: every place key at M County's value, unit, range and source."""
-    from simulation.model.scenario import _toml_num
-
     lines = [
         "# M County, H Province: the study's county and the model's default profile.",
         "# Every value here is the schema default (simulation/model/params.py, where each one",
@@ -217,7 +208,7 @@ def template() -> str:
         lines.append(f"[{section}]")
         for param in SCHEMA.values():
             if param.section == section:
-                lines.append(f"{param.name} = {_toml_num(param.default, param)}"
+                lines.append(f"{param.name} = {toml_num(param.default, param)}"
                              f"  # {param.unit}; {param.range_text()}; {param.doc}")
         lines.append("")
     return "\n".join(lines)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,6 +29,15 @@ from typing import Any
 
 from simulation.model.calendar import START_YEAR, month_label
 from simulation.model.county import County, default_county, load_county
+from simulation.model.files import NAME as NAME  # re-exported: scenario names
+from simulation.model.files import ScenarioError as ScenarioError
+from simulation.model.files import check_consistency as check_consistency
+from simulation.model.files import check_name as check_name
+from simulation.model.files import checked as checked
+from simulation.model.files import flatten as flatten
+from simulation.model.files import read_toml as read_toml
+from simulation.model.files import toml_num, toml_str
+from simulation.model.files import validate_value as validate_value
 from simulation.model.params import SCHEMA, SECTIONS, Param
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
@@ -41,15 +49,8 @@ STRUCTURAL_SECTIONS = ("run", "county", "sample", "population")
 """Sections that describe the county and the run rather than a policy: a scenario's values of
 these hold from the start; every other value takes effect at its policy date."""
 _DATE = re.compile(r"^(\d{4})-(\d{2})$")
-NAME = re.compile(r"^[^\W_][\w.+-]{0,79}$")
-"""A scenario or sweep name: letters (any script), digits and `_ . + -`, starting with a
-letter or digit, at most 80 characters. Names become file names in results folders, so they
-are never paths (no `/`, no `..`, not empty)."""
-_UTF8_BOM = b"\xef\xbb\xbf"
 
 
-class ScenarioError(ValueError):
-    """A scenario file or value is not acceptable; the message names file, key and range."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,26 +177,26 @@ class Scenario:
     def to_toml(self) -> str:
         """The resolved scenario as TOML (every key, after inheritance)."""
         lines = [f"# Resolved scenario (after inheritance from: {' <- '.join(self.chain) or '-'})",
-                 f"name = {_toml_str(self.name)}",
-                 f"description = {_toml_str(self.description)}",
-                 f"policy_date = {_toml_str(month_label(self.policy_month))}",
-                 f"county_profile = {_toml_str(self.county.ref)}", ""]
+                 f"name = {toml_str(self.name)}",
+                 f"description = {toml_str(self.description)}",
+                 f"policy_date = {toml_str(month_label(self.policy_month))}",
+                 f"county_profile = {toml_str(self.county.ref)}", ""]
         if self.population_file is not None:
-            lines.insert(-1, f"population_file = {_toml_str(self.population_file)}")
+            lines.insert(-1, f"population_file = {toml_str(self.population_file)}")
         for section in SECTIONS:
             lines.append(f"[{section}]")
             for key, param in SCHEMA.items():
                 if param.section == section:
-                    lines.append(f"{param.name} = {_toml_num(self.values[key], param)}"
+                    lines.append(f"{param.name} = {toml_num(self.values[key], param)}"
                                  f"  # {param.unit}")
             lines.append("")
         for change in self.schedule:
-            items = ", ".join(f"{_toml_str(k)} = {_toml_num(v, SCHEMA[k])}"
+            items = ", ".join(f"{toml_str(k)} = {toml_num(v, SCHEMA[k])}"
                               for k, v in change.values.items())
-            lines += ["[[schedule]]", f"date = {_toml_str(month_label(change.month))}",
+            lines += ["[[schedule]]", f"date = {toml_str(month_label(change.month))}",
                       f"set = {{ {items} }}", ""]
         for d in self.disasters:
-            lines += ["[[disasters]]", f"date = {_toml_str(month_label(d.month))}",
+            lines += ["[[disasters]]", f"date = {toml_str(month_label(d.month))}",
                       f"village_share = {d.village_share!r}",
                       f"production_loss = {d.production_loss!r}",
                       f"asset_loss = {d.asset_loss!r}", f"months = {d.months}", ""]
@@ -206,38 +207,15 @@ class Scenario:
         return hashlib.sha256(self.to_toml().encode()).hexdigest()[:16]
 
 
-def _toml_str(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _toml_num(value: float, param: Param) -> str:
-    return str(int(value)) if param.integer else repr(float(value))
 
 
 # ----------------------------------------------------------------------------- validation
-def validate_value(origin: str, key: str, value: Any) -> float:
-    """Check one key/value against the schema; return it as int or float."""
-    param = SCHEMA.get(key)
-    if param is None:
-        hint = _closest(key)
-        raise ScenarioError(f"{origin}: unknown key '{key}'" + (f" (did you mean '{hint}'?)"
-                                                                  if hint else ""))
-    return checked(param, origin, value)
 
 
-def checked(param: Param, origin: str, value: Any, key: str | None = None) -> float:
-    """Param.check with its error as a ScenarioError (exit code 2)."""
-    try:
-        return param.check(origin, value, key)
-    except ValueError as exc:
-        raise ScenarioError(str(exc)) from None
 
 
-def _closest(key: str) -> str | None:
-    import difflib
-
-    found = difflib.get_close_matches(key, list(SCHEMA), n=1, cutoff=0.6)
-    return found[0] if found else None
 
 
 def parse_month(origin: str, key: str, text: Any) -> int:
@@ -253,16 +231,6 @@ def parse_month(origin: str, key: str, text: Any) -> int:
     return month
 
 
-def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested TOML tables as dotted keys: {"a": {"b": 1}} -> {"a.b": 1}."""
-    flat: dict[str, Any] = {}
-    for k, v in table.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            flat.update(flatten(v, key + "."))
-        else:
-            flat[key] = v
-    return flat
 
 
 # ----------------------------------------------------------------------------- loading
@@ -288,31 +256,8 @@ def load_scenario(ref: str | Path) -> Scenario:
     return _load(resolve_path(ref), ())
 
 
-def read_toml(path: Path, error: type[ScenarioError] = ScenarioError) -> dict[str, Any]:
-    """Parse a TOML file; every problem becomes one `error` naming the file."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise error(f"{path}: cannot be read ({exc.strerror})") from None
-    if data.startswith(_UTF8_BOM):
-        raise error(f"{path}: starts with a UTF-8 byte-order mark (BOM), which TOML does not "
-                    "allow; save the file as UTF-8 without BOM")
-    try:
-        return tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise error(f"{path}: not a UTF-8 text file ({exc.reason} at byte "
-                    f"{exc.start})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise error(f"{path}: not valid TOML ({exc})") from None
 
 
-def check_name(origin: str, name: Any, key: str = "name") -> str:
-    """A scenario (or sweep) name that is safe as a file name; ScenarioError otherwise."""
-    if not isinstance(name, str) or not NAME.match(name):
-        raise ScenarioError(f"{origin}: key '{key}' = {name!r} is not a valid name; allowed: "
-                            "1-80 letters, digits and _ . + -, starting with a letter or "
-                            "digit (a name is not a path)")
-    return name
 
 
 def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
@@ -438,19 +383,6 @@ def parse_disasters(origin: str, table: Any) -> list[Disaster]:
     return disasters
 
 
-def check_consistency(origin: str, values: Mapping[str, float]) -> None:
-    """Cross-key rules that single ranges cannot express."""
-    if values["sample.formerly_poor"] + values["sample.marginal"] > 0.95:
-        raise ScenarioError(f"{origin}: keys 'sample.formerly_poor' + 'sample.marginal' must "
-                            "leave ordinary households in the sample (sum allowed: [0, 0.95])")
-    if values["county.formerly_poor_share"] + values["county.marginal_share"] > 0.5:
-        raise ScenarioError(f"{origin}: keys 'county.formerly_poor_share' + "
-                            "'county.marginal_share' must sum to at most 0.5")
-    for lo, hi in (("shocks.bill_min", "shocks.bill_max"),
-                   ("shocks.accident_bill_min", "shocks.accident_bill_max")):
-        if values[lo] >= values[hi]:
-            raise ScenarioError(f"{origin}: key '{lo}' = {values[lo]:g} must be below "
-                                f"'{hi}' = {values[hi]:g}")
 
 
 def shipped_scenarios() -> list[Path]:

@@ -135,7 +135,7 @@ def _markdown(spec: CalibrationSpec, report: CalibrationReport, table: pd.DataFr
                          f"stopped: {w.get('stopped', '')} |")
             continue
         lines.append(f"| {int(w['wave'])} | {int(w['points'])} | {int(w['runs'])} | "
-                     f"{100 * w['space_left']:.2f}% | {int(w['points_meeting_all'])} | "
+                     f"{100 * w['space_left']:.2g}% | {int(w['points_meeting_all'])} | "
                      f"{w['best_distance']:.2f} |")
     lines += ["", "*Space left*: the share of the whole parameter space (a fixed Latin-"
               "hypercube probe of 20,000 points) that no wave so far has ruled out.", "",
@@ -143,13 +143,11 @@ def _markdown(spec: CalibrationSpec, report: CalibrationReport, table: pd.DataFr
               "Each target's emulator, fitted without a sixth of its wave's points, predicts "
               "them within three standard deviations for the share shown; *active* are the "
               "parameters with the shortest fitted length scales (those the target is most "
-              "sensitive to).", "", "| target | " + " | ".join(
-                  f"wave {int(w)}" for w in waves["wave"] if f"{spec.targets[0].name}:validated"
-                  in waves.columns) + " | active (last wave) |",
-              "|---|" + "---|" * (int(waves.get(f"{spec.targets[0].name}:validated",
-                                              pd.Series()).notna().sum()) + 1)]
-    valid = waves.dropna(subset=[f"{spec.targets[0].name}:validated"]) \
-        if f"{spec.targets[0].name}:validated" in waves.columns else waves.iloc[:0]
+              "sensitive to).", ""]
+    first = f"{spec.targets[0].name}:validated"
+    valid = waves.dropna(subset=[first]) if first in waves.columns else waves.iloc[:0]
+    lines += ["| target | " + "".join(f"wave {int(w)} | " for w in valid["wave"])
+              + "active (last wave) |", "|---|" + "---|" * (len(valid) + 1)]
     for t in spec.targets:
         shares = " | ".join(f"{100 * v:.0f}%" for v in valid[f"{t.name}:validated"])
         active = valid[f"{t.name}:active"].iloc[-1] if len(valid) else ""

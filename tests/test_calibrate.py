@@ -189,3 +189,23 @@ def test_small_calibration_end_to_end_and_resume(tmp_path: Path,
     assert undated(again) == undated(text)  # all but the header's date line
     # other options: not the same calibration, refused
     assert main([*args[:2], "--points", "20", *args[4:], "--out", str(out), "--resume"]) == 2
+
+
+@pytest.mark.slow
+def test_same_calibration_on_one_process_and_on_dask(tmp_path: Path) -> None:
+    """Workers change nothing: one process and a Dask cluster give the same points and fit."""
+    distributed = pytest.importorskip("distributed")
+    targets = tmp_path / "tiny.toml"
+    targets.write_text(TINY, encoding="utf-8")
+    common = ["calibrate", str(targets), "--points", "12", "--replicates", "2", "--waves", "1",
+              "--households", "200", "--check-replicates", "2", "--quiet", "--no-figures"]
+    assert main([*common, "--workers", "1", "--out", str(tmp_path / "one")]) == 0
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None,
+                                  worker_dashboard_address=None) as cluster:
+        assert main([*common, "--scheduler", cluster.scheduler_address,
+                     "--out", str(tmp_path / "dask")]) == 0
+    for name in ("points.parquet", "checks.parquet", "ensemble.parquet"):
+        a = pd.read_parquet(tmp_path / "one" / name).drop(columns="seconds", errors="ignore")
+        b = pd.read_parquet(tmp_path / "dask" / name).drop(columns="seconds", errors="ignore")
+        pd.testing.assert_frame_equal(a, b)

@@ -129,14 +129,14 @@ def calibrate_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
     for w in report.waves:
         if "space_left" in w:
             print(f"wave {w['wave']}: {w['points']} points, {w['runs']} runs; "
-                  f"{100 * w['space_left']:.2f}% of the space left; "
+                  f"{100 * w['space_left']:.2g}% of the space left; "
                   f"{w['points_meeting_all']} points meet every target")
         else:
             print(f"wave {w['wave']}: stopped ({w['stopped']})")
     met = int(table["best_inside"].sum())
     print(f"best fit: {met} of {len(table)} targets met on {opts.check_replicates} "
           f"replicates (start: {int(table['start_inside'].sum())}); plausible ensemble: "
-          f"{report.ensemble} parameter sets; {report.runs + report.computed - report.runs:,}"
+          f"{report.ensemble} parameter sets; {report.computed:,}"
           f" runs computed in {report.wall_seconds / 60:.1f} min")
     if report.unreachable:
         print(f"targets the model cannot reach (no simulated set met them): "

@@ -182,9 +182,10 @@ def _create(out: Path, spec: CalibrationSpec, county: County, fingerprint: dict[
         import shutil
 
         for entry in out.iterdir():
-            if entry.name in CALIBRATION_ENTRIES or entry.name == MARKER:
+            if entry.name != ".lock" and (entry.name in CALIBRATION_ENTRIES
+                                          or entry.name == MARKER):
                 (shutil.rmtree if entry.is_dir() else Path.unlink)(entry)
-    (out / "waves").mkdir(parents=True, exist_ok=True)
+    (out / "waves").mkdir(exist_ok=True)
     atomic_write_text(out / MARKER, json.dumps(
         {"tool": TOOL, "kind": "calibration",
          "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -200,6 +201,19 @@ def _create(out: Path, spec: CalibrationSpec, county: County, fingerprint: dict[
                 "platform": platform.platform(), "command": list(command)}
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1))
     return manifest
+
+
+def _lock(out: Path) -> Any:
+    """Hold the folder's lock file for this process (one calibration per folder at a time)."""
+    import fcntl
+
+    handle = open(out / ".lock", "a+")  # noqa: SIM115 - held until the calibration ends
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise OutputError(f"{out}: another calibration is running in this folder") from None
+    return handle
 
 
 def _wave_dir(out: Path, k: int) -> Path:
@@ -350,13 +364,20 @@ def run_calibration(spec: CalibrationSpec, out: Path | str, opts: Options, *,
     base = history_scenario(county, opts.households)
     fingerprint = {"targets": spec.digest(), "engine": engine, **opts.fingerprint()}
     manifest = _folder_state(out, fingerprint, resume, replace)
-    prepare_engine(engine, notice)
-    executor = make_executor(workers, scheduler)
+    try:
+        (out / "waves").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot create the calibration folder ({exc.strerror}); "
+                          "choose another --out") from None
+    lock = _lock(out)
     report = CalibrationReport(out)
     start = time.perf_counter()
+    executor = None
     try:
-        if manifest is None:
+        if manifest is None:  # the folder is ours from here on, whatever happens next
             manifest = _create(out, spec, county, fingerprint, command)
+        prepare_engine(engine, notice)
+        executor = make_executor(workers, scheduler)
         runner = CountyRunner(base, county, engine)
         waves: list[Wave] = []
         all_points: list[pd.DataFrame] = []
@@ -433,7 +454,9 @@ def run_calibration(spec: CalibrationSpec, out: Path | str, opts: Options, *,
         _finish(spec, out, opts, waves, points, county, runner, executor, report, progress)
         manifest["status"] = "complete"
     finally:
-        executor.close()
+        if executor is not None:
+            executor.close()
+        lock.close()
         report.wall_seconds = time.perf_counter() - start
         if manifest is not None and out.is_dir():
             manifest.setdefault("sessions", []).append(

@@ -127,18 +127,22 @@ def _markdown(spec: CalibrationSpec, report: CalibrationReport, table: pd.DataFr
         lines.append(f"| {r['parameter']} | {r['low']:.4g}–{r['high']:.4g} | "
                      f"{r['start']:.4g} | {r['best']:.4g} | {ens} |")
     lines += ["", "## Waves", "",
-              "| wave | points | runs | space left | points meeting all targets | "
-              "closest point (max distance in sd) |", "|---|---|---|---|---|---|"]
+              "| wave | points | designed at cut-off | runs | space left | points meeting all "
+              "targets | closest point (max distance in sd) |", "|---|---|---|---|---|---|---|"]
     for _, w in waves.iterrows():
         if "space_left" not in w or w.get("space_left") != w.get("space_left"):
-            lines.append(f"| {int(w['wave'])} | {int(w['points'])} | – | – | – | "
+            lines.append(f"| {int(w['wave'])} | {int(w['points'])} | – | – | – | – | "
                          f"stopped: {w.get('stopped', '')} |")
             continue
-        lines.append(f"| {int(w['wave'])} | {int(w['points'])} | {int(w['runs'])} | "
+        lines.append(f"| {int(w['wave'])} | {int(w['points'])} | "
+                     f"{w['design_cutoff']:.3g} | {int(w['runs'])} | "
                      f"{100 * w['space_left']:.2g}% | {int(w['points_meeting_all'])} | "
                      f"{w['best_distance']:.2f} |")
     lines += ["", "*Space left*: the share of the whole parameter space (a fixed Latin-"
-              "hypercube probe of 20,000 points) that no wave so far has ruled out.", "",
+              "hypercube probe of 20,000 points) that no wave so far has ruled out. *Designed "
+              "at cut-off*: the implausibility the wave's points satisfy under the earlier "
+              "waves' emulators — 3 as a rule; higher when no candidate was consistent with "
+              "every target, so the wave was placed where the model came closest.", "",
               "## Emulators", "",
               "Each target's emulator, fitted without a sixth of its wave's points, predicts "
               "them within three standard deviations for the share shown; *active* are the "

@@ -119,6 +119,26 @@ def test_history_matching_keeps_the_truth_of_a_known_function() -> None:
     assert 0.02 < share < 0.2
 
 
+def test_refocus_places_the_next_wave_where_the_model_comes_closest() -> None:
+    """Two targets no parameter set meets together (f = x0 wants 0.2, g = x0 wants 0.6):
+    nothing is consistent, so the next wave is designed at a raised cut-off around x0 = 0.4,
+    where the largest implausibility is smallest."""
+    from simulation.experiments.calibrate.emulate import refocus
+
+    rng = np.random.default_rng(3)
+    x = latin(30, 2, rng)
+    f = Emulator.fit("f", x, x[:, 0], seed=0)
+    g = Emulator.fit("g", x, x[:, 0], seed=1)
+    wave = Wave([f, g], np.array([0.2, 0.6]), np.array([0.02, 0.02]))
+    points, cutoff = refocus([wave], 10, 2, rng, candidates=2000, max_rounds=1)
+    assert len(points) == 10 and cutoff > 3.0
+    assert np.all(np.abs(points[:, 0] - 0.4) < 0.1)
+    # consistent targets: the cut-off stays 3 and the points are inside
+    wave = Wave([f, g], np.array([0.5, 0.5]), np.array([0.05, 0.05]))
+    points, cutoff = refocus([wave], 10, 2, rng, candidates=2000, max_rounds=2)
+    assert cutoff == 3.0 and np.all(np.abs(points[:, 0] - 0.5) < 0.16)
+
+
 TINY = """name = "tiny"
 county = "m_county"
 [parameters]

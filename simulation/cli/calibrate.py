@@ -128,7 +128,9 @@ def calibrate_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
     table = write_fit(spec, out, report, figures=not args.no_figures)
     for w in report.waves:
         if "space_left" in w:
-            print(f"wave {w['wave']}: {w['points']} points, {w['runs']} runs; "
+            raised = (f" (designed at cut-off {w['design_cutoff']:.3g}: nothing was consistent"
+                      " at 3)") if w["design_cutoff"] > 3.0 + 1e-9 else ""
+            print(f"wave {w['wave']}: {w['points']} points{raised}, {w['runs']} runs; "
                   f"{100 * w['space_left']:.2g}% of the space left; "
                   f"{w['points_meeting_all']} points meet every target")
         else:

@@ -393,11 +393,11 @@ def run_calibration(spec: CalibrationSpec, out: Path | str, opts: Options, *,
                 design = pd.read_parquet(design_path)
             else:
                 if k == 1:
-                    unit = latin(opts.points, len(spec.keys), rng)
+                    unit, used = latin(opts.points, len(spec.keys), rng), opts.cutoff
                 else:
                     low, high = box if box is not None else (None, None)
-                    unit, _ = refocus(waves, opts.points, len(spec.keys), rng, low, high,
-                                          cutoff=opts.cutoff)
+                    unit, used = refocus(waves, opts.points, len(spec.keys), rng, low, high,
+                                         cutoff=opts.cutoff)
                 if len(unit) < max(8, len(spec.keys) + 2):
                     report.waves.append({"wave": k, "points": len(unit),
                                          "stopped": "too few non-implausible points left to "
@@ -405,6 +405,7 @@ def run_calibration(spec: CalibrationSpec, out: Path | str, opts: Options, *,
                     break
                 design = pd.DataFrame(to_values(spec, unit))
                 design.insert(0, "point", np.arange(len(design)) + 100_000 * k)
+                design["design_cutoff"] = used
                 folder.mkdir(parents=True, exist_ok=True)
                 atomic_write_frame(design_path, design)
             runs, computed = _run_points(spec, folder, design, runner, opts, executor,
@@ -433,8 +434,9 @@ def run_calibration(spec: CalibrationSpec, out: Path | str, opts: Options, *,
             mask, worst = non_implausible(waves, probe, opts.cutoff)
             probe_frame[f"wave_{k}"] = worst
             per_target = wave.implausibilities(probe[:4000]) <= opts.cutoff
-            box = _box(probe[mask])
+            box = _box(probe[mask])  # None (the whole cube) when hardly anything is left
             info = {"wave": k, "points": len(design), "runs": len(runs),
+                    "design_cutoff": float(design["design_cutoff"].iloc[0]),
                     "space_left": float(mask.mean()),
                     "points_meeting_all": int((points["targets_met"] == len(spec.targets)).sum()),
                     "best_distance": float(points["distance"].min())}
@@ -446,9 +448,6 @@ def run_calibration(spec: CalibrationSpec, out: Path | str, opts: Options, *,
             report.waves.append(info)
             manifest["waves_done"] = k
             atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1))
-            if not mask.any():
-                report.waves[-1]["stopped"] = "no non-implausible space left"
-                break
         atomic_write_frame(out / "implausibility.parquet", probe_frame)
         points = pd.concat(all_points, ignore_index=True)
         _finish(spec, out, opts, waves, points, county, runner, executor, report, progress)

@@ -131,31 +131,45 @@ def non_implausible(waves: Sequence[Wave], x: np.ndarray, cutoff: float = CUTOFF
     return keep, worst
 
 
+def implausibility_of(waves: Sequence[Wave], x: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """The largest over waves of each wave's deciding implausibility, at every point."""
+    worst = np.zeros(x.shape[0])
+    for wave in waves:
+        for start in range(0, x.shape[0], chunk):
+            worst[start:start + chunk] = np.maximum(worst[start:start + chunk],
+                                                    wave.measure(x[start:start + chunk]))
+    return worst
+
+
 def refocus(waves: Sequence[Wave], n: int, dims: int, rng: np.random.Generator,
             low: np.ndarray | None = None, high: np.ndarray | None = None,
-            candidates: int = 40_000, cutoff: float = CUTOFF,
-            max_rounds: int = 6) -> tuple[np.ndarray, float]:
-    """n space-filling points of the non-implausible space, and the share of the sampled box
-    that was non-implausible. Candidates are Latin-hypercube points in the box [low, high] of
-    the unit cube (the bounding box of the last wave's non-implausible points, or the whole
-    cube); when too few survive, more rounds are drawn. The n points are chosen from the
-    survivors greedily by distance to those already chosen (maximin), so they spread out."""
+            candidates: int = 20_000, cutoff: float = CUTOFF,
+            max_rounds: int = 5) -> tuple[np.ndarray, float]:
+    """n space-filling points for the next wave, and the cut-off they satisfy.
+
+    Candidates are Latin-hypercube points in the box [low, high] of the unit cube (the
+    bounding box of the space left, or the whole cube), drawn in rounds until 3n are not
+    implausible; the n are chosen among them greedily by distance to those already chosen
+    (maximin), so they spread out. When fewer than n candidates are consistent with every
+    target, the 3n least implausible are used instead and the cut-off they satisfy is
+    returned (above `cutoff`): the next wave then learns where the model comes closest,
+    rather than stopping (a larger cut-off in early waves is common practice; the plausible
+    ensemble is still judged by simulation against the targets themselves)."""
     low = np.zeros(dims) if low is None else low
     high = np.ones(dims) if high is None else high
-    kept: list[np.ndarray] = []
-    drawn = 0
+    drawn, scores = [], []
     for _ in range(max_rounds):
         x = low + (high - low) * latin(candidates, dims, rng)
-        drawn += candidates
-        mask, _ = non_implausible(waves, x, cutoff)
-        kept.append(x[mask])
-        if sum(len(k) for k in kept) >= 3 * n:
+        drawn.append(x)
+        scores.append(implausibility_of(waves, x))
+        if sum(int((sc <= cutoff).sum()) for sc in scores) >= 3 * n:
             break
-    pool = np.concatenate(kept) if kept else np.zeros((0, dims))
-    share = len(pool) / drawn
-    if len(pool) <= n:
-        return pool, share
-    return maximin(pool, n, rng), share
+    pool, score = np.concatenate(drawn), np.concatenate(scores)
+    kept = pool[score <= cutoff]
+    if len(kept) >= n:
+        return (kept if len(kept) == n else maximin(kept, n, rng)), cutoff
+    order = np.argsort(score, kind="stable")[:3 * n]
+    return maximin(pool[order], n, rng), float(score[order[-1]])
 
 
 def maximin(pool: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

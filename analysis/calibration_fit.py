@@ -90,7 +90,7 @@ def _markdown(spec: CalibrationSpec, report: CalibrationReport, table: pd.DataFr
     lines = [f"# Calibration fit: {spec.name}", "",
              f"Targets file `{Path(spec.source).name}`; county `{spec.county}`; "
              f"{len(spec.parameters)} free parameters, {n} targets. History matching in "
-             f"{len(report.waves)} wave(s), {report.runs:,} runs "
+             f"{report.waves_run} wave(s), {report.runs:,} runs "
              f"({report.computed:,} computed in this session, "
              f"{report.wall_seconds / 60:.1f} min).", "",
              f"**Best fit: {met} of {n} targets met** (mean over the check replicates inside "

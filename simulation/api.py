@@ -111,9 +111,14 @@ def check(scenario: str | Path | Scenario, *, targets: str | Path = "m_county",
           workers: int | None = None) -> pd.DataFrame:
     """The scenario's 2021-2025 against a targets file (as `python run.py calibration`): one
     row per target with its range, the mean over replicates, its 95% interval, inside or
-    not."""
+    not. The scenario runs in `county` if given; else a Scenario object in its own county,
+    and a scenario name or path in the targets file's county (as `calibration --targets`)."""
     from analysis.calibration import CALIBRATION_YEARS, evaluate, targets_of
+    from simulation.experiments.calibrate.spec import load_targets
 
+    if county is None and not isinstance(scenario, Scenario):
+        spec = load_targets(targets)
+        county = _load_county(spec.county, Path(spec.source).parent)
     sc = load_scenario(scenario, county=county, households=households,
                        years=CALIBRATION_YEARS)
     return evaluate(run(sc, replicates=replicates, seed=seed, workers=workers),

@@ -16,7 +16,7 @@ unchanged:
 A profile may set any schema key except `run.*` and `sample.*`, which describe a run rather
 than a place. Values are validated like a scenario's (file, key, allowed range; exit 2). The
 schema's defaults *are* M County, so counties/m_county.toml states them explicitly and serves
-as the template for a new county (`python run.py county-template`).
+as the template for a new county (`python run.py county --template`).
 """
 
 from __future__ import annotations

@@ -7,10 +7,11 @@ emulator per target, and rules out the implausible space. After the last wave:
 - the **plausible ensemble**: every simulated parameter set whose replicate mean meets every
   target (ensemble.parquet), next to a sample of the non-implausible space the emulators
   still allow (non_implausible.parquet);
-- a **best fit** inside it: optuna's TPE sampler minimises the largest implausibility over the
-  emulators, and the best candidates (optuna's and the best simulated sets) are checked with
-  more replicates; the one meeting most targets, then the closest, is written as a county
-  profile (calibrated.toml) that any scenario can use (`--county`).
+- a **best fit**: optuna's TPE sampler minimises the largest implausibility over the last
+  wave's emulators (over the parameters' whole ranges), and the best candidates (optuna's
+  and the best simulated sets) are checked with more replicates; the one meeting most
+  targets, then the closest, is written as a county profile (calibrated.toml) that any
+  scenario can use (`--county`).
 
 The folder (layout in CALIBRATION_ENTRIES) is written as the work goes: every finished chunk
 of runs is an atomic Parquet part file, so a calibration killed at any moment resumes
@@ -52,7 +53,7 @@ from simulation.experiments.calibrate.emulate import (
 )
 from simulation.experiments.calibrate.spec import HISTORY_YEARS, CalibrationSpec, Target
 from simulation.model.county import County, load_county
-from simulation.model.scenario import Scenario, load_scenario
+from simulation.model.scenario import Scenario, ScenarioError, load_scenario
 
 FORMAT = 1
 CALIBRATION_ENTRIES = frozenset({
@@ -98,6 +99,11 @@ class CalibrationReport:
     inside: int = 0
     targets: int = 0
     unreachable: list[str] = field(default_factory=list)
+
+    @property
+    def waves_run(self) -> int:
+        """Waves that ran (a wave that stopped before its runs is not counted)."""
+        return sum("runs" in w for w in self.waves)
 
 
 class CountyRunner:
@@ -360,6 +366,10 @@ def run_calibration(spec: CalibrationSpec, out: Path | str, opts: Options, *,
     from simulation.experiments.sweep.execute import make_executor
 
     out = Path(out)
+    if opts.points < len(spec.keys) + 2:
+        raise ScenarioError(f"{spec.source}: {len(spec.keys)} free parameters need at least "
+                            f"{len(spec.keys) + 2} points per wave (--points), got "
+                            f"{opts.points}")
     county = start_county(spec)
     base = history_scenario(county, opts.households)
     fingerprint = {"targets": spec.digest(), "engine": engine, **opts.fingerprint()}
@@ -525,7 +535,7 @@ def _finish(spec: CalibrationSpec, out: Path, opts: Options, waves: list[Wave],
                                     name=f"{county.name}_calibrated")
     header = (f"County profile calibrated by `python run.py calibrate {spec.source}`\n"
               f"({datetime.now(UTC):%Y-%m-%d}; seed {opts.seed}; {report.runs} runs in "
-              f"{len(report.waves)} waves; {report.ensemble} simulated sets in the plausible "
+              f"{report.waves_run} waves; {report.ensemble} simulated sets in the plausible "
               f"ensemble).\nBest fit: {report.inside} of {n_targets} targets met on "
               f"{opts.check_replicates} replicates (fit.md in this folder).\n"
               f"Use it with --county {out / 'calibrated.toml'}")

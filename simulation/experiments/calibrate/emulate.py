@@ -5,13 +5,14 @@ et al., J. Stat. Softw. 2024): for every target an emulator — here a Gaussian 
 scikit-learn — predicts the model's mean output E[f(x)] and its own uncertainty Var_em(x) from
 the runs so far; a parameter set x is *implausible* for a target when
 
-    I(x) = |z - E[f(x)]| / sqrt(Var_em(x) + Var_obs + Var_stoch(x))  >  cut-off (3)
+    I(x) = |z - E[f(x)]| / sqrt(Var_em(x) + Var_obs)  >  cut-off (3)
 
-(z the target's centre, Var_obs its uncertainty: a range is read as z ± 3 sd, Var_stoch the
-run-to-run variance of a mean over the replicates). A wave keeps the parameter sets that are
-not implausible for any target under any wave's emulators so far and designs the next wave's
-runs inside them (refocusing); what is left at the end is the non-implausible space, and the
-simulated sets in it whose mean meets every target form the plausible ensemble.
+(z the target's centre, Var_obs its uncertainty: a range is read as z ± 3 sd; the run-to-run
+variance of a mean over the replicates is in Var_em, through the emulator's white-noise term).
+A wave keeps the parameter sets that are not implausible for any target under any wave's
+emulators so far (early waves with many targets: for all but one, see Wave.nth) and designs
+the next wave's runs inside them (refocusing); what is left at the end is the non-implausible
+space, and the simulated sets whose mean meets every target form the plausible ensemble.
 
 All randomness comes from generators seeded by the caller.
 """
@@ -151,10 +152,11 @@ def refocus(waves: Sequence[Wave], n: int, dims: int, rng: np.random.Generator,
     bounding box of the space left, or the whole cube), drawn in rounds until 3n are not
     implausible; the n are chosen among them greedily by distance to those already chosen
     (maximin), so they spread out. When fewer than n candidates are consistent with every
-    target, the 3n least implausible are used instead and the cut-off they satisfy is
-    returned (above `cutoff`): the next wave then learns where the model comes closest,
-    rather than stopping (a larger cut-off in early waves is common practice; the plausible
-    ensemble is still judged by simulation against the targets themselves)."""
+    target, all of them are used and the rest chosen among the 3n least implausible; the
+    cut-off they satisfy is returned (above `cutoff`): the next wave then learns where the
+    model comes closest, rather than stopping (a larger cut-off in early waves is common
+    practice; the plausible ensemble is still judged by simulation against the targets
+    themselves)."""
     low = np.zeros(dims) if low is None else low
     high = np.ones(dims) if high is None else high
     drawn, scores = [], []
@@ -168,8 +170,11 @@ def refocus(waves: Sequence[Wave], n: int, dims: int, rng: np.random.Generator,
     kept = pool[score <= cutoff]
     if len(kept) >= n:
         return (kept if len(kept) == n else maximin(kept, n, rng)), cutoff
-    order = np.argsort(score, kind="stable")[:3 * n]
-    return maximin(pool[order], n, rng), float(score[order[-1]])
+    # every consistent candidate, then the least implausible others, spread out
+    order = np.argsort(score, kind="stable")
+    rest = order[len(kept):3 * n]
+    fill = maximin(pool[rest], n - len(kept), rng) if n > len(kept) else pool[:0]
+    return np.concatenate([kept, fill]), float(score[rest].max())
 
 
 def maximin(pool: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -60,6 +60,8 @@ STATISTICS: Final[dict[str, str]] = {
     "cause_leads": "1 if this cause is the leading cause of identified risk over the years, "
                    "else 0 (metric: a risk_cause_* column)",
 }
+ZERO_WIDTH_SD: Final = 0.05
+"""Standard deviation of a zero-width target, relative to its value (assumption)."""
 RISK_CAUSES: Final = tuple(f"risk_cause_{c}" for c in CAUSES)
 _TOP_KEYS: Final = ("name", "county", "description", "parameters", "start", "target")
 _TARGET_KEYS: Final = ("name", "metric", "years", "statistic", "low", "high", "value", "sd",
@@ -100,7 +102,11 @@ class Target:
 
     @property
     def sd(self) -> float:
-        """The observation's standard deviation: a third of the half-range."""
+        """The observation's standard deviation: a third of the half-range; a zero-width
+        target (such as a flag) is read with a standard deviation of 5% of its value (at
+        least 0.05), or no replicate mean short of it could ever be plausible."""
+        if self.high == self.low:
+            return ZERO_WIDTH_SD * max(1.0, abs(self.centre))
         return (self.high - self.low) / 6.0
 
     def metrics(self) -> tuple[str, ...]:

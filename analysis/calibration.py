@@ -84,7 +84,7 @@ def format_value(v: float, unit: str) -> str:
     """A target value as the calibration tables print it (shares as percentages)."""
     if v != v:
         return "–"
-    if unit == "yuan/person":
+    if unit in ("yuan/person", "households", "people"):
         return f"{v:,.0f}"
     if unit == "flag":
         return f"{v:.2f}"

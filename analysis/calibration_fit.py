@@ -22,13 +22,14 @@ from simulation.experiments.calibrate.driver import (
     CalibrationReport,
     target_table,
 )
+from simulation.experiments.calibrate.emulate import CUTOFF
 from simulation.experiments.calibrate.spec import CalibrationSpec
 
 
 def _value(v: float, unit: str) -> str:
     if v != v:
         return "–"
-    if unit == "yuan/person":
+    if unit in ("yuan/person", "households", "people"):
         return f"{v:,.0f}"
     if unit in ("share", "share/yr"):
         return f"{100 * v:.2f}%"
@@ -107,6 +108,21 @@ def _markdown(spec: CalibrationSpec, report: CalibrationReport, table: pd.DataFr
     missed = [t for t, ok in zip(table["target"], table["best_inside"], strict=True) if not ok]
     if missed and not unreachable:
         lines += [f"Targets the best fit misses: {', '.join(missed)}.", ""]
+    cutoffs = waves.get("design_cutoff", pd.Series(dtype=float))
+    over = waves[cutoffs > CUTOFF + 1e-9]
+    raised = over["design_cutoff"].astype(float).tolist()
+    if report.ensemble == 0:
+        text = ("**No parameter set met every target at once.** Each target was met by some "
+                "simulated sets, but none met them all")
+        if raised:
+            text += (f", and from wave {int(over['wave'].min())} on no candidate was "
+                     "consistent with every target under the emulators, so the waves were "
+                     f"designed at a raised cut-off ({raised[0]:.3g} to {raised[-1]:.3g})")
+        lines += [text + ". With these free parameters and ranges the model does not "
+                  "reproduce these statistics together: a sign of misspecification (a mechanism "
+                  "missing or wrong for this county), of free parameters that leave out what "
+                  "matters, or of targets that do not fit together. The best fit is the "
+                  "closest compromise, not a calibrated county.", ""]
     lines += ["## Targets", "",
               "| target | years | range | start | best fit | met |", "|---|---|---|---|---|---|"]
     for _, r in table.iterrows():

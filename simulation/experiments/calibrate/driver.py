@@ -324,26 +324,49 @@ def _distance(spec: CalibrationSpec, points: pd.DataFrame) -> pd.Series:
     return pd.Series(np.max(cols, axis=0), index=points.index)
 
 
-def fit_wave(spec: CalibrationSpec, points: pd.DataFrame, seed: int, nth: int = 1
-             ) -> tuple[Wave, list[dict[str, Any]]]:
+@dataclass(frozen=True)
+class _FitJob:
+    """One target's emulator fit (picklable: it runs on a worker like a chunk of runs)."""
+
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+    held: np.ndarray
+    seed: int
+
+
+def _fit_target(job: _FitJob) -> tuple[Emulator, float]:
+    """The target's emulator on every point, and the share of held-out points that the
+    emulator fitted without them predicts within three standard deviations."""
+    train = np.setdiff1d(np.arange(len(job.y)), job.held)
+    check = Emulator.fit(job.name, job.x[train], job.y[train], job.seed)
+    e, v = check.predict(job.x[job.held])
+    z = np.abs(job.y[job.held] - e) / np.sqrt(v + 1e-300)
+    return Emulator.fit(job.name, job.x, job.y, job.seed), float(np.mean(z <= 3.0))
+
+
+def fit_wave(spec: CalibrationSpec, points: pd.DataFrame, seed: int, nth: int = 1,
+             executor: Any = None) -> tuple[Wave, list[dict[str, Any]]]:
     """Emulators of every target from the points' replicate means, and their validation:
     each is first fitted without a sixth of the points, which it must then predict within
-    three standard deviations (the share that is is reported)."""
+    three standard deviations (the share that is is reported). The targets' fits run on
+    `executor`'s workers when one is given (they are independent; the result is the same)."""
     x = np.array([to_unit(spec, row) for row in points[list(spec.keys)].to_dict("records")])
     rng = np.random.default_rng(seed)
     held = rng.permutation(len(points))[: max(1, len(points) // 6)]
-    train = np.setdiff1d(np.arange(len(points)), held)
+    jobs = [_FitJob(t.name, x, points[t.name].to_numpy(dtype=float), held, seed + j)
+            for j, t in enumerate(spec.targets)]
+    if executor is None:
+        fitted = [_fit_target(job) for job in jobs]
+    else:
+        futures = [executor.submit(_fit_target, job) for job in jobs]
+        fitted = [f.result() for f in futures]
     emulators, diagnostics = [], []
-    for j, t in enumerate(spec.targets):
-        y = points[t.name].to_numpy(dtype=float)
-        check = Emulator.fit(t.name, x[train], y[train], seed + j)
-        e, v = check.predict(x[held])
-        z = np.abs(y[held] - e) / np.sqrt(v + 1e-300)
-        em = Emulator.fit(t.name, x, y, seed + j)
+    for (em, validated), t in zip(fitted, spec.targets, strict=True):
         scales = em.length_scales()
         order = np.argsort(scales)[:3]
         diagnostics.append({
-            "target": t.name, "validated_share": float(np.mean(z <= 3.0)),
+            "target": t.name, "validated_share": validated,
             "active": ", ".join(spec.keys[i] for i in order if scales[i] < 5.0)})
         emulators.append(em)
     wave = Wave(emulators, np.array([t.centre for t in spec.targets]),
@@ -437,7 +460,7 @@ def run_calibration(spec: CalibrationSpec, out: Path | str, opts: Options, *,
             # early waves with many targets rule out by the second-largest implausibility;
             # the last wave by the largest
             nth = 2 if len(spec.targets) >= 8 and k < opts.waves else 1
-            wave, diagnostics = fit_wave(spec, train, opts.seed + 1000 * k, nth)
+            wave, diagnostics = fit_wave(spec, train, opts.seed + 1000 * k, nth, executor)
             waves.append(wave)
             all_points.append(points)
             # what is left of the whole space, and the box to design the next wave in

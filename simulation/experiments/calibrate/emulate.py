@@ -22,12 +22,22 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.stats import qmc
 
 CUTOFF = 3.0
 """Implausibility cut-off: Pukelsheim's three-sigma rule, hmer's default."""
+
+
+def single_threaded() -> Any:
+    """BLAS on one thread: a multi-threaded BLAS splits sums differently with the number of
+    threads, so emulators fitted in this process and on workers, or on machines with more
+    cores, could differ in the last bits and steer the next wave elsewhere."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def latin(n: int, dims: int, rng: np.random.Generator) -> np.ndarray:
@@ -64,14 +74,15 @@ class Emulator:
                   + WhiteKernel(0.05, (1e-8, 1.0)))
         gp = GaussianProcessRegressor(kernel=kernel, normalize_y=False,
                                       n_restarts_optimizer=2, random_state=seed)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), single_threaded():
             warnings.simplefilter("ignore", ConvergenceWarning)
             gp.fit(x, (y - mean) / scale)
         return cls(name, gp, mean, scale)
 
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Emulator mean and variance at the points x (rows in the unit cube)."""
-        mu, sd = self.model.predict(x, return_std=True)  # type: ignore[attr-defined]
+        with single_threaded():
+            mu, sd = self.model.predict(x, return_std=True)  # type: ignore[attr-defined]
         return self.mean + self.scale * mu, (self.scale * sd) ** 2
 
     def length_scales(self) -> np.ndarray:

@@ -78,7 +78,7 @@ class Options:
     households: int = 5000
     seed: int = 2021
     check_replicates: int = 10
-    trials: int = 400
+    trials: int = 150
     cutoff: float = CUTOFF
 
     def fingerprint(self) -> dict[str, Any]:
@@ -176,6 +176,10 @@ def _folder_state(out: Path, fingerprint: dict[str, Any], resume: bool,
             raise OutputError(f"{out}: cannot resume, the folder holds a different calibration "
                               f"({diff} differs); use the same targets file and options")
         return existing
+    if existing is not None and not replace:
+        raise OutputError(f"{out}: already holds a calibration ({existing.get('status', '?')}, "
+                          f"{existing.get('waves_done', 0)} wave(s) done); add --resume to "
+                          "continue it, --replace to start it afresh, or choose another --out")
     check_replaceable(out, replace=replace, extra=CALIBRATION_ENTRIES)
     return None
 
@@ -569,12 +573,16 @@ def _finish(spec: CalibrationSpec, out: Path, opts: Options, waves: list[Wave],
 def _candidates(spec: CalibrationSpec, opts: Options, waves: list[Wave],
                 points: pd.DataFrame) -> list[dict[str, float]]:
     """Best-fit candidates: optuna's minimum of the largest implausibility over the last
-    emulators (started from the best simulated set), and the three best simulated sets."""
+    emulators, and the three best simulated sets. optuna starts from the best simulated set
+    and from the best of a wide look (the emulators at 20,000 Latin-hypercube points, one
+    call per target), and refines from there."""
     import optuna
 
     ranked = points.sort_values(["targets_met", "distance"], ascending=[False, True])
     top = [{k: float(r[k]) for k in spec.keys} for _, r in ranked.head(3).iterrows()]
     last = waves[-1]
+    wide = latin(20_000, len(spec.keys), np.random.default_rng([opts.seed, 98]))
+    widest = wide[int(np.argmin(last.implausibilities(wide).max(axis=1)))]
 
     def objective(trial: Any) -> float:
         u = np.array([[trial.suggest_float(k, 0.0, 1.0) for k in spec.keys]])
@@ -583,6 +591,7 @@ def _candidates(spec: CalibrationSpec, opts: Options, waves: list[Wave],
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=opts.seed))
     study.enqueue_trial(dict(zip(spec.keys, to_unit(spec, top[0]), strict=True)))
+    study.enqueue_trial(dict(zip(spec.keys, widest, strict=True)))
     study.optimize(objective, n_trials=opts.trials)
     best_unit = np.array([study.best_params[k] for k in spec.keys])
     return [to_values(spec, best_unit)[0], *top]

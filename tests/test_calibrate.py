@@ -229,3 +229,29 @@ def test_same_calibration_on_one_process_and_on_dask(tmp_path: Path) -> None:
         a = pd.read_parquet(tmp_path / "one" / name).drop(columns="seconds", errors="ignore")
         b = pd.read_parquet(tmp_path / "dask" / name).drop(columns="seconds", errors="ignore")
         pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.slow
+def test_calibration_from_household_records(tmp_path: Path) -> None:
+    """A targets file may name household records: every run starts from them."""
+    records = ROOT / "examples" / "population_example.csv"
+    targets = tmp_path / "records.toml"
+    targets.write_text(TINY.replace('county = "m_county"',
+                                    f'county = "m_county"\npopulation = "{records}"'),
+                       encoding="utf-8")
+    spec = load_targets(targets)
+    assert spec.population == str(records.resolve())
+    out = tmp_path / "cal"
+    assert main(["calibrate", str(targets), "--points", "10", "--replicates", "1", "--waves",
+                 "1", "--check-replicates", "2", "--workers", "1", "--quiet", "--no-figures",
+                 "--out", str(out)]) == 0
+    from simulation.experiments.calibrate.driver import history_scenario, start_county
+
+    base = history_scenario(start_county(spec), 5000, spec.population)
+    assert base.population_file == str(records.resolve()) and base.households == 300
+    assert len(pd.read_parquet(out / "runs.parquet")) == 10
+    bad = tmp_path / "bad.toml"
+    bad.write_text(TINY.replace('county = "m_county"', 'population = "nowhere.csv"'),
+                   encoding="utf-8")
+    with pytest.raises(ScenarioError, match="key 'population' = 'nowhere.csv'"):
+        load_targets(bad)

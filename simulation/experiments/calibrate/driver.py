@@ -132,11 +132,18 @@ def start_county(spec: CalibrationSpec) -> County:
         else county
 
 
-def history_scenario(county: County, households: int) -> Scenario:
-    """The baseline over the calibration window (2021-2025) in `county`."""
+def history_scenario(county: County, households: int,
+                     population: str | None = None) -> Scenario:
+    """The baseline over the calibration window (2021-2025) in `county`; from household
+    records when `population` names a file (then every record is simulated)."""
     base = load_scenario("baseline").with_county(county)
-    return base.with_values({"run.years": HISTORY_YEARS, "run.households": households},
+    base = base.with_values({"run.years": HISTORY_YEARS, "run.households": households},
                             origin="calibration")
+    if population is not None:
+        from simulation.model.microdata import use_population
+
+        base = use_population(base, population)
+    return base
 
 
 def to_values(spec: CalibrationSpec, unit: np.ndarray) -> list[dict[str, float]]:
@@ -398,7 +405,7 @@ def run_calibration(spec: CalibrationSpec, out: Path | str, opts: Options, *,
                             f"{len(spec.keys) + 2} points per wave (--points), got "
                             f"{opts.points}")
     county = start_county(spec)
-    base = history_scenario(county, opts.households)
+    base = history_scenario(county, opts.households, spec.population)
     fingerprint = {"targets": spec.digest(), "engine": engine, **opts.fingerprint()}
     manifest = _folder_state(out, fingerprint, resume, replace)
     try:

@@ -5,6 +5,8 @@ A targets file is TOML (see targets/m_county.toml):
     name = "m_county"
     county = "m_county"              # the county profile calibrated (name or path)
     description = "..."
+    population = "registry.csv"      # optional: household records the runs start from
+                                     # (--population's format; path relative to this file)
 
     [parameters]                     # free parameters: schema key = [] (its schema range)
     "shocks.hospitalisation_rate" = []        # or [low, high] inside the schema range
@@ -63,7 +65,8 @@ STATISTICS: Final[dict[str, str]] = {
 ZERO_WIDTH_SD: Final = 0.05
 """Standard deviation of a zero-width target, relative to its value (assumption)."""
 RISK_CAUSES: Final = tuple(f"risk_cause_{c}" for c in CAUSES)
-_TOP_KEYS: Final = ("name", "county", "description", "parameters", "start", "target")
+_TOP_KEYS: Final = ("name", "county", "description", "population", "parameters", "start",
+                    "target")
 _TARGET_KEYS: Final = ("name", "metric", "years", "statistic", "low", "high", "value", "sd",
                        "unit", "source", "description")
 
@@ -142,6 +145,9 @@ class CalibrationSpec:
     start: Mapping[str, float]
     description: str = ""
     source: str = ""
+    population: str | None = None
+    """Household records the runs are built from (absolute path), or None: the synthetic
+    county."""
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -153,7 +159,11 @@ class CalibrationSpec:
 
     def digest(self) -> str:
         doc = {"county": self.county, "parameters": [asdict(p) for p in self.parameters],
-               "targets": [asdict(t) for t in self.targets], "start": dict(self.start)}
+               "targets": [asdict(t) for t in self.targets], "start": dict(self.start),
+               "population": self.population,
+               # the records themselves: an edited file is a different calibration
+               "records": hashlib.sha256(Path(self.population).read_bytes()).hexdigest()
+               if self.population else None}
         return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -184,11 +194,18 @@ def load_targets(ref: str | Path) -> CalibrationSpec:
     county = doc.get("county", "m_county")
     if not isinstance(county, str):
         raise ScenarioError(f"{origin}: key 'county' must be a county profile name or path")
+    population = doc.get("population")
+    if population is not None:
+        if not isinstance(population, str) or not (path.parent / population).is_file():
+            raise ScenarioError(f"{origin}: key 'population' = {population!r} must name a file "
+                                "of household records (CSV or Parquet, path relative to the "
+                                "targets file)")
+        population = str((path.parent / population).resolve())
     parameters = _parameters(origin, doc.get("parameters"))
     start = _start(origin, doc.get("start", {}))
     targets = _targets(origin, doc.get("target"))
     return CalibrationSpec(name, county, parameters, targets, start,
-                           str(doc.get("description", "")), origin)
+                           str(doc.get("description", "")), origin, population)
 
 
 def _schema_param(origin: str, where: str, key: str) -> Any:

@@ -4,26 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from simulation.cli.sweeps import int_in
 from simulation.model.params import SCHEMA
-
-
-def _int_in(name: str, low: int, high: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got "
-                                             f"{text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{name} = {value} is out of range; allowed: "
-                                             f"[{low:,}, {high:,}]")
-        return value
-    return parse
 
 
 def add_calibrate_arguments(p: argparse.ArgumentParser) -> None:
@@ -32,24 +19,24 @@ def add_calibrate_arguments(p: argparse.ArgumentParser) -> None:
     d = Options()
     hh = SCHEMA["run.households"]
     p.add_argument("targets", help="targets file (a name in targets/ or a TOML path)")
-    p.add_argument("--points", type=_int_in("--points", 10, 100_000), default=d.points,
+    p.add_argument("--points", type=int_in("--points", 10, 100_000), default=d.points,
                    help=f"parameter sets per wave (default {d.points})")
-    p.add_argument("--replicates", type=_int_in("--replicates", 1, 1000),
+    p.add_argument("--replicates", type=int_in("--replicates", 1, 1000),
                    default=d.replicates,
                    help=f"runs per parameter set, on the same seeds for every set (default "
                         f"{d.replicates})")
-    p.add_argument("--waves", type=_int_in("--waves", 1, 20), default=d.waves,
+    p.add_argument("--waves", type=int_in("--waves", 1, 20), default=d.waves,
                    help=f"history-matching waves (default {d.waves})")
-    p.add_argument("--check-replicates", type=_int_in("--check-replicates", 2, 1000),
+    p.add_argument("--check-replicates", type=int_in("--check-replicates", 2, 1000),
                    default=d.check_replicates,
                    help=f"replicates of the best-fit candidates' check (default "
                         f"{d.check_replicates})")
-    p.add_argument("--households", type=_int_in("--households", int(hh.low), int(hh.high)),
+    p.add_argument("--households", type=int_in("--households", int(hh.low), int(hh.high)),
                    default=d.households,
                    help=f"simulated households per run (default {d.households})")
-    p.add_argument("--seed", type=_int_in("--seed", 0, 2**31 - 1), default=d.seed,
+    p.add_argument("--seed", type=int_in("--seed", 0, 2**31 - 1), default=d.seed,
                    help=f"seed of the design and of replicate 0 (default {d.seed})")
-    p.add_argument("--workers", type=_int_in("--workers", 1, 512), default=None,
+    p.add_argument("--workers", type=int_in("--workers", 1, 512), default=None,
                    help="local worker processes (default: all cores)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="run on a Dask cluster (tcp://HOST:PORT) instead of local processes")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 
-def _int_in(name: str, low: int, high: int):  # type: ignore[no-untyped-def]
+def int_in(name: str, low: int, high: int):  # type: ignore[no-untyped-def]
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -53,7 +53,7 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
                 "indices.csv, convergence.csv (Sobol), samples.csv, runs.parquet, failures.csv, "
                 "figures/.")
     p.add_argument("sweep", help="sweep file (TOML) or the name of one in scenarios/sweeps/")
-    p.add_argument("--workers", type=_int_in("--workers", 1, 4096), default=None,
+    p.add_argument("--workers", type=int_in("--workers", 1, 4096), default=None,
                    help="local worker processes (default: all cores; 1 = this process)")
     p.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
@@ -64,13 +64,13 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
                    help="start afresh over an earlier sweep folder of this program in --out")
     p.add_argument("--retry-failed", action="store_true",
                    help="with --resume: compute the runs that failed again")
-    p.add_argument("--max-runs", type=_int_in("--max-runs", 1, 10**9), default=None,
+    p.add_argument("--max-runs", type=int_in("--max-runs", 1, 10**9), default=None,
                    help="compute at most this many runs now, then stop (resume later)")
-    p.add_argument("--samples", type=_int_in("--samples", 1, 10**9), default=None,
+    p.add_argument("--samples", type=int_in("--samples", 1, 10**9), default=None,
                    help="override the file's samples (Sobol: base samples N, a power of 2)")
-    p.add_argument("--replicates", type=_int_in("--replicates", 1, 10_000), default=None,
+    p.add_argument("--replicates", type=int_in("--replicates", 1, 10_000), default=None,
                    help="override the file's replicates per sample")
-    p.add_argument("--seed", type=_int_in("--seed", 0, 2**63 - 1), default=None,
+    p.add_argument("--seed", type=int_in("--seed", 0, 2**63 - 1), default=None,
                    help="override the file's seed")
     p.add_argument("--households", type=int, default=None,
                    help="override the simulated households of the base scenario")
@@ -99,7 +99,7 @@ def add_discover_arguments(p: argparse.ArgumentParser) -> None:
                       help="find where the metric stays above this")
     p.add_argument("--min-density", type=_float_in("--min-density", 0.0, 1.0), default=0.8,
                    help="least density of a selected box (default 0.8)")
-    p.add_argument("--boxes", type=_int_in("--boxes", 1, 10), default=1,
+    p.add_argument("--boxes", type=int_in("--boxes", 1, 10), default=1,
                    help="boxes to find one after another (default 1)")
     p.add_argument("--peel-alpha", type=_float_in("--peel-alpha", 0.01, 0.5), default=0.05,
                    help="share of samples peeled per step (default 0.05)")

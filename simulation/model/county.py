@@ -31,7 +31,7 @@ from simulation.model.files import (
     check_consistency,
     check_name,
     flatten,
-    read_toml,
+    read_inheriting,
     toml_num,
     toml_str,
     validate_value,
@@ -154,14 +154,7 @@ def load_county(ref: str | Path, relative_to: Path | None = None) -> County:
 
 
 def _load(path: Path, seen: tuple[str, ...]) -> County:
-    key = str(path.resolve())
-    if key in seen:
-        raise ScenarioError(f"{path}: key 'base' makes a cycle ({' -> '.join((*seen, key))})")
-    doc = read_toml(path)
-    origin = str(path)
-    for meta in _META_KEYS:
-        if meta in doc and not isinstance(doc[meta], str):
-            raise ScenarioError(f"{origin}: key '{meta}' must be a string, got {doc[meta]!r}")
+    doc, origin, key = read_inheriting(path, seen, _META_KEYS)
     if "base" in doc:
         try:
             base_path = resolve_county_path(doc["base"], path.parent)

@@ -111,3 +111,19 @@ def check_consistency(origin: str, values: Mapping[str, float]) -> None:
         if values[lo] >= values[hi]:
             raise ScenarioError(f"{origin}: key '{lo}' = {values[lo]:g} must be below "
                                 f"'{hi}' = {values[hi]:g}")
+
+
+def read_inheriting(path: Path, seen: tuple[str, ...], meta_keys: tuple[str, ...]
+                    ) -> tuple[dict[str, Any], str, str]:
+    """A file that may name a `base` to inherit from (scenarios, county profiles): its TOML,
+    its origin (for messages) and its key among `seen` (the files inheriting it, which it
+    must not name again: a cycle); its meta keys must be strings."""
+    key = str(path.resolve())
+    if key in seen:
+        raise ScenarioError(f"{path}: key 'base' makes a cycle ({' -> '.join((*seen, key))})")
+    doc = read_toml(path)
+    origin = str(path)
+    for meta in meta_keys:
+        if meta in doc and not isinstance(doc[meta], str):
+            raise ScenarioError(f"{origin}: key '{meta}' must be a string, got {doc[meta]!r}")
+    return doc, origin, key

@@ -35,8 +35,8 @@ from simulation.model.files import check_consistency as check_consistency
 from simulation.model.files import check_name as check_name
 from simulation.model.files import checked as checked
 from simulation.model.files import flatten as flatten
+from simulation.model.files import read_inheriting, toml_num, toml_str
 from simulation.model.files import read_toml as read_toml
-from simulation.model.files import toml_num, toml_str
 from simulation.model.files import validate_value as validate_value
 from simulation.model.params import SCHEMA, SECTIONS, Param
 
@@ -261,14 +261,7 @@ def load_scenario(ref: str | Path) -> Scenario:
 
 
 def _load(path: Path, seen: tuple[str, ...]) -> Scenario:
-    key = str(path.resolve())
-    if key in seen:
-        raise ScenarioError(f"{path}: key 'base' makes a cycle ({' -> '.join((*seen, key))})")
-    doc = read_toml(path)
-    origin = str(path)
-    for meta in _META_KEYS:
-        if meta in doc and not isinstance(doc[meta], str):
-            raise ScenarioError(f"{origin}: key '{meta}' must be a string, got {doc[meta]!r}")
+    doc, origin, key = read_inheriting(path, seen, _META_KEYS)
 
     if "base" in doc:
         try:

@@ -114,15 +114,12 @@ class CountyRunner:
 
     def __call__(self, values: Mapping[str, float], seed: int, replicate: int) -> Any:
         from simulation.experiments.runner import run_one
-        from simulation.experiments.sweep.models import Series
+        from simulation.experiments.sweep.models import series_of
 
         county = self.county.with_values(values, origin="calibration point")
         scenario = self.base.with_county(county, origin="calibration point")
-        result = run_one(scenario, seed, replicate=replicate, engine=self.engine,
-                         record_events=False)
-        periods = [int(y["year"]) for y in result.years]
-        metrics = [k for k in result.years[0] if k != "year"] if result.years else []
-        return Series(periods, {m: [float(y[m]) for y in result.years] for m in metrics})
+        return series_of(run_one(scenario, seed, replicate=replicate, engine=self.engine,
+                                 record_events=False))
 
 
 def start_county(spec: CalibrationSpec) -> County:

@@ -67,11 +67,15 @@ class PovertyRunner:
         from simulation.experiments.runner import run_one
 
         scenario = self.base.with_values(values, origin="sweep sample")
-        result = run_one(scenario, seed, replicate=replicate, engine=self.engine,
-                         record_events=False)
-        periods = [int(y["year"]) for y in result.years]
-        metrics = [k for k in result.years[0] if k != "year"] if result.years else []
-        return Series(periods, {m: [float(y[m]) for y in result.years] for m in metrics})
+        return series_of(run_one(scenario, seed, replicate=replicate, engine=self.engine,
+                                 record_events=False))
+
+
+def series_of(result: Any) -> Series:
+    """A run's yearly metrics as a Series (every metric, year by year)."""
+    periods = [int(y["year"]) for y in result.years]
+    metrics = [k for k in result.years[0] if k != "year"] if result.years else []
+    return Series(periods, {m: [float(y[m]) for y in result.years] for m in metrics})
 
 
 class PovertyModel:

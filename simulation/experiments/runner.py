@@ -71,17 +71,71 @@ def make_model(scenario: Scenario, seed: int, engine: str = "arrays", *,
 
 @dataclass(frozen=True)
 class _Task:
-    index: int
-    scenario: Scenario
+    """Runs on one seed: one scenario, or several that share their history (arrays engine),
+    which is then simulated once and forked at the policy date."""
+
+    indices: tuple[int, ...]
+    scenarios: tuple[Scenario, ...]
     replicate: int
     seed: int
     engine: str
     record_events: bool
 
 
-def _run_task(task: _Task) -> tuple[int, RunResult]:
-    return task.index, run_one(task.scenario, task.seed, replicate=task.replicate,
-                               engine=task.engine, record_events=task.record_events)
+def _run_task(task: _Task) -> list[tuple[int, RunResult]]:
+    if len(task.scenarios) == 1:
+        return [(task.indices[0], run_one(task.scenarios[0], task.seed,
+                                          replicate=task.replicate, engine=task.engine,
+                                          record_events=task.record_events))]
+    return list(zip(task.indices, run_shared_history(task.scenarios, task.seed,
+                                                     replicate=task.replicate,
+                                                     record_events=task.record_events),
+                    strict=True))
+
+
+def run_shared_history(scenarios: Sequence[Scenario], seed: int, *, replicate: int = 0,
+                       record_events: bool = True) -> list[RunResult]:
+    """The runs of scenarios that share their history (arrays_engine.history_key) on one
+    seed, the history simulated once: each result is exactly what run_one gives for it
+    (tests/test_engines.py holds them equal). A run's `seconds` is its own months plus an
+    equal share of the history's."""
+    from simulation.model.arrays_engine import ArrayModel
+
+    start = time.perf_counter()
+    history = ArrayModel(scenarios[0], rng=seed, record_events=record_events)
+    history.run(scenarios[0].policy_month)
+    shared = (time.perf_counter() - start) / len(scenarios)
+    results = []
+    for scenario in scenarios:
+        begun = time.perf_counter()
+        model = history.fork(scenario)
+        model.run(scenario.years * 12 - model.month)
+        results.append(RunResult(
+            scenario=scenario.name, replicate=replicate, seed=seed, engine="arrays",
+            years=model.years, events=model.event_table(), households=model.initial,
+            seconds=shared + time.perf_counter() - begun))
+    return results
+
+
+def _tasks(scenarios: Sequence[Scenario], replicates: int, seed: int, engine: str,
+           record_events: bool) -> list[_Task]:
+    """One task per run; with the arrays engine, scenarios that share their history are run
+    together on each seed (the history once, then a fork per scenario)."""
+    groups: dict[object, list[int]] = {}
+    for k, sc in enumerate(scenarios):
+        key: object = k
+        if engine == "arrays" and 0 < sc.policy_month < sc.years * 12:
+            from simulation.model.arrays_engine import history_key
+
+            key = history_key(sc)
+        groups.setdefault(key, []).append(k)
+    tasks = []
+    for r in range(replicates):
+        for members in groups.values():
+            tasks.append(_Task(tuple(k * replicates + r for k in members),
+                               tuple(scenarios[k] for k in members), r, seed + r, engine,
+                               record_events))
+    return tasks
 
 
 def _worker_init() -> None:
@@ -121,15 +175,15 @@ def run_many(scenarios: Sequence[Scenario], replicates: int, seed: int = DEFAULT
     """Every scenario on seeds seed .. seed + replicates - 1; results in (scenario, replicate)
     order whatever the number of workers. `notice`: told when the loops are compiled first."""
     prepare_engine(engine, notice)
-    pairs = [(sc, r) for sc in scenarios for r in range(replicates)]
-    tasks = [_Task(k, sc, r, seed + r, engine, record_events) for k, (sc, r) in enumerate(pairs)]
+    tasks = _tasks(scenarios, replicates, seed, engine, record_events)
+    total = len(scenarios) * replicates
     workers = min(workers or default_workers(), len(tasks))
     results: list[tuple[int, RunResult]] = []
     if workers <= 1:
         for task in tasks:
-            results.append(_run_task(task))
+            results.extend(_run_task(task))
             if progress:
-                progress(len(results), len(tasks))
+                progress(len(results), total)
     else:
         # forkserver: workers are forked from a clean single-threaded server (forking this
         # process could deadlock once pyarrow or BLAS threads exist); the engines are
@@ -140,9 +194,9 @@ def run_many(scenarios: Sequence[Scenario], replicates: int, seed: int = DEFAULT
                                     "simulation.model.arrays_engine",
                                     "simulation.model.agents_engine"])
         with ctx.Pool(workers, initializer=_worker_init) as pool:
-            for result in pool.imap_unordered(_run_task, tasks, chunksize=1):
-                results.append(result)
+            for done in pool.imap_unordered(_run_task, tasks, chunksize=1):
+                results.extend(done)
                 if progress:
-                    progress(len(results), len(tasks))
+                    progress(len(results), total)
     return [result for _, result in sorted(results, key=lambda pair: pair[0])]
 

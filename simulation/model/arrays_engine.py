@@ -92,6 +92,25 @@ class ArrayModel:
         self.pending_disaster: Disaster | None = None
         self.disaster: Disaster | None = None
 
+    def fork(self, scenario: Scenario) -> ArrayModel:
+        """A copy of this model, now at its current month, that goes on under `scenario`: the
+        scenario's dated changes and disasters from this month on replace this one's. Run
+        to the policy date of a scenario that shares `scenario`'s history (history_key),
+        the copy gives exactly the run `scenario` alone would give on the same seed, without
+        simulating the history again."""
+        import copy
+
+        other = copy.deepcopy(self)
+        other.spec = scenario
+        other._changes = {}
+        if scenario.policy_month >= self.month:
+            other._add_change(scenario.policy_month, scenario.policy_changes())
+        for change in scenario.schedule:
+            if change.month >= self.month:
+                other._add_change(change.month, change.values)
+        other._disasters = {d.month: d for d in scenario.disasters if d.month >= self.month}
+        return other
+
     def _add_change(self, month: int, values: Mapping[str, float]) -> None:
         self._changes.setdefault(month, []).append(values)
 
@@ -271,6 +290,18 @@ def _household_draws(d: MonthDraws, n: int) -> HouseholdDraws:
     return HouseholdDraws(d.earnings, d.shock, d.severity, d.job, d.report, d.screen, d.warn,
                           d.process, d.house, d.apply, none if d.train is None else d.train,
                           none if d.guide is None else d.guide)
+
+
+def history_key(scenario: Scenario) -> tuple[object, ...]:
+    """What decides a run's months before its policy date: scenarios with equal keys live the
+    same history on a seed (the population, the status quo, the dated changes and disasters
+    before the policy date), so one run of it can be forked for each (ArrayModel.fork)."""
+    before = scenario.policy_month
+    return (scenario.population_file, before,
+            tuple(sorted(scenario.reference_values().items())),
+            tuple((c.month, tuple(sorted(c.values.items()))) for c in scenario.schedule
+                  if c.month < before),
+            tuple(d for d in scenario.disasters if d.month < before))
 
 
 def loops_ready() -> bool:

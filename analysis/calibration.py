@@ -90,7 +90,9 @@ def format_value(v: float, unit: str) -> str:
         return f"{v:.2f}"
     if unit in ("log points", "months of income"):
         return f"{v:.2f}"
-    return f"{100 * v:.2f}%"
+    if unit in ("share", "share/yr", "1/yr"):
+        return f"{100 * v:.2f}%"
+    return f"{v:.3g}"  # a unit these tables do not know (targets files may name any)
 
 
 def format_estimate(row: pd.Series) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.calibration import format_estimate, format_value
 from simulation.common.output import atomic_write_frame, atomic_write_text
 from simulation.experiments.calibrate.driver import (
     START_POINT,
@@ -24,23 +25,6 @@ from simulation.experiments.calibrate.driver import (
 )
 from simulation.experiments.calibrate.emulate import CUTOFF
 from simulation.experiments.calibrate.spec import CalibrationSpec
-
-
-def _value(v: float, unit: str) -> str:
-    if v != v:
-        return "–"
-    if unit in ("yuan/person", "households", "people"):
-        return f"{v:,.0f}"
-    if unit in ("share", "share/yr"):
-        return f"{100 * v:.2f}%"
-    return f"{v:.3g}"
-
-
-def _estimate(r: pd.Series) -> str:
-    text = _value(r["mean"], r["unit"])
-    if r["low"] != r["low"]:
-        return text
-    return f"{text} [{_value(r['low'], r['unit'])}, {_value(r['high'], r['unit'])}]"
 
 
 def fit_tables(spec: CalibrationSpec, out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -126,11 +110,12 @@ def _markdown(spec: CalibrationSpec, report: CalibrationReport, table: pd.DataFr
     lines += ["## Targets", "",
               "| target | years | range | start | best fit | met |", "|---|---|---|---|---|---|"]
     for _, r in table.iterrows():
-        rng = f"{_value(r['low_target'], r['unit'])}–{_value(r['high_target'], r['unit'])}"
-        start = _estimate(pd.Series({"mean": r["start_mean"], "low": r["start_low"],
-                                     "high": r["start_high"], "unit": r["unit"]}))
-        best = _estimate(pd.Series({"mean": r["best_mean"], "low": r["best_low"],
-                                    "high": r["best_high"], "unit": r["unit"]}))
+        unit = r["unit"]
+        rng = f"{format_value(r['low_target'], unit)}–{format_value(r['high_target'], unit)}"
+        start = format_estimate(pd.Series({"mean": r["start_mean"], "low": r["start_low"],
+                                           "high": r["start_high"], "unit": unit}))
+        best = format_estimate(pd.Series({"mean": r["best_mean"], "low": r["best_low"],
+                                          "high": r["best_high"], "unit": unit}))
         lines.append(f"| {r['target']} | {r['years']} | {rng} | {start} | {best} | "
                      f"{'yes' if r['best_inside'] else '**no**'} |")
     lines += ["", "Means over the check replicates with 95% intervals.", "",

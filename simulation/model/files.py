@@ -38,7 +38,7 @@ def validate_value(origin: str, key: str, value: Any) -> float:
     """Check one key/value against the schema; return it as int or float."""
     param = SCHEMA.get(key)
     if param is None:
-        hint = _closest(key)
+        hint = closest_key(key)
         raise ScenarioError(f"{origin}: unknown key '{key}'" + (f" (did you mean '{hint}'?)"
                                                                   if hint else ""))
     return checked(param, origin, value)
@@ -52,7 +52,8 @@ def checked(param: Param, origin: str, value: Any, key: str | None = None) -> fl
         raise ScenarioError(str(exc)) from None
 
 
-def _closest(key: str) -> str | None:
+def closest_key(key: str) -> str | None:
+    """The schema key most like a misspelt one (for "did you mean"), if any is close."""
     import difflib
 
     found = difflib.get_close_matches(key, list(SCHEMA), n=1, cutoff=0.6)

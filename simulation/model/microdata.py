@@ -42,7 +42,6 @@ from simulation.model.codes import (
     MALE,
     MARGINAL,
     MIGRANT,
-    N_SECTORS,
     NONE,
     NOT_MONITORED,
     OFF,
@@ -53,7 +52,12 @@ from simulation.model.codes import (
     K,
 )
 from simulation.model.params import SCHEMA, Knobs
-from simulation.model.population import Population, build_population, member_order
+from simulation.model.population import (
+    Population,
+    build_population,
+    draw_villages,
+    member_order,
+)
 from simulation.model.scenario import Scenario, ScenarioError
 
 SUFFIXES: Final = (".csv", ".parquet")
@@ -387,11 +391,7 @@ def build_from_records(p: Knobs, records: Records, rng: np.random.Generator) -> 
     no_supporter = (records.programme == TEKUN) | ((workers == 0)
                                                     & (supporter_u < pop.no_supporter_share))
 
-    key = rng.random(n_villages) < p.county.key_village_share
-    sector = rng.integers(0, N_SECTORS, n_villages).astype(np.int8)
-    reserve = p.industry.initial_buffer * (0.5 + rng.random(n_villages))
-    duty_factor = 0.8 + 0.4 * rng.random(n_villages)
-    partner_order = rng.permutation(n_villages).astype(np.int32)
+    villages = draw_villages(p, rng, n_villages)
 
     group_weights, weight_group = np.unique(records.weight, return_inverse=True)
     counts = tuple(int((category == c).sum()) for c in range(3))
@@ -419,8 +419,6 @@ def build_from_records(p: Knobs, records: Records, rng: np.random.Generator) -> 
         "programme_recorded": records.programme,
         "monitoring_recorded": records.monitoring,
     }
-    villages = {"key": key, "sector": sector, "reserve": reserve, "duty_factor": duty_factor,
-                "partner_order": partner_order}
     return Population(households, people, villages, records.weight.copy(),
                       tuple(float(w) for w in group_weights),
                       category_weights,  # type: ignore[arg-type]

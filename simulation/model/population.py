@@ -140,12 +140,7 @@ def build_population(p: Knobs, rng: np.random.Generator) -> Population:
     # households without labour capacity and without children to support them (特困's 三无)
     no_supporter = no_labour & (rng.random(n) < pop.no_supporter_share)
 
-    key = rng.random(n_villages) < p.county.key_village_share
-    sector = rng.integers(0, N_SECTORS, n_villages).astype(np.int8)
-    reserve = p.industry.initial_buffer * (0.5 + rng.random(n_villages))
-    duty_factor = 0.8 + 0.4 * rng.random(n_villages)
-    partner_order = rng.permutation(n_villages).astype(np.int32)
-
+    villages = draw_villages(p, rng, n_villages)
     households = {
         "category": category,
         "village": village,
@@ -161,12 +156,23 @@ def build_population(p: Knobs, rng: np.random.Generator) -> Population:
         "indebted": (debt_u < p.income.initial_debt_share) & (category != ORDINARY),
         "no_supporter": no_supporter,
     }
-    villages = {"key": key, "sector": sector, "reserve": reserve, "duty_factor": duty_factor,
-                "partner_order": partner_order}
     # the strata are the weight groups (one weight each): totals as count x stratum weight
     households["weight_group"] = category.astype(np.int32)
     return Population(households, people, villages, np.asarray(weights)[category], weights,
                       weights, counts)
+
+
+def draw_villages(p: Knobs, rng: np.random.Generator, n_villages: int
+                  ) -> dict[str, np.ndarray]:
+    """The villages, drawn from `rng` in this order: key villages, industry sectors, industry
+    reserves, official duty factors, the order in which villages gain a social partner."""
+    key = rng.random(n_villages) < p.county.key_village_share
+    sector = rng.integers(0, N_SECTORS, n_villages).astype(np.int8)
+    reserve = p.industry.initial_buffer * (0.5 + rng.random(n_villages))
+    duty_factor = 0.8 + 0.4 * rng.random(n_villages)
+    partner_order = rng.permutation(n_villages).astype(np.int32)
+    return {"key": key, "sector": sector, "reserve": reserve, "duty_factor": duty_factor,
+            "partner_order": partner_order}
 
 
 def _members(p: Knobs, rng: np.random.Generator, workers: np.ndarray, migrants: np.ndarray,

@@ -45,6 +45,7 @@ import numpy as np
 
 from simulation.model.calendar import START_YEAR
 from simulation.model.codes import CAUSES
+from simulation.model.files import closest_key
 from simulation.model.metrics import METRICS
 from simulation.model.params import SCHEMA
 from simulation.model.scenario import ScenarioError, check_name, read_toml
@@ -211,8 +212,8 @@ def load_targets(ref: str | Path) -> CalibrationSpec:
 def _schema_param(origin: str, where: str, key: str) -> Any:
     param = SCHEMA.get(key)
     if param is None:
-        found = difflib.get_close_matches(key, list(SCHEMA), n=1, cutoff=0.6)
-        hint = f" (did you mean '{found[0]}'?)" if found else ""
+        found = closest_key(key)
+        hint = f" (did you mean '{found}'?)" if found else ""
         raise ScenarioError(f"{origin}: unknown key '{where}.\"{key}\"'{hint}; parameters are "
                             "schema keys (`python run.py params` lists them)")
     if param.section in ("run", "sample"):

@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 
 from simulation.experiments.sweep.errors import SweepError
+from simulation.model.files import closest_key
 from simulation.model.params import SCHEMA, Param
 
 
@@ -87,8 +88,8 @@ class PovertyModel:
     def factor_param(self, origin: str, key: str, sweepable: bool = True) -> Param:
         param = SCHEMA.get(key)
         if param is None:
-            found = difflib.get_close_matches(key, list(SCHEMA), n=1, cutoff=0.6)
-            hint = f" (did you mean '{found[0]}'?)" if found else ""
+            found = closest_key(key)
+            hint = f" (did you mean '{found}'?)" if found else ""
             raise SweepError(f"{origin}: unknown factor 'factors.\"{key}\"'{hint}; factors "
                                "are scenario keys (`python run.py params` lists them)")
         if sweepable and param.section == "run":

@@ -118,7 +118,10 @@ def _place_value(origin: str, key: str, value: Any, validate: Any) -> float:
     if section in RUN_SECTIONS and key in SCHEMA:
         raise ScenarioError(f"{origin}: key '{key}' describes a run, not a county; a county "
                             f"profile may set keys of the sections {', '.join(PLACE_SECTIONS)}")
-    return float(validate(origin, key, value))
+    # Keep the schema's number type (int for whole-number keys): the compiled loops are
+    # specialised on argument types, so a float where the defaults hold an int would compile
+    # a second variant of every loop in every worker.
+    return validate(origin, key, value)
 
 
 def shipped_counties() -> list[Path]:

@@ -116,11 +116,12 @@ def lead_noise(runs: pd.DataFrame, ranked: pd.DataFrame) -> pd.DataFrame:
         diff = (b - a.reindex(b.index)).dropna().to_numpy()
         lead, low, high = mean_interval(diff)
         tie = bool(order.iloc[0]["rank"] == order.iloc[1]["rank"])
-        within = True if tie else (math.nan if math.isnan(low) else
-                                   float(low <= 0.0 <= high))
+        within = 1.0 if tie else (math.nan if math.isnan(low) else
+                                  float(low <= 0.0 <= high))
         rows.append({"future": future, "first": first, "second": second, "lead": lead,
                      "lead_low": low, "lead_high": high, "within_noise": within})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["future", "first", "second", "lead", "lead_low",
+                                       "lead_high", "within_noise"])
 
 
 def strategy_summary(ranked: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:

@@ -193,8 +193,10 @@ def lost_lead_boxes(ranked: pd.DataFrame, futures: pd.DataFrame,
             notes[s] = "PRIM found no box"
             continue
         box = found[0]
-        notes[s] = "; ".join(box_notes)
         restricted = box.limits[box.limits["restricted_low"] | box.limits["restricted_high"]]
+        notes[s] = "; ".join(box_notes) if len(restricted) else \
+            (f"PRIM found no range of the features that sets apart the {int(lost.sum())} "
+             "futures where it is not first")
         for _, r in restricted.iterrows():
             rows.append({"strategy": s, "box": box.number, "coverage": box.coverage,
                          "density": box.density, "mass": box.mass, "futures_in_box":
@@ -334,7 +336,9 @@ def render_section(summary: pd.DataFrame, boxes: pd.DataFrame, futures: pd.DataF
     lines += ["", "### Where a leader loses its lead (PRIM)", "",
               "For each strategy that is first in some futures, the box of future features "
               "where it is *not* first: coverage = share of those futures inside the box, "
-              "density = share of the box's futures where it is not first.", ""]
+              "density = share of the box's futures where it is not first. A restriction "
+              "with quasi-p above 0.05 is not statistically meaningful (EMA Workbench's "
+              "binomial test); with few futures, read the boxes as hints.", ""]
     for _, r in summary.iterrows():
         mine = boxes[boxes["strategy"] == r["strategy"]]
         if mine.empty:
@@ -342,8 +346,8 @@ def render_section(summary: pd.DataFrame, boxes: pd.DataFrame, futures: pd.DataF
             continue
         b = mine.iloc[0]
         limits = "; ".join(f"`{x['feature']}` in [{x['low']:.4g}, {x['high']:.4g}] "
-                           f"(of {x['range_low']:.4g}..{x['range_high']:.4g} {x['unit']})"
-                           for _, x in mine.iterrows())
+                           f"(of {x['range_low']:.4g}..{x['range_high']:.4g} {x['unit']}; "
+                           f"quasi-p {x['quasi_p']:.2g})" for _, x in mine.iterrows())
         note = f" ({r['discovery_note']})" if r["discovery_note"] else ""
         lines.append(f"- **{r['strategy']}** loses its lead in {int(b['lost_lead'])} futures; "
                      f"box: {limits}; coverage {b['coverage']:.2f}, density "

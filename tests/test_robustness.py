@@ -33,11 +33,13 @@ from simulation.experiments.robustness.driver import (
 )
 from simulation.experiments.robustness.futures import (
     SWITCH,
+    future_scenarios,
     load_futures,
     make_futures,
     run_seed,
 )
 from simulation.model.county import load_county
+from simulation.model.params import SCHEMA
 from simulation.model.scenario import ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,6 +132,13 @@ def test_futures_are_deterministic_and_drawn_as_declared(tmp_path: Path) -> None
     # run seeds: the same for every scenario of a (future, replicate), different otherwise
     seeds = {run_seed(5, f, r) for f in range(50) for r in range(3)}
     assert len(seeds) == 150 and run_seed(5, 3, 1) == run_seed(5, 3, 1)
+    # a future's values keep the schema defaults' Python types (the compiled loops are
+    # specialised on them: another type would compile them again in every worker)
+    county = load_county("m_county")  # read from its file: whole numbers as floats
+    built = future_scenarios(spec, county, a.iloc[0].to_dict(), [load_scenario("industry")])
+    for values in (built[0].values, built[0].county.values):
+        assert {k: type(v) for k, v in values.items()} == \
+            {k: type(p.default) for k, p in SCHEMA.items()}
 
 
 GOOD = """name = "bad"
@@ -232,6 +241,16 @@ def test_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert len(futures) == 3 and "income.volatility" in futures and \
         "industry.job_share" in futures and "switch:no_project_jobs" in futures
 
+    assert main(["robustness", "industry", "motivation", "-n", "3", "--replicates", "2",
+                 "--households", "300", "--years", "7", "--quiet", "--out", str(out)]) == 2
+    assert "--replace" in capsys.readouterr().err
+    (out / "figures" / "regret.png").unlink()
+    assert main(["robustness", "industry", "-n", "2", "--replicates", "1", "--households",
+                 "300", "--years", "7", "--quiet", "--no-figures", "--out", str(out),
+                 "--replace"]) == 0
+    assert not (out / "figures").exists()
+    assert len(pd.read_csv(out / "futures.csv")) == 2
+
     assert main(["robustness", "no_such_strategy", "--out", str(tmp_path / "x")]) == 2
     assert "no_such_strategy" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
@@ -242,3 +261,15 @@ def test_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert "did not write" in capsys.readouterr().err
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
     assert main(["robustness", "industry", "--resume", "--quiet"]) == 2
+
+
+@pytest.mark.slow
+def test_dask_cluster_gives_the_same_result(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    assert main([*TINY, "--workers", "1", "--out", str(tmp_path / "one")]) == 0
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None,
+                                  worker_dashboard_address=None) as cluster:
+        assert main([*TINY, "--scheduler", cluster.scheduler_address,
+                     "--out", str(tmp_path / "dask")]) == 0
+    _same(tmp_path / "one", tmp_path / "dask")

@@ -325,8 +325,8 @@ def render_section(summary: pd.DataFrame, boxes: pd.DataFrame, futures: pd.DataF
             f"{_pct(r['share_none_avoided'])} |")
     lines += ["", "### How sure is the ranking", ""]
     if meta["within_noise"] is None:
-        lines.append("Not assessed: the lead of the first strategy over the second needs at "
-                     "least two replicates per future.")
+        lines.append("Not assessed: the lead of the first strategy over the second needs "
+                     "two strategies or more and at least two replicates per future.")
     else:
         lines.append(f"In {_pct(meta['within_noise'])} of the futures the first strategy's "
                      "lead over the second is within the replicate noise (the paired 95% "
@@ -379,6 +379,11 @@ def reading(summary: pd.DataFrame, meta: dict[str, Any]) -> list[str]:
             out.append("Also first in some futures: " + ", ".join(
                 f"{w['strategy']} ({_pct(w['p_first'])})" for _, w in winners.iterrows())
                 + " — the best choice depends on which world M County is in.")
+    if len(s) > 2 and "rank_2" in s:
+        second = s.sort_values("rank_2", ascending=False).iloc[0]
+        if second["rank_2"] > 0:
+            out.append(f"Most often second: {second['strategy']} ({_pct(second['rank_2'])} of "
+                       "the futures).")
     regret = summary.sort_values("regret_mean").iloc[0]
     out.append(f"Least regret on average: {regret['strategy']} (on average "
                f"{_num(regret['regret_mean'])} returns above the best strategy of each "
@@ -398,8 +403,11 @@ def reading(summary: pd.DataFrame, meta: dict[str, Any]) -> list[str]:
         out.append(f"{r['strategy']} avoids no returns against the baseline in "
                    f"{_pct(r['share_none_avoided'])} of the futures.")
     if meta.get("within_noise") is not None and meta["within_noise"] > 0.25:
+        few = (f" (with {meta['replicates']} replicates the t-interval of the margin is "
+               "wide; more replicates narrow it)") if meta.get("replicates", 0) <= 3 else ""
         out.append(f"In {_pct(meta['within_noise'])} of the futures the leader's margin is "
-                   "within replicate noise: read the first-place shares as approximate.")
+                   f"within replicate noise{few}: read the first-place shares as "
+                   "approximate.")
     return out
 
 

@@ -418,6 +418,7 @@ def save_figures(folder: Path, ranked: pd.DataFrame, summary: pd.DataFrame,
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     folder.mkdir(parents=True, exist_ok=True)
     k, n = len(strategies), int(summary["futures"].iloc[0]) if len(summary) else 0
@@ -449,7 +450,7 @@ def save_figures(folder: Path, ranked: pd.DataFrame, summary: pd.DataFrame,
     _save(fig, folder / "regret.png")
 
     fig, ax = plt.subplots(figsize=(6.5, 0.5 * k + 1.8), layout="constrained")
-    data = [ranked.loc[ranked["scenario"] == s, "per_avoided"].dropna().to_numpy(float)
+    data = [ranked.loc[ranked["scenario"] == s, "per_avoided"].dropna().to_numpy(float) / 1e6
             for s in strategies]
     shown = [d if d.size else np.array([np.nan]) for d in data]
     ax.boxplot(shown, orientation="horizontal", showfliers=False)
@@ -458,7 +459,8 @@ def save_figures(folder: Path, ranked: pd.DataFrame, summary: pd.DataFrame,
     ax.set_yticks(range(1, k + 1), [f"{s} ({len(d)} futures)" for s, d in
                                     zip(strategies, data, strict=True)])
     ax.invert_yaxis()
-    ax.set_xlabel("extra fiscal cost per avoided return against the baseline (yuan)")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax.set_xlabel("extra fiscal cost per avoided return vs the baseline (million yuan)")
     ax.set_title("Cost per avoided return, over the futures where returns are avoided",
                  fontsize=9)
     _save(fig, folder / "cost_per_avoided.png")

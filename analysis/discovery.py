@@ -106,6 +106,26 @@ def discover(folder: Path, metric: str, threshold: float, *, below: bool = True,
                             "needs restricting within the swept ranges")
         return result
 
+    found, notes = prim_boxes(x, y, factors, min_density=min_density, boxes=boxes,
+                              peel_alpha=peel_alpha, paste_alpha=paste_alpha,
+                              mass_min=mass_min)
+    result.boxes += found
+    result.notes += notes
+    if not result.boxes:
+        result.notes.append("PRIM found no box")
+    return result
+
+
+def prim_boxes(x: pd.DataFrame, y: np.ndarray, factors: list[dict[str, Any]], *,
+               min_density: float = 0.8, boxes: int = 1, peel_alpha: float = 0.05,
+               paste_alpha: float = 0.05, mass_min: float = 0.05
+               ) -> tuple[list[Box], list[str]]:
+    """Up to `boxes` PRIM boxes of the cases `y` (bool) in `x` (float columns, one per factor:
+    dicts with key, low, high, integer, unit), each selected on its peeling trajectory by the
+    rule of the module docstring; and notes. Used by `discover` (a sweep's samples) and by
+    analysis.robustness (the futures where a strategy loses its lead)."""
+    found: list[Box] = []
+    notes: list[str] = []
     with warnings.catch_warnings():
         # EMA Workbench warns at import that ipyparallel is absent (not used here), and its
         # pandas calls may raise deprecation notices the user cannot act on.
@@ -124,9 +144,8 @@ def discover(folder: Path, metric: str, threshold: float, *, below: bool = True,
             dense = traj[traj["density"] >= min_density]
             if dense.empty:
                 step = int(traj["density"].idxmax())
-                result.notes.append(f"box {number}: no step reaches density {min_density:g}; "
-                                    f"the densest step ({traj.loc[step, 'density']:.2f}) is "
-                                    "shown")
+                notes.append(f"box {number}: no step reaches density {min_density:g}; "
+                             f"the densest step ({traj.loc[step, 'density']:.2f}) is shown")
             else:
                 best = dense.sort_values(["coverage", "res_dim"], ascending=[False, True])
                 step = int(best.index[0])
@@ -136,11 +155,9 @@ def discover(folder: Path, metric: str, threshold: float, *, below: bool = True,
                 break
             table = _limits(box.box_lims[step], box.box_lims[0], limits, factors)
             traj = traj.assign(box=number, selected=traj.index == step)
-            result.boxes.append(Box(number, float(stats["coverage"]), float(stats["density"]),
-                                    float(stats["mass"]), int(stats["n"]), table, traj, step))
-    if not result.boxes:
-        result.notes.append("PRIM found no box")
-    return result
+            found.append(Box(number, float(stats["coverage"]), float(stats["density"]),
+                             float(stats["mass"]), int(stats["n"]), table, traj, step))
+    return found, notes
 
 
 def _limits(lims: pd.DataFrame, initial: pd.DataFrame, inspected: pd.DataFrame,

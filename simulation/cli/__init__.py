@@ -592,6 +592,12 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return calibrate_command(args, argv)
 
 
+def cmd_robustness(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from simulation.cli.robustness import robustness_command
+
+    return robustness_command(args, argv)
+
+
 def cmd_discover(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from simulation.cli.sweeps import discover_command
 
@@ -709,6 +715,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(p, EFFECTS_REPLICATES, figures=False)
 
     from simulation.cli.calibrate import add_calibrate_arguments
+    from simulation.cli.robustness import add_robustness_arguments
     from simulation.cli.sweeps import add_discover_arguments, add_sweep_arguments
 
     p = sub.add_parser("sweep", help="sensitivity sweep (Sobol, Morris, FAST, LHS, grid)",
@@ -724,6 +731,20 @@ def build_parser() -> argparse.ArgumentParser:
                                    "Runs stream to disk; a killed calibration continues with "
                                    "--resume.")
     add_calibrate_arguments(p)
+    p = sub.add_parser("robustness", help="which strategy, in which worlds: rank strategies "
+                                          "over many futures",
+                       description="Run every strategy and the baseline in N futures drawn "
+                                   "from a futures file (calibrated parameter sets, uncertain "
+                                   "constants, structural switches, shocks; futures/README.md) "
+                                   "on paired seeds within each future, and report how "
+                                   "robust their ranking by returns to poverty is: first-rank "
+                                   "probabilities, rank distributions, regret, cost per "
+                                   "avoided return, and PRIM boxes of the futures where a "
+                                   "leader loses its lead. Runs stream to disk; a killed run "
+                                   "continues with --resume.",
+                       epilog="Example: python run.py robustness industry combined -n 200 "
+                              "--replicates 3 --out results/robust-200")
+    add_robustness_arguments(p)
     p = sub.add_parser("discover", help="knob ranges where an output stays below a threshold",
                        description="Scenario discovery on a finished sweep with PRIM (EMA "
                                    "Workbench): boxes of knob ranges, with coverage and "
@@ -785,6 +806,7 @@ COMMANDS = {None: cmd_main, "simulate": cmd_simulate, "compare": cmd_compare,
             "calibration": cmd_calibration, "effects": cmd_effects,
             "report": cmd_report, "decompose": cmd_decompose,
             "sweep": cmd_sweep, "calibrate": cmd_calibrate, "discover": cmd_discover,
+            "robustness": cmd_robustness,
             "demo": cmd_demo}
 
 

@@ -592,6 +592,12 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return calibrate_command(args, argv)
 
 
+def cmd_optimize(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from simulation.cli.optimize import optimize_command
+
+    return optimize_command(args, argv)
+
+
 def cmd_discover(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from simulation.cli.sweeps import discover_command
 
@@ -724,6 +730,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "Runs stream to disk; a killed calibration continues with "
                                    "--resume.")
     add_calibrate_arguments(p)
+    from simulation.cli.optimize import DESCRIPTION, add_optimize_arguments
+
+    p = sub.add_parser("optimize", help="the best mixes of mechanism levers for a budget "
+                       "(ε-NSGA-II)", description=DESCRIPTION)
+    add_optimize_arguments(p)
     p = sub.add_parser("discover", help="knob ranges where an output stays below a threshold",
                        description="Scenario discovery on a finished sweep with PRIM (EMA "
                                    "Workbench): boxes of knob ranges, with coverage and "
@@ -785,6 +796,7 @@ COMMANDS = {None: cmd_main, "simulate": cmd_simulate, "compare": cmd_compare,
             "calibration": cmd_calibration, "effects": cmd_effects,
             "report": cmd_report, "decompose": cmd_decompose,
             "sweep": cmd_sweep, "calibrate": cmd_calibrate, "discover": cmd_discover,
+            "optimize": cmd_optimize,
             "demo": cmd_demo}
 
 

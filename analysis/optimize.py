@@ -113,6 +113,11 @@ def best_for_budget(pareto: pd.DataFrame, manifest: dict[str, Any],
     return pd.DataFrame(rows)
 
 
+def signed(value: float, decimals: int = 0) -> str:
+    """A change with its sign, never "-0" (-0.0 + 0.0 is +0.0)."""
+    return f"{round(value, decimals) + 0.0:+,.{decimals}f}"
+
+
 def _yuan(value: float) -> str:
     if abs(value) >= 1e6:
         return f"{value / 1e6:,.1f} million"
@@ -131,7 +136,7 @@ def budget_markdown(table: pd.DataFrame, manifest: dict[str, Any]) -> str:
         if r["point"]:
             lines.append(
                 f"| {_yuan(r['budget_yuan'])}{mark} | {r['point']} | {r['returns']:,.0f} | "
-                f"{-r['returns_reduction']:+,.0f} ({-r['returns_reduction_pct']:+.1f}%) | "
+                f"{signed(-r['returns_reduction'])} ({signed(-r['returns_reduction_pct'], 1)}%) | "
                 f"{r['new_poverty']:,.0f} | {_yuan(r['extra_cost_yuan'])} | {r['changes']} |")
         else:
             lines.append(f"| {_yuan(r['budget_yuan'])}{mark} | – | – | – | – | – | "
@@ -313,5 +318,5 @@ def write_optimize_outputs(folder: Path | str, figures: bool = True) -> pd.DataF
 
 __all__ = ["BUDGET_FRACTIONS", "best_for_budget", "budget_ladder", "budget_markdown",
            "convergence_figure", "convergence_statement", "lever_changes",
-           "load_optimization", "parallel_axes", "render_optimize_section", "round_up",
+           "load_optimization", "parallel_axes", "render_optimize_section", "round_up", "signed",
            "write_optimize_outputs"]

@@ -257,3 +257,22 @@ def test_cli_refuses_a_negative_budget(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["optimize", "--epsilons", "5,20"]) == 2
     assert main(["optimize", "--help"]) == 0
     assert "nominal yuan" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- analysis
+def test_best_for_budget_picks_the_fewest_returns_within_each_budget() -> None:
+    from analysis.optimize import best_for_budget, budget_ladder, round_up
+
+    assert round_up(123_456.0) == 130_000.0 and round_up(0.0) == 0.0
+    pareto = pd.DataFrame({"point": ["pareto-001", "pareto-002", "pareto-003"],
+                           "a": [0.9, 0.95, 1.0], "returns": [800.0, 700.0, 600.0],
+                           "new_poverty": [100.0, 90.0, 95.0],
+                           "extra_cost": [-5e6, 2e6, 9.1e6]})
+    assert budget_ladder(pareto, 3e6) == [0.0, 2.3e6, 3e6, 4.6e6, 6.9e6, 9.1e6]
+    manifest = {"baseline": {"returns": 850.0, "new_poverty": 100.0},
+                "levers": [{"key": "a", "status_quo": 0.9, "integer": False}]}
+    table = best_for_budget(pareto, manifest, [0.0, 3e6, 1e7])
+    assert table["point"].to_list() == ["pareto-001", "pareto-002", "pareto-003"]
+    assert table["returns_reduction"].to_list() == [50.0, 150.0, 250.0]
+    assert table["changes"].to_list() == ["none (the status quo)", "a 0.9 → 0.95", "a 0.9 → 1"]
+    assert table["feasible_points"].to_list() == [1, 2, 3]

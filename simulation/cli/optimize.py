@@ -96,7 +96,9 @@ def add_optimize_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--evaluations", type=int_in("--evaluations", 2, 1_000_000),
                    default=d.evaluations,
                    help=f"mixes evaluated in total over all searches (default "
-                        f"{d.evaluations}); each evaluation is --replicates runs")
+                        f"{d.evaluations}), used in whole generations: each search runs "
+                        "EVALUATIONS // (SEARCHES x POPULATION) generations; each "
+                        "evaluation is --replicates runs")
     p.add_argument("--population", type=int_in("--population", 4, 10_000),
                    default=d.population, help=f"NSGA-II population (default {d.population})")
     p.add_argument("--searches", type=int_in("--searches", 1, 100), default=d.searches,
@@ -143,7 +145,7 @@ def _options(args: argparse.Namespace) -> Any:
 
 
 def optimize_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from analysis.optimize import write_optimize_outputs
+    from analysis.optimize import signed, write_optimize_outputs
     from simulation.experiments.optimize.driver import resolve_levers, run_optimization
 
     opts = _options(args)
@@ -182,7 +184,7 @@ def optimize_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
     for r in table.to_dict("records"):
         if r["point"]:
             print(f"  budget {r['budget_yuan']:>16,.0f} yuan: {r['point']}  returns "
-                  f"{r['returns']:,.0f} ({-r['returns_reduction']:+,.0f} vs baseline), extra "
+                  f"{r['returns']:,.0f} ({signed(-r['returns_reduction'])} vs baseline), extra "
                   f"cost {r['extra_cost_yuan']:,.0f} yuan")
         else:
             print(f"  budget {r['budget_yuan']:>16,.0f} yuan: no Pareto mix within it")

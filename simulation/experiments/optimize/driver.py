@@ -45,7 +45,7 @@ import platform
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -153,7 +153,6 @@ class OptimizeReport:
     wall_seconds: float = 0.0
     run_seconds: float = 0.0
     hypervolume: float = 0.0
-    notes: list[str] = field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------- inputs

@@ -730,10 +730,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "Runs stream to disk; a killed calibration continues with "
                                    "--resume.")
     add_calibrate_arguments(p)
-    from simulation.cli.optimize import DESCRIPTION, add_optimize_arguments
+    from simulation.cli.optimize import DESCRIPTION, EPILOG, add_optimize_arguments
 
     p = sub.add_parser("optimize", help="the best mixes of mechanism levers for a budget "
-                       "(ε-NSGA-II)", description=DESCRIPTION)
+                       "(ε-NSGA-II)", description=DESCRIPTION, epilog=EPILOG)
     add_optimize_arguments(p)
     p = sub.add_parser("discover", help="knob ranges where an output stays below a threshold",
                        description="Scenario discovery on a finished sweep with PRIM (EMA "

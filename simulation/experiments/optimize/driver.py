@@ -544,7 +544,7 @@ def _write_outputs(out: Path, opts: OptimizeOptions, base: Scenario, levers: Seq
     records = []
     for i in result.merged:
         c = result.candidates[i]
-        per_seed = by_key.loc[(c.search, c.generation, c.index)]
+        per_seed = by_key.loc[[(c.search, c.generation, c.index)]]  # a frame, even for 1 seed
         rec: dict[str, Any] = {"search": c.search, "generation": c.generation,
                                "candidate": c.index,
                                **dict(zip(keys, c.values, strict=True))}

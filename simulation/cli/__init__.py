@@ -598,6 +598,12 @@ def cmd_robustness(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return robustness_command(args, argv)
 
 
+def cmd_optimize(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from simulation.cli.optimize import optimize_command
+
+    return optimize_command(args, argv)
+
+
 def cmd_discover(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from simulation.cli.sweeps import discover_command
 
@@ -745,6 +751,11 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="Example: python run.py robustness industry combined -n 200 "
                               "--replicates 3 --out results/robust-200")
     add_robustness_arguments(p)
+    from simulation.cli.optimize import DESCRIPTION, EPILOG, add_optimize_arguments
+
+    p = sub.add_parser("optimize", help="the best mixes of mechanism levers for a budget "
+                       "(ε-NSGA-II)", description=DESCRIPTION, epilog=EPILOG)
+    add_optimize_arguments(p)
     p = sub.add_parser("discover", help="knob ranges where an output stays below a threshold",
                        description="Scenario discovery on a finished sweep with PRIM (EMA "
                                    "Workbench): boxes of knob ranges, with coverage and "
@@ -807,6 +818,7 @@ COMMANDS = {None: cmd_main, "simulate": cmd_simulate, "compare": cmd_compare,
             "report": cmd_report, "decompose": cmd_decompose,
             "sweep": cmd_sweep, "calibrate": cmd_calibrate, "discover": cmd_discover,
             "robustness": cmd_robustness,
+            "optimize": cmd_optimize,
             "demo": cmd_demo}
 
 

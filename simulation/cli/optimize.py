@@ -1,0 +1,200 @@
+"""`python run.py optimize [--budget YUAN]`: the best mixes of mechanism levers for a budget."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from simulation.cli.sweeps import int_in
+from simulation.model.params import SCHEMA
+
+DESCRIPTION = (
+    "Search the mechanism knobs (the levers; all 18 by default) for the mixes that minimise "
+    "returns, new poverty and extra fiscal cost over the evaluation window (2026-2035), "
+    "with an ε-NSGA-II search (pymoo NSGA-II with ε-box archives; several searches merged). "
+    "Every mix and the status quo run on the same seeds (common random numbers). With "
+    "--budget, only mixes whose extra cost stays within it are kept. BUDGET UNITS: extra "
+    "fiscal cost over the evaluation window 2026-2035 above the status quo, nominal yuan, "
+    "county total (e.g. --budget 50e6 is 50 million yuan over the ten years). Writes the "
+    "Pareto mixes (pareto.csv, scenarios/pareto-NNN.toml), the best mix for a ladder of "
+    "budgets (best_for_budget.md), convergence and optimize.md. Evaluations stream to disk; a "
+    "killed optimization continues with --resume --out DIR and the same options.")
+
+EPILOG = (
+    "Examples: `python run.py optimize --budget 500e6` (all 18 levers, 2,000 mixes x 3 seeds "
+    "at 5,000 households: about 15 minutes on two cores); `python run.py optimize --levers "
+    "social_security.coverage,industry.dividend --evaluations 400 --out results/opt`; "
+    "after Ctrl-C: the same command with --resume --out results/opt. Then `python run.py "
+    "compare baseline results/opt/scenarios/pareto-001.toml` runs a chosen mix with more "
+    "replicates.")
+
+
+class Bar:
+    """One tqdm bar per generation (its runs: mixes x seeds)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: Any = None
+        self.label = ""
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if label != self.label:
+            self.close()
+            from tqdm import tqdm
+
+            self.label = label
+            self.bar = tqdm(total=total, initial=done, desc=label, unit="run",
+                            file=sys.stderr, dynamic_ncols=True, leave=False)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _budget(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--budget must be a number of yuan, got {text!r}") \
+            from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(
+            f"--budget = {text} is out of range; allowed: a number >= 0 (extra fiscal cost "
+            "over the evaluation window above the status quo, nominal yuan)")
+    return value
+
+
+def _epsilons(text: str) -> tuple[float, float, float]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3 or not all(math.isfinite(v) and v > 0 for v in values):
+        raise argparse.ArgumentTypeError(
+            f"--epsilons must be three positive numbers RETURNS,NEW_POVERTY,COST (households, "
+            f"households, yuan), got {text!r}")
+    return values  # type: ignore[return-value]
+
+
+def add_optimize_arguments(p: argparse.ArgumentParser) -> None:
+    from simulation.experiments.optimize.driver import DEFAULT_EPSILONS, OptimizeOptions
+
+    d = OptimizeOptions()
+    hh = SCHEMA["run.households"]
+    p.add_argument("--budget", type=_budget, default=None, metavar="YUAN",
+                   help="largest extra fiscal cost over the evaluation window 2026-2035 above "
+                        "the status quo, nominal yuan, county total (default: no constraint)")
+    p.add_argument("--levers", default=None, metavar="KEY,KEY...",
+                   help="the mechanism knobs to search (default: all 18; `python run.py "
+                        "params` lists them), e.g. social_security.coverage,industry.dividend")
+    p.add_argument("--epsilons", type=_epsilons, default=d.epsilons,
+                   metavar="RETURNS,NEW_POVERTY,COST",
+                   help="ε-box sizes: households, households, yuan (default "
+                        f"{','.join(f'{e:g}' for e in DEFAULT_EPSILONS)}: finer than the "
+                        "noise of a 3-seed mean at 5,000 households)")
+    p.add_argument("--evaluations", type=int_in("--evaluations", 2, 1_000_000),
+                   default=d.evaluations,
+                   help=f"mixes evaluated in total over all searches (default "
+                        f"{d.evaluations}), used in whole generations: each search runs "
+                        "EVALUATIONS // (SEARCHES x POPULATION) generations; each "
+                        "evaluation is --replicates runs")
+    p.add_argument("--population", type=int_in("--population", 4, 10_000),
+                   default=d.population, help=f"NSGA-II population (default {d.population})")
+    p.add_argument("--searches", type=int_in("--searches", 1, 100), default=d.searches,
+                   help=f"independent searches from different seeds, merged (default "
+                        f"{d.searches})")
+    p.add_argument("--replicates", type=int_in("--replicates", 1, 1000), default=d.replicates,
+                   help=f"seeds per evaluation, the same for every mix (default "
+                        f"{d.replicates})")
+    p.add_argument("--households", type=int_in("--households", int(hh.low), int(hh.high)),
+                   default=d.households,
+                   help=f"simulated households per run (default {d.households:,})")
+    p.add_argument("--seed", type=int_in("--seed", 0, 2**31 - 1), default=d.seed,
+                   help=f"seed of the searches and of replicate 0 (default {d.seed})")
+    p.add_argument("--county", default=None, metavar="PROFILE",
+                   help="county profile (a name in counties/ or a TOML file; default the "
+                        "baseline's, normally m_county)")
+    p.add_argument("--baseline", default=d.baseline, metavar="NAME",
+                   help="the status quo the levers start from and extra cost is measured "
+                        f"against (default {d.baseline})")
+    p.add_argument("--workers", type=int_in("--workers", 1, 512), default=None,
+                   help="local worker processes (default: all cores)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run on a Dask cluster (tcp://HOST:PORT) instead of local processes")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="optimization folder (default: a new results/optimize-<time>)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the optimization in --out (stored evaluations are reused)")
+    p.add_argument("--replace", action="store_true",
+                   help="start afresh over an earlier optimization of this program in --out")
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _options(args: argparse.Namespace) -> Any:
+    from simulation.experiments.optimize.driver import OptimizeOptions
+
+    levers = tuple(k.strip() for k in args.levers.split(",") if k.strip()) if args.levers \
+        else OptimizeOptions().levers
+    return OptimizeOptions(levers=levers, budget=args.budget, epsilons=tuple(args.epsilons),
+                           evaluations=args.evaluations, population=args.population,
+                           searches=args.searches, replicates=args.replicates,
+                           households=args.households, seed=args.seed, county=args.county,
+                           baseline=args.baseline)
+
+
+def optimize_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from analysis.optimize import signed, write_optimize_outputs
+    from simulation.experiments.optimize.driver import resolve_levers, run_optimization
+
+    opts = _options(args)
+    resolve_levers(opts.levers)  # a bad key stops here, before any folder is made
+    if args.resume and args.out is None:
+        print("error: --resume needs --out (the optimization folder to continue)",
+              file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else \
+        Path("results") / f"optimize-{datetime.now():%Y%m%d-%H%M%S}"
+    budget = "no budget" if opts.budget is None else \
+        f"budget {opts.budget:,.0f} yuan (extra fiscal cost over the window above the status quo)"
+    print(f"Optimizing {len(opts.levers)} levers: {opts.searches} searches x "
+          f"{opts.generations} generations x {opts.population} mixes, each on "
+          f"{opts.replicates} seed(s) at {opts.households:,} households; {budget}; folder "
+          f"{out}/", flush=True)
+    bar = Bar(not args.quiet)
+    notice = None if args.quiet else (lambda text: print(text, file=sys.stderr))
+    try:
+        report = run_optimization(opts, out, workers=args.workers, scheduler=args.scheduler,
+                                  resume=args.resume, replace=args.replace, progress=bar,
+                                  notice=notice, command=["run.py", *argv])
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"interrupted: finished evaluations are on disk in {out}/; continue with the "
+              f"same options and --resume --out {out}", file=sys.stderr)
+        return 130
+    finally:
+        bar.close()
+    table = write_optimize_outputs(out, figures=not args.no_figures)
+    runs = report.computed_runs
+    rate = f"; {runs / report.wall_seconds:.2f} runs/s" if runs and report.wall_seconds else ""
+    print(f"{report.evaluations:,} mixes in {report.generations} generations ({runs:,} runs "
+          f"computed now in {report.wall_seconds / 60:.1f} min{rate}); Pareto front: "
+          f"{report.pareto} mixes")
+    for r in table.to_dict("records"):
+        if r["point"]:
+            print(f"  budget {r['budget_yuan']:>16,.0f} yuan: {r['point']}  returns "
+                  f"{r['returns']:,.0f} ({signed(-r['returns_reduction'])} vs baseline), extra "
+                  f"cost {r['extra_cost_yuan']:,.0f} yuan")
+        else:
+            print(f"  budget {r['budget_yuan']:>16,.0f} yuan: no Pareto mix within it")
+    print(f"report: {out / 'optimize.md'}; strategy files: {out / 'scenarios'}/")
+    return 0

@@ -10,6 +10,7 @@ cost-effectiveness, calibration, run manifest, methods.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +53,7 @@ from analysis.spells import (
     returned_within,
     summarize_by,
 )
+from simulation.common.errors import OutputError
 from simulation.common.stats import mean_interval
 from simulation.model.calendar import START_YEAR
 from simulation.model.codes import CAUSES
@@ -109,9 +111,12 @@ def _outcome_format(outcome: str) -> tuple[float, int, str]:
 class Report:
     """Computes every table and figure of the report from a loaded results folder."""
 
-    def __init__(self, results: Results, decomposition: Results | None = None) -> None:
+    def __init__(self, results: Results, decomposition: Results | None = None,
+                 robustness: Path | None = None, optimization: Path | None = None) -> None:
         self.r = results
         self.extra = decomposition
+        self.robustness_folder = robustness
+        self.optimization_folder = optimization
         self.baseline = results.baseline
         self.names = results.names
         self.per_run = run_outcomes(results)
@@ -167,7 +172,8 @@ class Report:
             ("headline", self.headline), ("causes", self.causes),
             ("decomposition", self.decomposition), ("cohorts", self.cohorts),
             ("who", self.who_returns), ("monitoring", self.monitoring_and_disasters),
-            ("costs", self.costs),
+            ("costs", self.costs), ("robustness", self.robustness),
+            ("optimization", self.optimization),
             ("calibration", self.calibration), ("manifest", self.manifest),
             ("methods", self.methods)]
         for _, step in steps:
@@ -838,6 +844,52 @@ class Report:
                "identified fall more often. The effect of monitoring itself is the paired "
                "difference against a scenario without it (the `no_monitoring` scenario).")
 
+    def robustness(self) -> None:
+        """The ranking across plausible futures (a `robustness` folder), or how to get it."""
+        from analysis.robustness import TITLE, render_robustness_section
+
+        folder = self.robustness_folder
+        if folder is None:
+            self.doc.heading(TITLE)
+            self.doc.paragraph(
+                "The tables above compare the strategies at one point: the county's status "
+                "quo and the model's default values of constants no source pins down. A "
+                "ranking at one point is not yet evidence. `python run.py robustness "
+                "--out DIR` runs every strategy in many plausible futures (calibrated "
+                "parameter sets, uncertain constants, structural alternatives, what-if "
+                "shocks) and reports how often each ranks first, its regret and where it "
+                f"loses its lead; `python run.py report {self.r.folder} --robustness DIR` "
+                "adds that section here.")
+            return
+        self._embedded(render_robustness_section(folder), folder, "robustness")
+
+    def optimization(self) -> None:
+        """The best mixes of levers for a budget (an `optimize` folder), or how to get it."""
+        from analysis.optimize import render_optimize_section
+
+        folder = self.optimization_folder
+        if folder is None:
+            self.doc.heading("The best mix for the budget")
+            self.doc.paragraph(
+                "The strategies compared here are the study's four proposals and their "
+                "combination. `python run.py optimize --budget YUAN --out DIR` searches the "
+                "mechanism levers for the mixes with the fewest returns, least new poverty "
+                "and least extra cost, and names the best mix for each budget; `python run.py "
+                f"report {self.r.folder} --optimization DIR` adds that section here.")
+            return
+        self._embedded(render_optimize_section(folder), folder, "optimization")
+
+    def _embedded(self, section: str, folder: Path, name: str) -> None:
+        """A section another command wrote in markdown: its `## ` title becomes the
+        report's heading (contents list), the rest is included with its figures."""
+        title, _, body = section.lstrip().partition("\n")
+        self.doc.heading(title.removeprefix("## ").strip())
+        self.doc.paragraph(f"From the folder `{folder}`.")
+        images = {link: (folder / link).read_bytes()
+                  for link in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", body)
+                  if (folder / link).is_file()}
+        self.doc.markdown(body, name, images)
+
     def costs(self) -> None:
         r, d = self.r, self.doc
         d.heading("Fiscal cost and cost-effectiveness")
@@ -1045,8 +1097,9 @@ class Report:
 
 
 def write_report(folder: str | Path, out: str | Path | None = None,
-                 decomposition: str | Path | None = None, replace: bool = False
-                 ) -> tuple[Path, Path, float]:
+                 decomposition: str | Path | None = None, replace: bool = False,
+                 robustness: str | Path | None = None,
+                 optimization: str | Path | None = None) -> tuple[Path, Path, float]:
     """Build the report of a results folder; returns (html path, md path, seconds).
     An earlier report of this program at the same place is replaced only with `replace`."""
     start = time.perf_counter()
@@ -1054,15 +1107,32 @@ def write_report(folder: str | Path, out: str | Path | None = None,
     check_output(html_path, replace)
     results = load_results(folder)
     extra = load_results(decomposition) if decomposition is not None else None
-    doc = Report(results, extra).build()
+    robust = _finished_folder(robustness, "robustness", "robustness.csv", "--robustness")
+    optim = _finished_folder(optimization, "optimize", "pareto.csv", "--optimization")
+    doc = Report(results, extra, robust, optim).build()
     html_path, md_path, _ = write_document(doc, html_path, replace)
     return html_path, md_path, time.perf_counter() - start
 
 
+def _finished_folder(folder: str | Path | None, command: str, result: str,
+                     option: str) -> Path | None:
+    """`folder` if it holds the finished results of `python run.py COMMAND`; OutputError
+    (exit 2) naming the option and the folder otherwise."""
+    if folder is None:
+        return None
+    path = Path(folder)
+    if not (path / result).is_file() or not (path / "manifest.json").is_file():
+        raise OutputError(f"{option} {path}: not a finished `python run.py {command}` folder "
+                          f"(no {result} and manifest.json in it)")
+    return path
+
+
 def cli(args: Any) -> int:
-    """`python run.py report RESULTS_DIR [--out FILE] [--decomposition DIR] [--replace]`."""
+    """`python run.py report RESULTS_DIR [--out FILE] [--decomposition DIR] [--robustness DIR]
+    [--optimization DIR] [--replace]`."""
     html_path, md_path, seconds = write_report(args.results, args.out, args.decomposition,
-                                               args.replace)
+                                               args.replace, args.robustness,
+                                               args.optimization)
     print(f"report written in {seconds:.1f} s: {html_path} (self-contained) and {md_path}")
     return 0
 

@@ -77,6 +77,7 @@ class Block:
     text_columns: tuple[str, ...] = ()
     png: bytes = b""
     name: str = ""
+    images: dict[str, bytes] = field(default_factory=dict)  # markdown: link -> PNG
 
 
 @dataclass
@@ -119,6 +120,12 @@ class Document:
         fig.savefig(buffer, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
         plt.close(fig)
         self.blocks.append(Block("figure", text=caption, png=buffer.getvalue(), name=name))
+
+    def markdown(self, text: str, name: str, images: dict[str, bytes] | None = None) -> None:
+        """A section written elsewhere in markdown (the robustness and optimisation folders'
+        own reports), with its figures: `images` maps each image link of `text` to its PNG.
+        The HTML embeds the figures; report.md links copies saved as `<name>-<file>`."""
+        self.blocks.append(Block("markdown", text=text, name=name, images=dict(images or {})))
 
     @property
     def sections(self) -> list[Block]:
@@ -184,6 +191,8 @@ def render_html(doc: Document) -> str:
             parts.append(f'<p class="caption">{_inline_html(b.text)}</p>'
                          f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead>'
                          f"<tbody>{rows}</tbody></table></div>")
+        elif b.kind == "markdown":
+            parts.append(_markdown_html(b))
         elif b.kind == "figure":
             data = base64.b64encode(b.png).decode("ascii")
             parts.append(f'<figure id="fig-{b.name}"><img src="data:image/png;base64,{data}" '
@@ -220,7 +229,31 @@ def render_markdown(doc: Document, assets: str) -> str:
             lines.append("")
         elif b.kind == "figure":
             lines += [f"![{b.text}]({assets}/{b.name}.png)", "", f"*{b.text}*", ""]
+        elif b.kind == "markdown":
+            text = b.text
+            for link in b.images:
+                text = text.replace(f"]({link})", f"]({assets}/{_image_file(b, link)})")
+            lines += [text.rstrip(), ""]
     return "\n".join(lines)
+
+
+def _image_file(b: Block, link: str) -> str:
+    """File name in the report's _files folder of an image of a markdown block."""
+    return f"{b.name}-{Path(link).name}"
+
+
+def _markdown_html(b: Block) -> str:
+    """A markdown block as HTML (tables extension), its images embedded as data URIs."""
+    import markdown
+
+    text = b.text
+    for link, png in b.images.items():
+        data = base64.b64encode(png).decode("ascii")
+        text = text.replace(f"]({link})", f"](data:image/png;base64,{data})")
+    body = markdown.markdown(text, extensions=["tables"])
+    # wide tables scroll on a phone, as the report's own tables do
+    return body.replace("<table>", '<div class="table-wrap"><table>') \
+        .replace("</table>", "</table></div>")
 
 
 # ----------------------------------------------------------------------------- writing
@@ -279,6 +312,8 @@ def write_document(doc: Document, html_path: Path, replace: bool = False
         for b in doc.blocks:
             if b.kind == "figure":
                 (folder.path / f"{b.name}.png").write_bytes(b.png)
+            for link, png in b.images.items():
+                (folder.path / _image_file(b, link)).write_bytes(png)
         for name, frame in doc.tables.items():
             frame.to_csv(folder.path / name, index=False)
     try:

@@ -18,7 +18,8 @@ TINY = ["--households", "300", "--replicates", "3", "--workers", "1", "--quiet",
 SECTIONS = ("Overview", "Scenarios compared", "Headline results",
             "Causes of returns and new poverty", "Mechanism decomposition",
             "Exit cohorts and time to return", "Who returns", "Monitoring and disasters",
-            "Fiscal cost and cost-effectiveness", "Calibration", "Run manifest",
+            "Fiscal cost and cost-effectiveness", "Which strategy, in which worlds",
+            "The best mix for the budget", "Calibration", "Run manifest",
             "Methods and definitions")
 
 
@@ -194,3 +195,33 @@ def test_single_scenario_report(tmp_path: Path) -> None:
     html = (out / "report.html").read_text(encoding="utf-8")
     assert _headings(html) == list(SECTIONS)
     assert "Cost-effectiveness needs a baseline" in html
+
+
+def test_report_includes_robustness_and_optimization(compare_dir: Path, tmp_path: Path) -> None:
+    """`--robustness DIR --optimization DIR`: both sections come from those folders, their
+    figures embedded in the HTML and copied next to report.md; a folder of another kind is
+    refused with exit 2 before anything is written."""
+    robust, optim = tmp_path / "rob", tmp_path / "opt"
+    assert main(["robustness", "social_security", "industry", "-n", "3", "--replicates", "1",
+                 "--households", "300", "--years", "7", "--workers", "1", "--quiet",
+                 "--out", str(robust)]) == 0
+    assert main(["optimize", "--levers", "social_security.coverage,industry.dividend",
+                 "--evaluations", "8", "--population", "4", "--searches", "1",
+                 "--replicates", "1", "--households", "300", "--futures", "0",
+                 "--workers", "1", "--quiet", "--out", str(optim)]) == 0
+    html_path = tmp_path / "r.html"
+    assert main(["report", str(compare_dir), "--out", str(html_path), "--robustness",
+                 str(robust), "--optimization", str(optim)]) == 0
+    html = html_path.read_text(encoding="utf-8")
+    assert _headings(html) == list(SECTIONS)
+    assert f"From the folder <code>{robust}</code>" in html
+    assert "P(first) [95% Wilson]" in html and "pareto-001" in html
+    assert len(re.findall(r'<img src="data:image/png;base64,', html)) >= 3
+    md = html_path.with_suffix(".md").read_text(encoding="utf-8")
+    for link in re.findall(r"\]\((r_files/(?:robustness|optimization)-[^)]+)\)", md):
+        assert (tmp_path / link).is_file(), link
+    assert "r_files/robustness-rank_distribution.png" in md
+    # a folder that is not a finished robustness run: exit 2, nothing written
+    assert main(["report", str(compare_dir), "--out", str(tmp_path / "x.html"),
+                 "--robustness", str(optim)]) == 2
+    assert not (tmp_path / "x.html").exists() and not (tmp_path / "x_files").exists()

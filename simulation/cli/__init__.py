@@ -693,6 +693,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace a report this program wrote there earlier")
     p.add_argument("--decomposition", metavar="DIR",
                    help="results folder of `decompose` to include in the report")
+    p.add_argument("--robustness", metavar="DIR",
+                   help="folder of `robustness` to include (section \"Which strategy, in "
+                        "which worlds\")")
+    p.add_argument("--optimization", metavar="DIR",
+                   help="folder of `optimize` to include (section \"The best mix for the "
+                        "budget\")")
 
     p = sub.add_parser("decompose", help="Shapley decomposition of two scenarios by mechanism",
                        description="Run every combination of the mechanism knob changes "

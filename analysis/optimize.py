@@ -15,6 +15,27 @@ convergence.csv, manifest.json) and writes
 - `optimize.md`: the section "The best mix for the budget" (`render_optimize_section`, which
   the main report can include) and the list of files.
 
+Across the futures (`python run.py optimize --futures N`): up to K Pareto points
+(`reeval_points`: first the best-for-budget picks of the ladder, then points spread evenly
+over extra cost) and the baseline were run again in N futures (OUT/robustness/, the runs of
+`python run.py robustness`, paired seeds within a future). `robust_summary` turns those runs
+into one row per point, with analysis.robustness's ranks and regrets (`rank_futures`,
+`strategy_summary`: the re-evaluated points are the strategies, ranked by returns within each
+future, the baseline the reference for extra cost):
+
+- returns across futures: the mean, 10th and 90th percentile of the per-future means
+  (households over the window);
+- regret: returns minus the best re-evaluated point's in the same future, mean and 90th
+  percentile; P(first): the share of futures in which it has the fewest returns (ties share
+  first place), with a 95% Wilson interval;
+- extra cost against the baseline in the same future (mean over futures, yuan) and the share
+  of futures in which it stays within `--budget` (and, in best_for_budget, within each ladder
+  budget): a mix chosen because it fits the budget in the reference world may overrun it in
+  another.
+
+These go to `pareto_futures.csv`, to extra columns of `best_for_budget.csv/.md` and to the
+paragraph "Across the futures" of optimize.md, with a reading in plain words.
+
 Budgets are extra fiscal cost over the evaluation window above the status quo, nominal yuan,
 county totals, exactly as the optimization's constraint.
 """
@@ -31,11 +52,15 @@ import numpy as np
 import pandas as pd
 
 from analysis.results_io import ResultsError
+from analysis.robustness import rank_futures, strategy_summary
 from simulation.common.output import add_entries, atomic_write_text
 
 BUDGET_FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
 """The budget ladder as shares of the largest extra cost on the front (assumption: a
 readable spread from 'no extra money' to 'the dearest efficient mix')."""
+ROBUST_PERCENTILES = (10, 90)
+"""Percentiles of the per-future mean returns reported beside their mean (assumption: the
+usual 80% spread of an ensemble, as in analysis/robustness.py's p10/p90)."""
 LEVELLED = 0.01
 """Hypervolume growth over the last quarter of the generations below which a search is said
 to have levelled off (assumption: 1%)."""
@@ -113,6 +138,195 @@ def best_for_budget(pareto: pd.DataFrame, manifest: dict[str, Any],
     return pd.DataFrame(rows)
 
 
+# ----------------------------------------------------------------------------- across futures
+def reeval_points(pareto: pd.DataFrame, manifest: dict[str, Any], k: int) -> list[str]:
+    """Up to `k` Pareto points to run again over futures: first the best-for-budget picks of
+    the ladder (budget_ladder with the run's --budget; in ladder order), then points spread
+    evenly over extra cost (for each of the remaining slots a target cost evenly spaced
+    between the cheapest and the dearest point, the nearest point not yet chosen; repeated
+    until k are chosen or none is left). Returned in the front's order (by extra cost)."""
+    if k <= 0 or not len(pareto):
+        return []
+    table = best_for_budget(pareto, manifest, budget_ladder(pareto, manifest.get("budget")))
+    chosen = list(dict.fromkeys(p for p in table["point"] if p))[:k]
+    names = pareto["point"].tolist()
+    cost = pareto["extra_cost"].to_numpy(float)
+    while len(chosen) < min(k, len(names)):
+        slots = min(k, len(names)) - len(chosen)
+        for target in np.linspace(cost.min(), cost.max(), slots):
+            free = [i for i, n in enumerate(names) if n not in chosen]
+            if not free or len(chosen) >= k:
+                break
+            # nearest by cost; ties: the cheaper (earlier) point
+            best = min(free, key=lambda i: (abs(cost[i] - target), i))
+            chosen.append(names[best])
+    return [n for n in names if n in chosen]
+
+
+def load_reevaluation(folder: Path | str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """(runs, futures) of the finished re-evaluation in FOLDER/robustness, or None when there
+    is none (not asked for, or not finished)."""
+    sub = Path(folder) / "robustness"
+    try:
+        manifest = json.loads((sub / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("status") != "complete":
+            return None
+        return pd.read_parquet(sub / "runs.parquet"), pd.read_csv(sub / "futures.csv")
+    except (OSError, ValueError):
+        return None
+
+
+def robust_ranking(runs: pd.DataFrame, baseline: str) -> tuple[pd.DataFrame, list[str]]:
+    """Per future and re-evaluated point (every scenario of `runs` but the baseline, in
+    pareto-NNN order): analysis.robustness.rank_futures (means, rank, regret, extra cost
+    against the baseline in the same future); and the points."""
+    points = sorted(s for s in runs["scenario"].unique() if s != baseline)
+    return rank_futures(runs, points, baseline), points
+
+
+def robust_summary(runs: pd.DataFrame, pareto: pd.DataFrame, baseline: str,
+                   budget: float | None) -> pd.DataFrame:
+    """One row per re-evaluated point (see the module docstring): its reference-world
+    objectives from `pareto`, then over the futures of `runs` the returns (mean, p10, p90 of
+    the per-future means), regret (mean, p90), first-place share with its Wilson interval,
+    mean rank, mean extra cost against the baseline in the same future, and the share of
+    futures within `budget` (NaN without a budget)."""
+    ranked, points = robust_ranking(runs, baseline)
+    summary = strategy_summary(ranked, points).set_index("strategy")
+    ref = pareto.set_index("point")
+    low, high = ROBUST_PERCENTILES
+    rows = []
+    for p in points:
+        sub = ranked[ranked["scenario"] == p]
+        returns = sub["returns"].to_numpy(float)
+        extra = sub["extra_cost"].to_numpy(float)
+        s = summary.loc[p]
+        rows.append({
+            "point": p,
+            "reference_returns": float(ref.loc[p, "returns"]) if p in ref.index else math.nan,
+            "reference_new_poverty": float(ref.loc[p, "new_poverty"]) if p in ref.index
+            else math.nan,
+            "reference_extra_cost": float(ref.loc[p, "extra_cost"]) if p in ref.index
+            else math.nan,
+            "futures": int(s["futures"]),
+            "returns_mean": float(returns.mean()),
+            f"returns_p{low}": float(np.percentile(returns, low)),
+            f"returns_p{high}": float(np.percentile(returns, high)),
+            "regret_mean": float(s["regret_mean"]), "regret_p90": float(s["regret_p90"]),
+            "p_first": float(s["p_first"]), "p_first_low": float(s["p_first_low"]),
+            "p_first_high": float(s["p_first_high"]), "mean_rank": float(s["mean_rank"]),
+            "extra_cost_mean": float(extra.mean()),
+            "within_budget": float((extra <= budget).mean()) if budget is not None
+            else math.nan})
+    return pd.DataFrame(rows)
+
+
+def add_robust_columns(table: pd.DataFrame, runs: pd.DataFrame, pareto: pd.DataFrame,
+                       baseline: str) -> pd.DataFrame:
+    """best_for_budget's table with, for each pick that was re-evaluated: its returns across
+    the futures (mean, p10, p90) and the share of futures in which its extra cost stays
+    within that row's budget (NaN for a pick not re-evaluated)."""
+    ranked, points = robust_ranking(runs, baseline)
+    low, high = ROBUST_PERCENTILES
+    cols: dict[str, list[float]] = {"futures_returns_mean": [], f"futures_returns_p{low}": [],
+                                    f"futures_returns_p{high}": [], "futures_within_budget": []}
+    for r in table.to_dict("records"):
+        sub = ranked[ranked["scenario"] == r.get("point")]
+        returns = sub["returns"].to_numpy(float)
+        ok = bool(r.get("point")) and r["point"] in points and len(sub) > 0
+        cols["futures_returns_mean"].append(float(returns.mean()) if ok else math.nan)
+        cols[f"futures_returns_p{low}"].append(float(np.percentile(returns, low)) if ok
+                                               else math.nan)
+        cols[f"futures_returns_p{high}"].append(float(np.percentile(returns, high)) if ok
+                                                else math.nan)
+        cols["futures_within_budget"].append(
+            float((sub["extra_cost"].to_numpy(float) <= r["budget_yuan"]).mean()) if ok
+            else math.nan)
+    return table.assign(**cols)
+
+
+def robust_markdown(summary: pd.DataFrame, budget: float | None) -> str:
+    """The re-evaluated points as a markdown table."""
+    low, high = ROBUST_PERCENTILES
+    head = ("| point | extra cost, reference (yuan) | returns, reference | returns across "
+            f"futures: mean [p{low}–p{high}] | regret mean / p90 | first in | extra cost, "
+            "futures mean (yuan) |" + (" within --budget |" if budget is not None else ""))
+    lines = [head, "|" + "---|" * (7 + (budget is not None))]
+    for r in summary.to_dict("records"):
+        line = (f"| {r['point']} | {_yuan(r['reference_extra_cost'])} | "
+                f"{r['reference_returns']:,.0f} | {r['returns_mean']:,.0f} "
+                f"[{r[f'returns_p{low}']:,.0f}–{r[f'returns_p{high}']:,.0f}] | "
+                f"{r['regret_mean']:,.0f} / {r['regret_p90']:,.0f} | "
+                f"{100 * r['p_first']:.0f}% | {_yuan(r['extra_cost_mean'])} |")
+        if budget is not None:
+            line += f" {100 * r['within_budget']:.0f}% |"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _budgets_label(budgets: Sequence[float], marks: Sequence[str]) -> str:
+    names = [f"{_yuan(b)} yuan{m}" for b, m in zip(budgets, marks, strict=True)]
+    text = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return ("Budget " if len(names) == 1 else "Budgets ") + text
+
+
+def _within_words(share: float) -> str:
+    if share != share:
+        return ""
+    if share >= 1:
+        return "; the pick stays within the budget in every future"
+    if share <= 0:
+        return "; the pick overruns the budget in every future"
+    return (f"; the pick stays within the budget in {100 * share:.0f}% of futures and "
+            "overruns it in the others")
+
+
+def robust_reading(summary: pd.DataFrame, table: pd.DataFrame,
+                   budget: float | None) -> list[str]:
+    """Plain-language sentences: for each ladder budget, whether the reference-world pick is
+    also the most robust of the re-evaluated points that fit that budget in the reference
+    world (lowest mean regret; ties: more first places), and how often budget-feasible
+    picks overrun their budget in other futures. Budgets that read the same are one
+    sentence."""
+    by_point = summary.set_index("point")
+    groups: dict[tuple[str, ...], list[tuple[float, str]]] = {}
+    for r in table.to_dict("records"):
+        pick = r.get("point")
+        if not pick or pick not in by_point.index:
+            continue
+        fits = summary[summary["reference_extra_cost"] <= r["budget_yuan"]]
+        robust = fits.sort_values(["regret_mean", "p_first"], ascending=[True, False],
+                                  kind="stable").iloc[0]
+        me = by_point.loc[pick]
+        if robust["point"] == pick:
+            text = (f"the reference-world pick {pick} is also the most robust of the "
+                    f"{len(fits)} re-evaluated mix(es) within that budget (mean regret "
+                    f"{me['regret_mean']:,.0f} returns, first in {100 * me['p_first']:.0f}% "
+                    "of futures)")
+        else:
+            text = (f"the reference-world pick {pick} is not the most robust: "
+                    f"{robust['point']} has a lower mean regret ({robust['regret_mean']:,.0f} "
+                    f"against {me['regret_mean']:,.0f} returns; first in "
+                    f"{100 * robust['p_first']:.0f}% of futures against "
+                    f"{100 * me['p_first']:.0f}%)")
+        text += _within_words(float(r.get("futures_within_budget", math.nan)))
+        mark = " (--budget)" if budget is not None and r["budget_yuan"] == budget else ""
+        groups.setdefault((text,), []).append((float(r["budget_yuan"]), mark))
+    out = [f"{_budgets_label([b for b, _ in rows], [m for _, m in rows])}: {key[0]}."
+           for key, rows in groups.items()]
+    if budget is not None:
+        fits = summary[summary["reference_extra_cost"] <= budget]
+        if len(fits):
+            over = fits[fits["within_budget"] < 1]
+            worst = fits.sort_values("within_budget", kind="stable").iloc[0]
+            out.append(
+                f"Of the {len(fits)} re-evaluated mix(es) within --budget in the reference "
+                f"world, {len(over)} overrun it in at least one future; on average they stay "
+                f"within it in {100 * fits['within_budget'].mean():.0f}% of futures (least: "
+                f"{worst['point']}, {100 * worst['within_budget']:.0f}%).")
+    return out
+
+
 def signed(value: float, decimals: int = 0) -> str:
     """A change with its sign, never "-0" (-0.0 + 0.0 is +0.0)."""
     return f"{round(value, decimals) + 0.0:+,.{decimals}f}"
@@ -125,25 +339,43 @@ def _yuan(value: float) -> str:
 
 
 def budget_markdown(table: pd.DataFrame, manifest: dict[str, Any]) -> str:
-    """The best-for-budget table as markdown."""
+    """The best-for-budget table as markdown (with the column "in the futures" when the
+    table has add_robust_columns's columns)."""
     base = manifest["baseline"]
+    robust = "futures_returns_mean" in table.columns
+    low, high = ROBUST_PERCENTILES
     lines = ["| budget (yuan) | best point | returns | vs baseline | new poverty | extra cost "
-             "(yuan) | levers changed from the status quo |",
-             "|---|---|---|---|---|---|---|"]
+             "(yuan) | levers changed from the status quo |"
+             + (" in the futures |" if robust else ""),
+             "|---|---|---|---|---|---|---|" + ("---|" if robust else "")]
     for r in table.to_dict("records"):
         mark = " (--budget)" if manifest.get("budget") is not None and \
             r["budget_yuan"] == manifest["budget"] else ""
+        futures = ""
+        if robust:
+            futures = " – |"
+            if r["point"] and r["futures_returns_mean"] == r["futures_returns_mean"]:
+                futures = (f" returns {r['futures_returns_mean']:,.0f} "
+                           f"[{r[f'futures_returns_p{low}']:,.0f}–"
+                           f"{r[f'futures_returns_p{high}']:,.0f}], within budget in "
+                           f"{100 * r['futures_within_budget']:.0f}% of futures |")
         if r["point"]:
             lines.append(
                 f"| {_yuan(r['budget_yuan'])}{mark} | {r['point']} | {r['returns']:,.0f} | "
                 f"{signed(-r['returns_reduction'])} ({signed(-r['returns_reduction_pct'], 1)}%) | "
-                f"{r['new_poverty']:,.0f} | {_yuan(r['extra_cost_yuan'])} | {r['changes']} |")
+                f"{r['new_poverty']:,.0f} | {_yuan(r['extra_cost_yuan'])} | {r['changes']} |"
+                + futures)
         else:
             lines.append(f"| {_yuan(r['budget_yuan'])}{mark} | – | – | – | – | – | "
-                         f"{r['changes']} |")
+                         f"{r['changes']} |" + futures)
     lines.append(f"\nBaseline ({base['name']}): {base['returns']:,.0f} returns, "
                  f"{base['new_poverty']:,.0f} newly poor, fiscal cost "
                  f"{_yuan(base['fiscal_cost'])} yuan over the window.")
+    if robust:
+        lines.append(f"\n*In the futures*: the pick's returns over the window across the "
+                     f"re-evaluation's futures, mean [p{low}–p{high}] of the per-future means, "
+                     "and the share of futures in which its extra cost against the baseline "
+                     "(same future, same seeds) stays within the row's budget.")
     return "\n".join(lines)
 
 
@@ -184,6 +416,9 @@ def render_optimize_section(folder: Path | str) -> str:
     budgets = budget_ladder(pareto, manifest.get("budget"))
     table = best_for_budget(pareto, manifest, budgets)
     window = manifest["window"]
+    reeval = load_reevaluation(folder)
+    if reeval is not None:
+        table = add_robust_columns(table, reeval[0], pareto, manifest["baseline"]["name"])
     lines = [
         "## The best mix for the budget", "",
         f"An ε-NSGA-II search ({fp['searches']} independent NSGA-II searches with ε-box "
@@ -202,7 +437,40 @@ def render_optimize_section(folder: Path | str) -> str:
         "baseline scenarios/pareto-NNN.toml` and for a robustness check across futures. "
         "Means over few seeds are noisy: compare a chosen mix again with more replicates "
         "before relying on it."]
+    if reeval is not None:
+        lines += ["", *futures_paragraph(folder, reeval[0], reeval[1], pareto, manifest,
+                                         table)]
     return "\n".join(lines) + "\n"
+
+
+def futures_paragraph(folder: Path, runs: pd.DataFrame, futures: pd.DataFrame,
+                      pareto: pd.DataFrame, manifest: dict[str, Any],
+                      table: pd.DataFrame) -> list[str]:
+    """The markdown lines of "Across the futures": what was run, the table of re-evaluated
+    points and the reading."""
+    baseline = manifest["baseline"]["name"]
+    budget = manifest.get("budget")
+    summary = robust_summary(runs, pareto, baseline, budget)
+    sub = json.loads((folder / "robustness" / "manifest.json").read_text(encoding="utf-8"))
+    base = runs[runs["scenario"] == baseline].groupby("future")["returns"].mean()
+    return [
+        "### Across the futures", "",
+        f"{len(summary)} Pareto mixes (the best-for-budget picks, then mixes spread over extra "
+        f"cost) and the baseline were run again in {int(futures['future'].nunique())} futures "
+        f"of `{sub.get('name', 'the futures file')}` (`python run.py robustness`: calibrated "
+        "parameter sets, uncertain constants, structural switches and shocks), "
+        f"{int(runs['replicate'].nunique())} replicate(s) each on seeds shared within a "
+        "future, in `robustness/`. The front was found in the reference world (the county's "
+        "status quo); in another future the ranking, the returns and the extra cost (against "
+        "the baseline in the same future) can change. The baseline's returns across the "
+        "futures: mean "
+        f"{base.mean():,.0f} [p10 {np.percentile(base, 10):,.0f}, p90 "
+        f"{np.percentile(base, 90):,.0f}].", "",
+        robust_markdown(summary, budget), "",
+        "*Regret*: returns minus the best re-evaluated mix's in the same future (households); "
+        "*first in*: the share of futures in which the mix has the fewest returns of the "
+        "re-evaluated ones (ties share first place).", "",
+        "**Reading.** " + " ".join(robust_reading(summary, table, budget))]
 
 
 def parallel_axes(pareto: pd.DataFrame, manifest: dict[str, Any]) -> Any:
@@ -276,17 +544,25 @@ def convergence_figure(convergence: pd.DataFrame) -> Any:
 
 
 def write_optimize_outputs(folder: Path | str, figures: bool = True) -> pd.DataFrame:
-    """best_for_budget.csv/.md, optimize.md and (with `figures`) figures/ in `folder`;
-    returns the best-for-budget table."""
+    """best_for_budget.csv/.md, optimize.md, (with `figures`) figures/ and, when the folder
+    holds a finished re-evaluation over futures, pareto_futures.csv in `folder`; returns the
+    best-for-budget table (with the robust columns after a re-evaluation)."""
     from simulation.common.output import atomic_write_frame
 
     folder = Path(folder)
     pareto, manifest, convergence = load_optimization(folder)
     table = best_for_budget(pareto, manifest, budget_ladder(pareto, manifest.get("budget")))
+    reeval = load_reevaluation(folder)
+    written = ["best_for_budget.csv", "best_for_budget.md", "optimize.md"]
+    if reeval is not None:
+        baseline = manifest["baseline"]["name"]
+        table = add_robust_columns(table, reeval[0], pareto, baseline)
+        atomic_write_frame(folder / "pareto_futures.csv",
+                           robust_summary(reeval[0], pareto, baseline, manifest.get("budget")))
+        written.append("pareto_futures.csv")
     atomic_write_frame(folder / "best_for_budget.csv", table)
     atomic_write_text(folder / "best_for_budget.md",
                       "# Best mix for the budget\n\n" + budget_markdown(table, manifest) + "\n")
-    written = ["best_for_budget.csv", "best_for_budget.md", "optimize.md"]
     if figures:
         import matplotlib.pyplot as plt
 
@@ -307,6 +583,11 @@ def write_optimize_outputs(folder: Path | str, figures: bool = True) -> pd.DataF
              "search -1)",
              "- `convergence.csv`: hypervolume and ε-progress per search and generation "
              "(search -1: the merged front)"]
+    if reeval is not None:
+        files += ["- `pareto_futures.csv`: the re-evaluated mixes across the futures (the "
+                  "table \"Across the futures\")",
+                  "- `robustness/`: the re-evaluation's runs (runs.parquet), futures "
+                  "(futures.csv) and the robustness tables of those mixes (robustness.md)"]
     if figures:
         files += ["- `figures/parallel_axes.png`, `figures/convergence.png`"]
     atomic_write_text(folder / "optimize.md", "# Optimization\n\n"
@@ -316,7 +597,27 @@ def write_optimize_outputs(folder: Path | str, figures: bool = True) -> pd.DataF
     return table
 
 
-__all__ = ["BUDGET_FRACTIONS", "best_for_budget", "budget_ladder", "budget_markdown",
-           "convergence_figure", "convergence_statement", "lever_changes",
-           "load_optimization", "parallel_axes", "render_optimize_section", "round_up", "signed",
-           "write_optimize_outputs"]
+__all__ = [
+    "BUDGET_FRACTIONS",
+    "ROBUST_PERCENTILES",
+    "add_robust_columns",
+    "best_for_budget",
+    "budget_ladder",
+    "budget_markdown",
+    "convergence_figure",
+    "convergence_statement",
+    "futures_paragraph",
+    "lever_changes",
+    "load_optimization",
+    "load_reevaluation",
+    "parallel_axes",
+    "reeval_points",
+    "render_optimize_section",
+    "robust_markdown",
+    "robust_ranking",
+    "robust_reading",
+    "robust_summary",
+    "round_up",
+    "signed",
+    "write_optimize_outputs",
+]

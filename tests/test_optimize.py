@@ -208,18 +208,22 @@ def test_the_front_is_consistent_with_the_evaluations(uninterrupted: Path) -> No
 # ----------------------------------------------------------------------------- command line
 CLI = ["optimize", "--levers", ",".join(TINY.levers), "--evaluations", "24", "--population",
        "8", "--searches", "1", "--replicates", "1", "--households", "300", "--quiet"]
+NO_FUTURES = [*CLI, "--futures", "0"]
 
 
 def test_cli_writes_everything_and_the_strategy_files_work(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "opt"
-    assert main([*CLI, "--budget", "2e8", "--out", str(out)]) == 0
+    assert main([*NO_FUTURES, "--budget", "2e8", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "budget" in printed and "pareto-001" in printed
     for name in ("pareto.csv", "pareto.parquet", "evaluations.parquet", "convergence.csv",
                  "best_for_budget.csv", "best_for_budget.md", "optimize.md", "manifest.json",
                  "figures/parallel_axes.png", "figures/convergence.png"):
         assert (out / name).is_file(), name
+    # --futures 0: no re-evaluation over futures
+    assert not (out / "robustness").exists() and not (out / "pareto_futures.csv").exists()
+    assert "Across the futures" not in (out / "optimize.md").read_text(encoding="utf-8")
     best = pd.read_csv(out / "best_for_budget.csv")
     assert 2e8 in best["budget_yuan"].to_list() and 0.0 in best["budget_yuan"].to_list()
     md = (out / "optimize.md").read_text(encoding="utf-8")
@@ -234,9 +238,9 @@ def test_cli_writes_everything_and_the_strategy_files_work(
                  "300", "--years", "6", "--quiet", "--no-figures", "--out",
                  str(tmp_path / "cmp")]) == 0
     # the same folder again: refused without --resume; other settings refused with it
-    assert main([*CLI, "--budget", "2e8", "--out", str(out)]) == 2
+    assert main([*NO_FUTURES, "--budget", "2e8", "--out", str(out)]) == 2
     assert "--resume" in capsys.readouterr().err
-    assert main([*CLI, "--budget", "1e8", "--out", str(out), "--resume"]) == 2
+    assert main([*NO_FUTURES, "--budget", "1e8", "--out", str(out), "--resume"]) == 2
     assert "budget differs" in capsys.readouterr().err
 
 
@@ -276,3 +280,164 @@ def test_best_for_budget_picks_the_fewest_returns_within_each_budget() -> None:
     assert table["returns_reduction"].to_list() == [50.0, 150.0, 250.0]
     assert table["changes"].to_list() == ["none (the status quo)", "a 0.9 → 0.95", "a 0.9 → 1"]
     assert table["feasible_points"].to_list() == [1, 2, 3]
+
+
+# ----------------------------------------------------------------------------- across futures
+def hand_runs() -> pd.DataFrame:
+    """Three futures x two replicates of the baseline and two Pareto points; returns are
+    the per-future value -2 / +2 on replicates 0 / 1 (so the per-future means are the values
+    below), fiscal cost the same on both."""
+    per_future = {  # future: {scenario: (returns, fiscal cost)}
+        0: {"baseline": (100, 1000), "pareto-001": (80, 1010), "pareto-002": (70, 1030)},
+        1: {"baseline": (120, 1000), "pareto-001": (90, 1005), "pareto-002": (95, 1050)},
+        2: {"baseline": (110, 2000), "pareto-001": (60, 2000), "pareto-002": (60, 2015)}}
+    rows = []
+    for future, scenarios in per_future.items():
+        for rep, delta in ((0, -2.0), (1, 2.0)):
+            for name, (returns, cost) in scenarios.items():
+                rows.append({"future": future, "replicate": rep, "seed": 10 * future + rep,
+                             "scenario": name, "returns": returns + delta,
+                             "new_poverty": 0.0, "returns_hardship": 0.0,
+                             "new_poverty_hardship": 0.0, "fiscal_cost": float(cost)})
+    return pd.DataFrame(rows)
+
+
+HAND_PARETO = pd.DataFrame({"point": ["pareto-001", "pareto-002"], "returns": [75.0, 65.0],
+                            "new_poverty": [5.0, 6.0], "extra_cost": [8.0, 18.0]})
+
+
+def test_robust_summary_of_a_hand_made_runs_frame() -> None:
+    from analysis.optimize import add_robust_columns, robust_summary
+
+    s = robust_summary(hand_runs(), HAND_PARETO, "baseline", budget=20.0).set_index("point")
+    assert list(s.index) == ["pareto-001", "pareto-002"]
+    # per-future means: p1 80, 90, 60; p2 70, 95, 60 (future 2 a tie: both first)
+    assert s.loc["pareto-001", "returns_mean"] == pytest.approx(230 / 3)
+    assert s.loc["pareto-001", "returns_p10"] == pytest.approx(64.0)   # 60 + 0.2 x 20
+    assert s.loc["pareto-001", "returns_p90"] == pytest.approx(88.0)   # 80 + 0.8 x 10
+    assert s.loc["pareto-002", "returns_p10"] == pytest.approx(62.0)
+    assert s.loc["pareto-002", "returns_p90"] == pytest.approx(90.0)   # 70 + 0.8 x 25
+    # regret against the best of the two in each future: p1 10, 0, 0; p2 0, 5, 0
+    assert s.loc["pareto-001", "regret_mean"] == pytest.approx(10 / 3)
+    assert s.loc["pareto-001", "regret_p90"] == pytest.approx(8.0)
+    assert s.loc["pareto-002", "regret_mean"] == pytest.approx(5 / 3)
+    assert s.loc["pareto-002", "regret_p90"] == pytest.approx(4.0)
+    assert s["p_first"].tolist() == pytest.approx([2 / 3, 2 / 3])
+    # extra cost against the baseline in the same future: p1 10, 5, 0; p2 30, 50, 15
+    assert s["extra_cost_mean"].tolist() == pytest.approx([5.0, 95 / 3])
+    assert s["within_budget"].tolist() == pytest.approx([1.0, 1 / 3])
+    assert s["reference_returns"].tolist() == [75.0, 65.0]
+    assert s["futures"].tolist() == [3, 3]
+    assert robust_summary(hand_runs(), HAND_PARETO, "baseline", None)["within_budget"] \
+        .isna().all()
+    table = pd.DataFrame({"budget_yuan": [0.0, 10.0, 40.0],
+                          "point": ["", "pareto-001", "pareto-002"]})
+    robust = add_robust_columns(table, hand_runs(), HAND_PARETO, "baseline")
+    assert robust["futures_within_budget"].tolist()[1:] == pytest.approx([1.0, 2 / 3])
+    assert robust["futures_returns_mean"].tolist()[1:] == pytest.approx([230 / 3, 75.0])
+    assert np.isnan(robust["futures_within_budget"].iloc[0])
+
+
+def test_reeval_points_take_the_ladder_picks_then_spread_over_cost() -> None:
+    from analysis.optimize import reeval_points
+
+    pareto = pd.DataFrame({"point": [f"pareto-{k:03d}" for k in range(1, 7)],
+                           "a": [0.9] * 6,
+                           "returns": [900.0, 850.0, 800.0, 700.0, 650.0, 600.0],
+                           "new_poverty": [1.0] * 6,
+                           "extra_cost": [-5e6, 0.0, 1e6, 2e6, 5e6, 9e6]})
+    manifest = {"baseline": {"returns": 1000.0, "new_poverty": 1.0}, "budget": None,
+                "levers": [{"key": "a", "status_quo": 0.9, "integer": False}]}
+    # ladder 0, 2.3e6, 4.5e6, 6.8e6, 9e6 picks 002, 004, 004, 005, 006
+    assert reeval_points(pareto, manifest, 2) == ["pareto-002", "pareto-004"]
+    assert reeval_points(pareto, manifest, 4) == ["pareto-002", "pareto-004", "pareto-005",
+                                                  "pareto-006"]
+    # one slot left: the target is the cheapest cost, -5e6
+    assert reeval_points(pareto, manifest, 5) == ["pareto-001", "pareto-002", "pareto-004",
+                                                  "pareto-005", "pareto-006"]
+    assert reeval_points(pareto, manifest, 20) == pareto["point"].tolist()
+
+
+FUTURES_CLI = [*CLI, "--budget", "2e8", "--futures", "2", "--robust-points", "3",
+               "--no-figures"]
+
+
+@pytest.fixture(scope="module")
+def reevaluated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("reeval") / "opt"
+    assert main([*FUTURES_CLI, "--out", str(out)]) == 0
+    return out
+
+
+def test_cli_reevaluates_the_pareto_points_over_futures(
+        reevaluated: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from analysis.optimize import reeval_points, robust_summary
+
+    out = reevaluated
+    pareto = pd.read_parquet(out / "pareto.parquet")
+    import json
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    points = reeval_points(pareto, manifest, 3)
+    table = pd.read_csv(out / "pareto_futures.csv")
+    assert table["point"].tolist() == points and 0 < len(points) <= 3
+    assert list(table.columns) == [
+        "point", "reference_returns", "reference_new_poverty", "reference_extra_cost",
+        "futures", "returns_mean", "returns_p10", "returns_p90", "regret_mean", "regret_p90",
+        "p_first", "p_first_low", "p_first_high", "mean_rank", "extra_cost_mean",
+        "within_budget"]
+    assert (table["futures"] == 2).all()
+    runs = pd.read_parquet(out / "robustness" / "runs.parquet")
+    assert sorted(runs["scenario"].unique()) == sorted([*points, "baseline"])
+    assert len(runs) == 2 * 1 * (len(points) + 1)
+    expected = robust_summary(runs, pareto, "baseline", 2e8)
+    pd.testing.assert_frame_equal(table, expected, check_exact=False, rtol=1e-12)
+    best = pd.read_csv(out / "best_for_budget.csv")
+    assert {"futures_returns_mean", "futures_within_budget"} <= set(best.columns)
+    assert best["futures_returns_mean"].notna().all()  # every ladder pick was re-evaluated
+    md = (out / "optimize.md").read_text(encoding="utf-8")
+    assert "### Across the futures" in md and "**Reading.**" in md
+    assert "within budget in" in (out / "best_for_budget.md").read_text(encoding="utf-8")
+    # the re-evaluated runs are the futures' runs of the optimization's own points: the
+    # reference county and horizon (a sub-folder of run_robustness with its manifest)
+    sub = json.loads((out / "robustness" / "manifest.json").read_text(encoding="utf-8"))
+    assert sub["status"] == "complete" and sub["fingerprint"]["households"] == 300
+
+
+def test_resuming_a_killed_reevaluation_gives_the_same_table(
+        reevaluated: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    out = tmp_path / "opt"
+    shutil.copytree(reevaluated, out)
+    want = (reevaluated / "pareto_futures.csv").read_bytes()
+    # killed before any part file of the re-evaluation was written
+    for part in (out / "robustness" / "parts").glob("part-*.parquet"):
+        part.unlink()
+    (out / "robustness" / "runs.parquet").unlink()
+    (out / "pareto_futures.csv").unlink()
+    assert main([*FUTURES_CLI, "--out", str(out), "--resume"]) == 0
+    assert (out / "pareto_futures.csv").read_bytes() == want
+    # killed before the re-evaluation began
+    shutil.rmtree(out / "robustness")
+    assert main([*FUTURES_CLI, "--out", str(out), "--resume"]) == 0
+    assert (out / "pareto_futures.csv").read_bytes() == want
+    # other futures options on --resume: the sub-folder refuses, naming itself
+    assert main([*CLI, "--budget", "2e8", "--futures", "3", "--robust-points", "3",
+                 "--no-figures", "--out", str(out), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "robustness: holds a re-evaluation over futures with other settings (count " \
+        "differs)" in err and "--futures" in err
+
+
+def test_cli_bad_futures_file_names_it_and_writes_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "never"
+    assert main([*CLI, "--futures-file", "no_such_futures", "--out", str(out)]) == 2
+    assert "no_such_futures" in capsys.readouterr().err
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\nwhatever = 1\n', encoding="utf-8")
+    assert main([*CLI, "--futures-file", str(bad), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.toml" in err and "whatever" in err
+    assert not out.exists()

@@ -34,6 +34,14 @@ as search -1), pareto.parquet and pareto.csv (the merged ε-nondominated set: le
 objective means with per-seed min and max), convergence.csv, scenarios/pareto-NNN.toml (each
 Pareto point as a scenario file: `base` = the baseline, only the levers that differ from it),
 manifest.json; the analysis layer adds best_for_budget.csv/.md, optimize.md and figures/.
+
+Re-evaluation over futures (`python run.py optimize --futures N`, driven by the command line
+because it picks the points with the analysis layer's budget ladder): `pareto_scenarios` loads
+chosen Pareto files from scenarios/ with the scenario loader and puts them and the baseline
+in the optimization's county at its households, so that run_robustness
+(simulation.experiments.robustness) runs them in OUT/robustness/, a sub-folder it manages
+itself (fingerprint, parts, lock, --resume); analysis/optimize.py summarises it into
+pareto_futures.csv.
 """
 
 from __future__ import annotations
@@ -72,7 +80,7 @@ from simulation.experiments.optimize.search import (
 from simulation.model.calendar import START_YEAR
 from simulation.model.files import closest_key, toml_num, toml_str
 from simulation.model.params import KNOBS, SCHEMA
-from simulation.model.scenario import Scenario, load_scenario
+from simulation.model.scenario import Scenario, ScenarioError, load_scenario
 
 FORMAT = 1
 OBJECTIVES = ("returns", "new_poverty", "extra_cost")
@@ -102,8 +110,10 @@ PART = re.compile(r"^part-(\d{6})\.parquet$")
 OPTIMIZE_ENTRIES = frozenset({
     "manifest.json", "parts", "evaluations.parquet", "pareto.parquet", "pareto.csv",
     "convergence.csv", "scenarios", "best_for_budget.csv", "best_for_budget.md",
-    "optimize.md", "figures", ".lock"})
-"""Everything an optimization writes into its folder over its life."""
+    "optimize.md", "figures", "robustness", "pareto_futures.csv", ".lock"})
+"""Everything an optimization writes into its folder over its life (`robustness/`: the
+re-evaluation of Pareto points over futures, a folder of run_robustness's own, and
+`pareto_futures.csv`, its summary; both written by `python run.py optimize --futures N`)."""
 
 
 @dataclass(frozen=True)
@@ -607,7 +617,7 @@ def pareto_scenario_text(rec: Mapping[str, Any], base: Scenario, opts: OptimizeO
                          keys: Sequence[str], window: tuple[int, int]) -> str:
     """A Pareto point as a scenario file: the baseline with the levers that differ."""
     changed = [k for k in keys if float(rec[k]) != float(base.values[k])]
-    name = str(rec["point"]).replace("-", "_")
+    name = str(rec["point"])  # pareto-NNN: the file's stem, the name in every table
     lines = [
         f"# {rec['point']}: a Pareto-optimal mix of `python run.py optimize` (search "
         f"{rec['search']}, generation {rec['generation']}, candidate {rec['candidate']}).",
@@ -632,6 +642,29 @@ def pareto_scenario_text(rec: Mapping[str, Any], base: Scenario, opts: OptimizeO
     return "\n".join(lines) + "\n"
 
 
+def pareto_scenarios(out: Path | str, opts: OptimizeOptions,
+                     points: Sequence[str]) -> tuple[list[Scenario], Scenario]:
+    """The Pareto points `points` (names pareto-NNN) read from OUT/scenarios/ with the
+    scenario loader, and the baseline, all in the optimization's county (`base_scenario`) at
+    its households and horizon: what a re-evaluation over futures runs. ScenarioError if a
+    file is missing or its horizon differs from the baseline's."""
+    out = Path(out)
+    base = base_scenario(opts)
+    scenarios = []
+    for point in points:
+        path = out / "scenarios" / f"{point}.toml"
+        if not path.is_file():
+            raise ScenarioError(f"{path}: no such Pareto scenario file (the optimization in "
+                                f"{out} is not finished or was changed by hand)")
+        sc = load_scenario(path).with_county(base.county, "the optimization's county")
+        sc = sc.with_values({"run.households": opts.households}, origin="--households")
+        if sc.years != base.years or sc.policy_month != base.policy_month:
+            raise ScenarioError(f"{path}: horizon or policy date differs from the baseline's "
+                                f"({sc.years} years from {START_YEAR} vs {base.years})")
+        scenarios.append(sc)
+    return scenarios, base
+
+
 __all__ = [
     "BASELINE_SEARCH",
     "BUDGET_UNITS",
@@ -646,6 +679,7 @@ __all__ = [
     "base_scenario",
     "baseline_reference",
     "pareto_scenario_text",
+    "pareto_scenarios",
     "read_parts",
     "resolve_levers",
     "run_candidate_chunk",

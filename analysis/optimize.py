@@ -437,6 +437,12 @@ def render_optimize_section(folder: Path | str) -> str:
         "baseline scenarios/pareto-NNN.toml` and for a robustness check across futures. "
         "Means over few seeds are noisy: compare a chosen mix again with more replicates "
         "before relying on it."]
+    shown = [(f"figures/{name}.png", caption) for name, caption in (
+        ("parallel_axes", "Pareto mixes across the levers and objectives"),
+        ("convergence", "Convergence: hypervolume and ε-progress of each search"))
+        if (folder / "figures" / f"{name}.png").is_file()]
+    for link, caption in shown:
+        lines += ["", f"![{caption}]({link})"]
     if reeval is not None:
         lines += ["", *futures_paragraph(folder, reeval[0], reeval[1], pareto, manifest,
                                          table)]

@@ -277,7 +277,14 @@ def render_robustness_section(folder: str | Path) -> str:
 
 
 def _pct(x: float) -> str:
-    return "–" if x != x else f"{100 * x:.0f}%"
+    """A share as a whole percentage; a share that is not 0 (or 1) never shows as 0% (100%)."""
+    if x != x:
+        return "–"
+    if 0 < x < 0.005:
+        return "<1%"
+    if 0.995 <= x < 1:
+        return ">99%"
+    return f"{100 * x:.0f}%"
 
 
 def _num(x: float, fmt: str = "{:,.0f}") -> str:

@@ -11,7 +11,6 @@ a sign of misspecification (or of a target that does not describe this county).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -188,6 +187,8 @@ def _figures(spec: CalibrationSpec, out: Path, table: pd.DataFrame, waves: pd.Da
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from analysis.figures import save_png
+
     folder = out / "figures"
     folder.mkdir(exist_ok=True)
     probe = pd.read_parquet(out / "implausibility.parquet")
@@ -212,7 +213,7 @@ def _figures(spec: CalibrationSpec, out: Path, table: pd.DataFrame, waves: pd.Da
     axes.flat[0].legend(fontsize=6)
     fig.suptitle("Minimum implausibility by parameter value (cut-off 3, dashed)", fontsize=10)
     fig.tight_layout()
-    _save(fig, folder / "implausibility.png")
+    save_png(fig, folder / "implausibility.png", dpi=110)
 
     fig, ax = plt.subplots(figsize=(7, 0.42 * len(table) + 1.2))
     for i, (_, r) in enumerate(table.iterrows()):
@@ -237,17 +238,4 @@ def _figures(spec: CalibrationSpec, out: Path, table: pd.DataFrame, waves: pd.Da
     ax.legend(fontsize=8, loc="lower right")
     ax.set_title("Targets: start and best fit (95% intervals)", fontsize=10)
     fig.tight_layout()
-    _save(fig, folder / "fit.png")
-
-
-def _save(fig: Any, path: Path) -> None:
-    import io
-
-    import matplotlib.pyplot as plt
-
-    from simulation.common.output import atomic_write_bytes
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
+    save_png(fig, folder / "fit.png", dpi=110)

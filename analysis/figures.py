@@ -27,6 +27,19 @@ from simulation.model.codes import CAUSES
 CAUSE_COLOURS = dict(zip(CAUSES, (plt.get_cmap("tab10")(k) for k in range(10)), strict=False))
 
 
+def save_png(fig: Figure, path: Path, dpi: int) -> None:
+    """Write `fig` as a PNG file atomically (a killed run leaves no half-written figure) and
+    close it (pyplot keeps every open figure otherwise)."""
+    import io
+
+    from simulation.common.output import atomic_write_bytes
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    plt.close(fig)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
 def _band(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
     rows = []
     for (scenario, year), g in runs.groupby(["scenario", "year"], sort=False):

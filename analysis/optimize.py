@@ -570,15 +570,12 @@ def write_optimize_outputs(folder: Path | str, figures: bool = True) -> pd.DataF
     atomic_write_text(folder / "best_for_budget.md",
                       "# Best mix for the budget\n\n" + budget_markdown(table, manifest) + "\n")
     if figures:
-        import matplotlib.pyplot as plt
+        from analysis.figures import save_png
 
         (folder / "figures").mkdir(exist_ok=True)
         for name, fig in (("parallel_axes", parallel_axes(pareto, manifest)),
                           ("convergence", convergence_figure(convergence))):
-            tmp = folder / "figures" / f".{name}.tmp.png"
-            fig.savefig(tmp, dpi=110)
-            plt.close(fig)
-            tmp.replace(folder / "figures" / f"{name}.png")
+            save_png(fig, folder / "figures" / f"{name}.png", dpi=110)
         written.append("figures")
     files = ["", "## Files", "",
              "- `pareto.csv` / `pareto.parquet`: the merged ε-nondominated mixes (lever values, "

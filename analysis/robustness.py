@@ -41,7 +41,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from simulation.common.output import atomic_write_bytes, atomic_write_text
+from simulation.common.output import atomic_write_text
 from simulation.common.stats import mean_interval
 from simulation.experiments.robustness.driver import OUTCOMES
 from simulation.experiments.robustness.futures import SHOCK, SWITCH, feature_columns
@@ -427,6 +427,8 @@ def save_figures(folder: Path, ranked: pd.DataFrame, summary: pd.DataFrame,
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
+    from analysis.figures import save_png
+
     folder.mkdir(parents=True, exist_ok=True)
     k, n = len(strategies), int(summary["futures"].iloc[0]) if len(summary) else 0
     fig, ax = plt.subplots(figsize=(6.5, 0.5 * k + 1.8), layout="constrained")
@@ -442,7 +444,7 @@ def save_figures(folder: Path, ranked: pd.DataFrame, summary: pd.DataFrame,
     ax.set_xlabel("share of futures")
     ax.set_title(f"Rank by returns to poverty in {n} futures (1 = fewest returns)", fontsize=9)
     ax.legend(fontsize=7, ncols=min(k, 6), loc="lower center", bbox_to_anchor=(0.5, 1.08))
-    _save(fig, folder / "rank_distribution.png")
+    save_png(fig, folder / "rank_distribution.png", dpi=120)
 
     fig, ax = plt.subplots(figsize=(6.5, 0.5 * k + 1.8), layout="constrained")
     data = [ranked.loc[ranked["scenario"] == s, "regret"].to_numpy(float) for s in strategies]
@@ -454,7 +456,7 @@ def save_figures(folder: Path, ranked: pd.DataFrame, summary: pd.DataFrame,
     ax.invert_yaxis()
     ax.set_xlabel("regret: returns above the best strategy of the future (households)")
     ax.set_title(f"Regret in {n} futures (box: quartiles; dots: futures)", fontsize=9)
-    _save(fig, folder / "regret.png")
+    save_png(fig, folder / "regret.png", dpi=120)
 
     fig, ax = plt.subplots(figsize=(6.5, 0.5 * k + 1.8), layout="constrained")
     data = [ranked.loc[ranked["scenario"] == s, "per_avoided"].dropna().to_numpy(float) / 1e6
@@ -470,18 +472,7 @@ def save_figures(folder: Path, ranked: pd.DataFrame, summary: pd.DataFrame,
     ax.set_xlabel("extra fiscal cost per avoided return vs the baseline (million yuan)")
     ax.set_title("Cost per avoided return, over the futures where returns are avoided",
                  fontsize=9)
-    _save(fig, folder / "cost_per_avoided.png")
-
-
-def _save(fig: Any, path: Path) -> None:
-    import io
-
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=120)
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
+    save_png(fig, folder / "cost_per_avoided.png", dpi=120)
 
 
 __all__ = ["MIN_CASES", "TITLE", "future_means", "lead_noise", "lost_lead_boxes",

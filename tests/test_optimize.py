@@ -427,7 +427,7 @@ def test_resuming_a_killed_reevaluation_gives_the_same_table(
                  "--no-figures", "--out", str(out), "--resume"]) == 2
     err = capsys.readouterr().err
     assert "robustness: holds a re-evaluation over futures with other settings (count " \
-        "differs)" in err and "--futures" in err
+        "differs: 2 there, 3 now)" in err and "--futures" in err
 
 
 def test_cli_bad_futures_file_names_it_and_writes_nothing(

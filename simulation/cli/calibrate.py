@@ -7,8 +7,8 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
+from simulation.cli.longrun import Bar, add_folder_arguments, check_resume, notice_printer
 from simulation.cli.sweeps import int_in
 from simulation.model.params import SCHEMA
 
@@ -36,44 +36,10 @@ def add_calibrate_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"simulated households per run (default {d.households})")
     p.add_argument("--seed", type=int_in("--seed", 0, 2**31 - 1), default=d.seed,
                    help=f"seed of the design and of replicate 0 (default {d.seed})")
-    p.add_argument("--workers", type=int_in("--workers", 1, 512), default=None,
-                   help="local worker processes (default: all cores)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="run on a Dask cluster (tcp://HOST:PORT) instead of local processes")
-    p.add_argument("--out", default=None, metavar="DIR",
-                   help="calibration folder (default: a new results/calibrate-<name>-<time>)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue the calibration in --out (only missing runs are computed)")
-    p.add_argument("--replace", action="store_true",
-                   help="start afresh over an earlier calibration of this program in --out")
-    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-class _Bar:
-    """One tqdm bar per stage (wave k, best-fit check)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bar: Any = None
-        self.label = ""
-
-    def __call__(self, label: str, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        if label != self.label:
-            self.close()
-            from tqdm import tqdm
-
-            self.label = label
-            self.bar = tqdm(total=total, initial=done, desc=label, unit="run",
-                            file=sys.stderr, dynamic_ncols=True, leave=False)
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+    add_folder_arguments(p, folder="calibration", noun="calibration",
+                         default_out="results/calibrate-<name>-<time>",
+                         resume="continue the calibration in --out (only missing runs are "
+                                "computed)")
 
 
 def calibrate_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -85,18 +51,15 @@ def calibrate_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
     opts = Options(points=args.points, replicates=args.replicates, waves=args.waves,
                    households=args.households, seed=args.seed,
                    check_replicates=args.check_replicates)
-    if args.resume and args.out is None:
-        print("error: --resume needs --out (the calibration folder to continue)",
-              file=sys.stderr)
-        return 2
+    check_resume(args, "calibration")
     out = Path(args.out) if args.out else \
         Path("results") / f"calibrate-{spec.name}-{datetime.now():%Y%m%d-%H%M%S}"
     print(f"Calibrating {spec.name!r}: {len(spec.parameters)} free parameters, "
           f"{len(spec.targets)} targets; up to {opts.waves} waves of {opts.points} points x "
           f"{opts.replicates} replicates at {opts.households:,} households; folder {out}/",
           flush=True)
-    bar = _Bar(not args.quiet)
-    notice = None if args.quiet else (lambda text: print(text, file=sys.stderr))
+    bar = Bar(not args.quiet)
+    notice = notice_printer(args.quiet)
     try:
         report = run_calibration(spec, out, opts, workers=args.workers,
                                  scheduler=args.scheduler, resume=args.resume,

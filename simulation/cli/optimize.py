@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from simulation.cli.longrun import Bar, add_folder_arguments, check_resume, notice_printer
 from simulation.cli.sweeps import int_in
 from simulation.model.params import SCHEMA
 
@@ -59,32 +60,6 @@ EPILOG = (
     "after Ctrl-C: the same command with --resume --out results/opt. Then `python run.py "
     "compare baseline results/opt/scenarios/pareto-001.toml` runs a chosen mix with more "
     "replicates.")
-
-
-class Bar:
-    """One tqdm bar per generation (its runs: mixes x seeds)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bar: Any = None
-        self.label = ""
-
-    def __call__(self, label: str, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        if label != self.label:
-            self.close()
-            from tqdm import tqdm
-
-            self.label = label
-            self.bar = tqdm(total=total, initial=done, desc=label, unit="run",
-                            file=sys.stderr, dynamic_ncols=True, leave=False)
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
 
 
 def _budget(text: str) -> float:
@@ -169,18 +144,10 @@ def add_optimize_arguments(p: argparse.ArgumentParser) -> None:
                    help="Pareto mixes re-evaluated at most: the best mix for each budget of "
                         "the ladder first, then mixes spread evenly over extra cost (default "
                         f"{DEFAULT_ROBUST_POINTS})")
-    p.add_argument("--workers", type=int_in("--workers", 1, 512), default=None,
-                   help="local worker processes (default: all cores)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="run on a Dask cluster (tcp://HOST:PORT) instead of local processes")
-    p.add_argument("--out", default=None, metavar="DIR",
-                   help="optimization folder (default: a new results/optimize-<time>)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue the optimization in --out (stored evaluations are reused)")
-    p.add_argument("--replace", action="store_true",
-                   help="start afresh over an earlier optimization of this program in --out")
-    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_folder_arguments(p, folder="optimization", noun="optimization",
+                         default_out="results/optimize-<time>",
+                         resume="continue the optimization in --out (stored evaluations are "
+                                "reused)")
 
 
 def _options(args: argparse.Namespace) -> Any:
@@ -242,7 +209,7 @@ def reevaluate(out: Path, opts: Any, spec: Any, args: argparse.Namespace,
     try:
         report = run_robustness(spec, base.county, [*scenarios, base], base.name, sub, ropts,
                                 workers=args.workers, scheduler=args.scheduler, resume=resume,
-                                progress=lambda done, total: bar("futures", done, total),
+                                progress=bar.stage("futures"),
                                 command=["run.py", *argv])
     except OutputError as exc:
         if not resume or "cannot resume" not in str(exc):
@@ -264,10 +231,7 @@ def optimize_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     opts = _options(args)
     resolve_levers(opts.levers)  # a bad key stops here, before any folder is made
-    if args.resume and args.out is None:
-        print("error: --resume needs --out (the optimization folder to continue)",
-              file=sys.stderr)
-        return 2
+    check_resume(args, "optimization")
     spec, opts = _futures_setup(args, opts)  # a bad futures file stops here too
     out = Path(args.out) if args.out else \
         Path("results") / f"optimize-{datetime.now():%Y%m%d-%H%M%S}"
@@ -278,7 +242,7 @@ def optimize_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
           f"{opts.replicates} seed(s) at {opts.households:,} households; {budget}; folder "
           f"{out}/", flush=True)
     bar = Bar(not args.quiet)
-    notice = None if args.quiet else (lambda text: print(text, file=sys.stderr))
+    notice = notice_printer(args.quiet)
     robust = None
     try:
         report = run_optimization(opts, out, workers=args.workers, scheduler=args.scheduler,

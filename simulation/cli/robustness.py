@@ -14,8 +14,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
+from simulation.cli.longrun import Bar, add_folder_arguments, check_resume, notice_printer
 from simulation.cli.sweeps import int_in
 from simulation.model.params import SCHEMA
 
@@ -58,42 +58,11 @@ def add_robustness_arguments(p: argparse.ArgumentParser) -> None:
                    help="county profile (default: the futures file's `county`)")
     p.add_argument("--engine", choices=("arrays", "agents"), default="arrays",
                    help="arrays (default, fast) or agents; identical results")
-    p.add_argument("--workers", type=int_in("--workers", 1, 512), default=None,
-                   help="local worker processes (default: all cores)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="run on a Dask cluster (tcp://HOST:PORT) instead of local processes")
-    p.add_argument("--out", default=None, metavar="DIR",
-                   help="robustness folder (default: a new results/robustness-<time>)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue the run in --out (only missing futures are computed; the "
-                        "result is the same as an uninterrupted run's)")
-    p.add_argument("--replace", action="store_true",
-                   help="start afresh over an earlier robustness run of this program in --out")
-    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
-    p.add_argument("--quiet", action="store_true", help="no progress bar or notes")
-
-
-class _Bar:
-    """A tqdm bar of runs on stderr."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bar: Any = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        if self.bar is None:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, initial=done, desc="robustness", unit="run",
-                            file=sys.stderr, dynamic_ncols=True, leave=False)
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+    add_folder_arguments(p, folder="robustness", noun="robustness run",
+                         default_out="results/robustness-<time>",
+                         resume="continue the run in --out (only missing futures are computed; "
+                                "the result is the same as an uninterrupted run's)",
+                         quiet="no progress bar or notes")
 
 
 def robustness_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -127,8 +96,7 @@ def robustness_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
     scenarios = [sc.with_county(county, "--county").with_values(overrides) for sc in scenarios]
     opts = Options(count=args.count, replicates=args.replicates, households=args.households,
                    seed=args.seed, years=args.years, engine=args.engine)
-    if args.resume and args.out is None:
-        raise UsageError("--resume needs --out (the robustness folder to continue)")
+    check_resume(args, "robustness")
     out = Path(args.out) if args.out else fresh_folder(Path("results"), "robustness")
     if not args.quiet:
         for switch, key in overridden_ensemble_keys(spec):
@@ -138,12 +106,13 @@ def robustness_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
           f"{baseline.name!r}: {opts.count} futures ({describe(spec)}) x {opts.replicates} "
           f"replicate(s) x {len(scenarios)} scenarios at {opts.households:,} households; "
           f"folder {out}/", flush=True)
-    bar = _Bar(not args.quiet)
-    notice = None if args.quiet else (lambda text: print(text, file=sys.stderr))
+    bar = Bar(not args.quiet)
+    notice = notice_printer(args.quiet)
     try:
         report = run_robustness(spec, county, scenarios, baseline.name, out, opts,
                                 workers=args.workers, scheduler=args.scheduler,
-                                resume=args.resume, replace=args.replace, progress=bar,
+                                resume=args.resume, replace=args.replace,
+                                progress=bar.stage("robustness"),
                                 notice=notice, command=["run.py", *argv])
     except KeyboardInterrupt:
         bar.close()

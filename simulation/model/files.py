@@ -72,6 +72,23 @@ def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def find_file(ref: str | Path, folder: Path, kind: str) -> Path:
+    """A reference to a TOML file -> the existing file: `ref` as a path (with or without
+    .toml), else, for a bare name, the file of that name in `folder` (the shipped ones).
+    ScenarioError naming the shipped files otherwise; `kind` names the file in the message
+    ('targets', 'futures')."""
+    path = Path(ref)
+    candidates = [path, path.with_name(path.name + ".toml")] if path.suffix != ".toml" \
+        else [path]
+    if not path.is_absolute() and len(path.parts) == 1:
+        candidates += [folder / c.name for c in list(candidates)]
+    for c in candidates:
+        if c.is_file():
+            return c
+    shipped = ", ".join(sorted(p.stem for p in folder.glob("*.toml")))
+    raise ScenarioError(f"{ref}: no such {kind} file (shipped: {shipped})")
+
+
 def read_toml(path: Path, error: type[ScenarioError] = ScenarioError) -> dict[str, Any]:
     """Parse a TOML file; every problem becomes one `error` naming the file."""
     try:

@@ -21,9 +21,6 @@ calibration gives the same result as an uninterrupted one.
 
 from __future__ import annotations
 
-import json
-import platform
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,15 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.common.errors import OutputError
-from simulation.common.output import (
-    MARKER,
-    TOOL,
-    atomic_write_frame,
-    atomic_write_text,
-    check_replaceable,
-    read_marker,
-)
+from simulation.common.output import atomic_write_frame, atomic_write_text
 from simulation.experiments.calibrate.emulate import (
     CUTOFF,
     Emulator,
@@ -52,6 +41,7 @@ from simulation.experiments.calibrate.emulate import (
     refocus,
 )
 from simulation.experiments.calibrate.spec import HISTORY_YEARS, CalibrationSpec, Target
+from simulation.experiments.workfolder import Parts, WorkFolder, read_parts
 from simulation.model.county import County, load_county
 from simulation.model.scenario import Scenario, ScenarioError, load_scenario
 
@@ -62,7 +52,6 @@ CALIBRATION_ENTRIES = frozenset({
     "ensemble.parquet", "non_implausible.parquet", "checks.parquet", "calibrated.toml",
     "fit.md", "fit.csv", "waves.csv", "figures", ".lock"})
 """Everything a calibration writes into its folder over its life."""
-PART = re.compile(r"^part-(\d{6})\.parquet$")
 START_POINT = 999_999
 """The start county's point among the best-fit checks."""
 CHUNK = 8  # runs per task: a few seconds of work per message at the default size
@@ -160,85 +149,30 @@ def to_unit(spec: CalibrationSpec, values: Mapping[str, float]) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- the folder
-def _folder_state(out: Path, fingerprint: dict[str, Any], resume: bool,
-                  replace: bool) -> dict[str, Any] | None:
-    """The manifest to continue (resume), or None for a fresh start; OutputError otherwise."""
-    if resume and replace:
-        raise OutputError("--resume continues the calibration in --out and --replace starts "
-                          "it afresh; give one of them")
-    manifest_path = out / "manifest.json"
-    marker = read_marker(out) if out.is_dir() else None
-    existing = None
-    if marker is not None and marker.get("kind") == "calibration" and manifest_path.is_file():
-        existing = json.loads(manifest_path.read_text(encoding="utf-8"))
-    if resume:
-        if existing is None:
-            raise OutputError(f"{out}: holds no calibration of this program to resume")
-        if existing.get("fingerprint") != fingerprint:
-            old = existing.get("fingerprint", {})
-            diff = next((k for k in fingerprint if old.get(k) != fingerprint[k]), "?")
-            raise OutputError(f"{out}: cannot resume, the folder holds a different calibration "
-                              f"({diff} differs); use the same targets file and options")
-        return existing
-    if existing is not None and not replace:
-        raise OutputError(f"{out}: already holds a calibration ({existing.get('status', '?')}, "
-                          f"{existing.get('waves_done', 0)} wave(s) done); add --resume to "
-                          "continue it, --replace to start it afresh, or choose another --out")
-    check_replaceable(out, replace=replace, extra=CALIBRATION_ENTRIES)
-    return None
+def _describe(manifest: Mapping[str, Any]) -> str:
+    return f"{manifest.get('status', '?')}, {manifest.get('waves_done', 0)} wave(s) done"
 
 
-def _create(out: Path, spec: CalibrationSpec, county: County, fingerprint: dict[str, Any],
-            command: Sequence[str]) -> dict[str, Any]:
-    from simulation.experiments.results import git_revision, versions
-
-    if out.exists():  # an earlier output of ours that --replace accepted: empty it
-        import shutil
-
-        for entry in out.iterdir():
-            if entry.name != ".lock" and (entry.name in CALIBRATION_ENTRIES
-                                          or entry.name == MARKER):
-                (shutil.rmtree if entry.is_dir() else Path.unlink)(entry)
-    (out / "waves").mkdir(exist_ok=True)
-    atomic_write_text(out / MARKER, json.dumps(
-        {"tool": TOOL, "kind": "calibration",
-         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-         "entries": sorted(CALIBRATION_ENTRIES)}, indent=1))
-    atomic_write_text(out / "targets.toml", Path(spec.source).read_text(encoding="utf-8"))
-    atomic_write_text(out / "start.toml", county.to_toml(
-        f"The county the calibration started from ({spec.source})"))
-    manifest = {"kind": "poverty-return calibration", "format": FORMAT, "name": spec.name,
-                "targets_file": spec.source, "fingerprint": fingerprint,
-                "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                "status": "running", "waves_done": 0, "sessions": [],
-                "versions": versions(), "git_revision": git_revision(),
-                "platform": platform.platform(), "command": list(command)}
-    atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1))
-    return manifest
+def work_folder(out: Path) -> WorkFolder:
+    """The calibration folder `out` (marker kind "calibration")."""
+    return WorkFolder(out, "calibration", CALIBRATION_ENTRIES, "calibration",
+                      same="targets file and options", describe=_describe)
 
 
-def _lock(out: Path) -> Any:
-    """Hold the folder's lock file for this process (one calibration per folder at a time)."""
-    import fcntl
-
-    handle = open(out / ".lock", "a+")  # noqa: SIM115 - held until the calibration ends
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise OutputError(f"{out}: another calibration is running in this folder") from None
-    return handle
+def _create(folder: WorkFolder, spec: CalibrationSpec, county: County,
+            fingerprint: dict[str, Any], command: Sequence[str]) -> dict[str, Any]:
+    return folder.create(
+        fingerprint, command,
+        {"kind": "poverty-return calibration", "format": FORMAT, "name": spec.name,
+         "targets_file": spec.source},
+        state={"waves_done": 0}, subfolders=("waves",),
+        files={"targets.toml": Path(spec.source).read_text(encoding="utf-8"),
+               "start.toml": county.to_toml(
+                   f"The county the calibration started from ({spec.source})")})
 
 
 def _wave_dir(out: Path, k: int) -> Path:
     return out / "waves" / f"wave-{k}"
-
-
-def _read_parts(folder: Path) -> pd.DataFrame:
-    parts = sorted(p for p in (folder / "parts").glob("part-*.parquet") if PART.match(p.name))
-    if not parts:
-        return pd.DataFrame()
-    return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
 
 
 # ----------------------------------------------------------------------------- running
@@ -254,8 +188,8 @@ def _run_points(spec: CalibrationSpec, folder: Path, design: pd.DataFrame, runne
     from simulation.experiments.sweep.spec import Output
 
     reps = replicates or opts.replicates
-    (folder / "parts").mkdir(parents=True, exist_ok=True)
-    done = _read_parts(folder)
+    parts = Parts(folder)
+    done = parts.read()
     have = set(zip(done["point"], done["replicate"], strict=True)) if len(done) else set()
     keys = list(spec.keys)
     tasks = [RunTask(int(pt) * reps + r, int(pt), r, opts.seed + r,
@@ -264,7 +198,6 @@ def _run_points(spec: CalibrationSpec, folder: Path, design: pd.DataFrame, runne
              if (int(pt), r) not in have]
     outputs = tuple(Output(m, "mean") for m in spec.metrics())
     periods = tuple(range(2021, 2021 + HISTORY_YEARS))
-    next_part = len(list((folder / "parts").glob("part-*.parquet")))
     total, finished = len(design) * reps, len(have)
     pending = [tasks[i:i + CHUNK] for i in range(0, len(tasks), CHUNK)]
     in_flight: dict[Any, Any] = {}
@@ -282,12 +215,11 @@ def _run_points(spec: CalibrationSpec, folder: Path, design: pd.DataFrame, runne
                 raise RuntimeError(f"a calibration run failed (point {failed[0]['sample']}, "
                                    f"replicate {failed[0]['replicate']}): {failed[0]['error']}")
             frame = _statistics(spec, rows, periods)
-            atomic_write_frame(folder / "parts" / f"part-{next_part:06d}.parquet", frame)
-            next_part += 1
+            parts.write(frame)
             finished += len(rows)
             if progress:
                 progress(label, finished, total)
-    runs = _read_parts(folder).sort_values(["point", "replicate"], ignore_index=True)
+    runs = parts.read().sort_values(["point", "replicate"], ignore_index=True)
     return runs, total - len(have)
 
 
@@ -404,19 +336,16 @@ def run_calibration(spec: CalibrationSpec, out: Path | str, opts: Options, *,
     county = start_county(spec)
     base = history_scenario(county, opts.households, spec.population)
     fingerprint = {"targets": spec.digest(), "engine": engine, **opts.fingerprint()}
-    manifest = _folder_state(out, fingerprint, resume, replace)
-    try:
-        (out / "waves").mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot create the calibration folder ({exc.strerror}); "
-                          "choose another --out") from None
-    lock = _lock(out)
+    work = work_folder(out)
+    manifest = work.state(fingerprint, resume, replace)
+    work.make("waves")
+    lock = work.lock()
     report = CalibrationReport(out)
     start = time.perf_counter()
     executor = None
     try:
         if manifest is None:  # the folder is ours from here on, whatever happens next
-            manifest = _create(out, spec, county, fingerprint, command)
+            manifest = _create(work, spec, county, fingerprint, command)
         prepare_engine(engine, notice)
         executor = make_executor(workers, scheduler)
         runner = CountyRunner(base, county, engine)
@@ -488,7 +417,7 @@ def run_calibration(spec: CalibrationSpec, out: Path | str, opts: Options, *,
                 info[f"{t.name}:active"] = d["active"]
             report.waves.append(info)
             manifest["waves_done"] = k
-            atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1))
+            work.save(manifest)
         atomic_write_frame(out / "implausibility.parquet", probe_frame)
         points = pd.concat(all_points, ignore_index=True)
         _finish(spec, out, opts, waves, points, county, runner, executor, report, progress)
@@ -498,14 +427,9 @@ def run_calibration(spec: CalibrationSpec, out: Path | str, opts: Options, *,
             executor.close()
         lock.close()
         report.wall_seconds = time.perf_counter() - start
-        if manifest is not None and out.is_dir():
-            manifest.setdefault("sessions", []).append(
-                {"ended": datetime.now(UTC).isoformat(timespec="seconds"),
-                 "runs_computed": report.computed, "wall_seconds": round(report.wall_seconds, 1),
-                 "workers": workers, "scheduler": scheduler})
-            if manifest.get("status") != "complete":
-                manifest["status"] = "partial"
-            atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1))
+        work.end_session(manifest, {"runs_computed": report.computed,
+                                    "wall_seconds": round(report.wall_seconds, 1),
+                                    "workers": workers, "scheduler": scheduler})
     return report
 
 
@@ -523,7 +447,7 @@ def _finish(spec: CalibrationSpec, out: Path, opts: Options, waves: list[Wave],
             report: CalibrationReport, progress: Progress | None) -> None:
     """Ensemble, non-implausible sample, best fit checked with more replicates, county file."""
     atomic_write_frame(out / "points.parquet", points)
-    runs = pd.concat([_read_parts(_wave_dir(out, int(w))) for w in sorted(points["wave"].unique())],
+    runs = pd.concat([read_parts(_wave_dir(out, int(w))) for w in sorted(points["wave"].unique())],
                      ignore_index=True)
     atomic_write_frame(out / "runs.parquet", runs)
     n_targets = len(spec.targets)

@@ -45,7 +45,7 @@ import numpy as np
 
 from simulation.model.calendar import START_YEAR
 from simulation.model.codes import CAUSES
-from simulation.model.files import closest_key
+from simulation.model.files import closest_key, find_file
 from simulation.model.metrics import METRICS
 from simulation.model.params import SCHEMA
 from simulation.model.scenario import ScenarioError, check_name, read_toml
@@ -170,16 +170,7 @@ class CalibrationSpec:
 
 def resolve_targets(ref: str | Path) -> Path:
     """A targets reference (name in targets/ or path) -> existing file."""
-    path = Path(ref)
-    candidates = [path, path.with_name(path.name + ".toml")] if path.suffix != ".toml" \
-        else [path]
-    if not path.is_absolute() and len(path.parts) == 1:
-        candidates += [TARGET_DIR / c.name for c in list(candidates)]
-    for c in candidates:
-        if c.is_file():
-            return c
-    shipped = ", ".join(sorted(p.stem for p in TARGET_DIR.glob("*.toml")))
-    raise ScenarioError(f"{ref}: no such targets file (shipped: {shipped})")
+    return find_file(ref, TARGET_DIR, "targets")
 
 
 def load_targets(ref: str | Path) -> CalibrationSpec:

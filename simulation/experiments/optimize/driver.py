@@ -49,12 +49,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import platform
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,14 +59,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.common.errors import OutputError, UsageError
-from simulation.common.output import (
-    MARKER,
-    TOOL,
-    atomic_write_frame,
-    atomic_write_text,
-    check_replaceable,
-    read_marker,
-)
+from simulation.common.output import atomic_write_frame, atomic_write_text
 from simulation.experiments.optimize.search import (
     Candidate,
     Lever,
@@ -77,6 +67,7 @@ from simulation.experiments.optimize.search import (
     generations_for,
     run_searches,
 )
+from simulation.experiments.workfolder import Parts, WorkFolder, read_parts
 from simulation.model.calendar import START_YEAR
 from simulation.model.files import closest_key, toml_num, toml_str
 from simulation.model.params import KNOBS, SCHEMA
@@ -106,7 +97,6 @@ BASELINE_SEARCH = -1
 MAX_CHUNK = 25
 """Candidates per task at most (one history, then a fork each); assumption: about a minute
 of work per task at 5,000 households, short enough to spread over the workers."""
-PART = re.compile(r"^part-(\d{6})\.parquet$")
 OPTIMIZE_ENTRIES = frozenset({
     "manifest.json", "parts", "evaluations.parquet", "pareto.parquet", "pareto.csv",
     "convergence.csv", "scenarios", "best_for_budget.csv", "best_for_budget.md",
@@ -279,14 +269,11 @@ class ModelEvaluator:
         self.keys = tuple(lv.key for lv in levers)
         self.executor, self.progress = executor, progress
         self.window_start = window_of(base)[0]
-        self.parts = out / "parts"
-        self.parts.mkdir(parents=True, exist_ok=True)
+        self.parts = Parts(out)
         self.cache: dict[tuple[int, int, int, int], dict[str, Any]] = {}
-        for row in read_parts(out).to_dict("records"):
+        for row in self.parts.read().to_dict("records"):
             self.cache[(int(row["search"]), int(row["generation"]), int(row["candidate"]),
                         int(row["seed"]))] = row
-        self.next_part = 1 + max((int(m.group(1)) for p in self.parts.iterdir()
-                                  if (m := PART.match(p.name))), default=-1)
         self.computed = 0
         self.run_seconds = 0.0
         self.seeds = [opts.seed + r for r in range(opts.replicates)]
@@ -350,9 +337,7 @@ class ModelEvaluator:
             for fut in self.executor.wait(list(in_flight)):
                 in_flight.pop(fut)
                 rows = fut.result()
-                atomic_write_frame(self.parts / f"part-{self.next_part:06d}.parquet",
-                                   pd.DataFrame(rows))
-                self.next_part += 1
+                self.parts.write(pd.DataFrame(rows))
                 for row in rows:
                     self.cache[(row["search"], row["generation"], row["candidate"],
                                 row["seed"])] = row
@@ -366,81 +351,10 @@ class ModelEvaluator:
                 for c in candidates for s in self.seeds}
 
 
-def read_parts(out: Path) -> pd.DataFrame:
-    """Every stored evaluation of the folder (one row per candidate and seed)."""
-    parts = sorted(p for p in (out / "parts").glob("part-*.parquet") if PART.match(p.name)) \
-        if (out / "parts").is_dir() else []
-    if not parts:
-        return pd.DataFrame()
-    return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-
-
 # ----------------------------------------------------------------------------- the folder
-def _folder_state(out: Path, fingerprint: dict[str, Any], resume: bool,
-                  replace: bool) -> dict[str, Any] | None:
-    """The manifest to continue (resume), or None for a fresh start; OutputError otherwise."""
-    if resume and replace:
-        raise OutputError("--resume continues the optimization in --out and --replace starts "
-                          "it afresh; give one of them")
-    manifest_path = out / "manifest.json"
-    marker = read_marker(out) if out.is_dir() else None
-    existing = None
-    if marker is not None and marker.get("kind") == "optimization" and manifest_path.is_file():
-        existing = json.loads(manifest_path.read_text(encoding="utf-8"))
-    if resume:
-        if existing is None:
-            raise OutputError(f"{out}: holds no optimization of this program to resume")
-        if existing.get("fingerprint") != fingerprint:
-            old = existing.get("fingerprint", {})
-            diff = next((k for k in fingerprint if old.get(k) != fingerprint[k]), "?")
-            raise OutputError(f"{out}: cannot resume, the folder holds a different "
-                              f"optimization ({diff} differs: {old.get(diff)!r} there, "
-                              f"{fingerprint.get(diff)!r} now); use the same options")
-        return existing
-    if existing is not None and not replace:
-        raise OutputError(f"{out}: already holds an optimization ({existing.get('status', '?')}"
-                          "); add --resume to continue it, --replace to start it afresh, or "
-                          "choose another --out")
-    check_replaceable(out, replace=replace, extra=OPTIMIZE_ENTRIES)
-    return None
-
-
-def _create(out: Path, fingerprint: dict[str, Any], command: Sequence[str]) -> dict[str, Any]:
-    from simulation.experiments.results import git_revision, versions
-
-    if out.exists():  # an earlier output of ours that --replace accepted: empty it
-        import shutil
-
-        for entry in out.iterdir():
-            if entry.name != ".lock" and (entry.name in OPTIMIZE_ENTRIES
-                                          or entry.name == MARKER):
-                (shutil.rmtree if entry.is_dir() else Path.unlink)(entry)
-    (out / "parts").mkdir(exist_ok=True)
-    atomic_write_text(out / MARKER, json.dumps(
-        {"tool": TOOL, "kind": "optimization",
-         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-         "entries": sorted(OPTIMIZE_ENTRIES)}, indent=1))
-    manifest = {"kind": "poverty-return optimization", "format": FORMAT,
-                "fingerprint": fingerprint,
-                "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                "status": "running", "sessions": [], "versions": versions(),
-                "git_revision": git_revision(), "platform": platform.platform(),
-                "command": list(command)}
-    atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1))
-    return manifest
-
-
-def _lock(out: Path) -> Any:
-    """Hold the folder's lock file for this process (one optimization per folder at a time)."""
-    import fcntl
-
-    handle = open(out / ".lock", "a+")  # noqa: SIM115 - held until the optimization ends
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise OutputError(f"{out}: another optimization is running in this folder") from None
-    return handle
+def work_folder(out: Path) -> WorkFolder:
+    """The optimization folder `out` (marker kind "optimization")."""
+    return WorkFolder(out, "optimization", OPTIMIZE_ENTRIES, "optimization")
 
 
 # ----------------------------------------------------------------------------- the run
@@ -473,20 +387,19 @@ def run_optimization(opts: OptimizeOptions, out: Path | str, *, workers: int | N
     base = base_scenario(opts)
     fingerprint = {**opts.fingerprint(), "baseline_digest": scenario_digest(base),
                    "engine": "arrays"}
-    manifest = _folder_state(out, fingerprint, resume, replace)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot create the optimization folder ({exc.strerror}); "
-                          "choose another --out") from None
-    lock = _lock(out)
+    work = work_folder(out)
+    manifest = work.state(fingerprint, resume, replace)
+    work.make()
+    lock = work.lock()
     report = OptimizeReport(out)
     start = time.perf_counter()
     executor = None
     evaluator: ModelEvaluator | None = None
     try:
         if manifest is None:  # the folder is ours from here on, whatever happens next
-            manifest = _create(out, fingerprint, command)
+            manifest = work.create(fingerprint, command,
+                                   {"kind": "poverty-return optimization", "format": FORMAT},
+                                   subfolders=("parts",))
         prepare_engine("arrays", notice)
         executor = make_executor(workers, scheduler)
         evaluator = ModelEvaluator(base, levers, opts, out, executor, progress)
@@ -494,7 +407,7 @@ def run_optimization(opts: OptimizeOptions, out: Path | str, *, workers: int | N
         def generation_done(gen: int, result: SearchResult) -> None:
             atomic_write_frame(out / "convergence.csv", pd.DataFrame(result.convergence))
             manifest["generations_done"] = gen + 1
-            atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1))
+            work.save(manifest)
 
         result = run_searches(levers, OBJECTIVES, evaluator, epsilons=opts.epsilons,
                               searches=opts.searches, generations=opts.generations,
@@ -518,15 +431,9 @@ def run_optimization(opts: OptimizeOptions, out: Path | str, *, workers: int | N
         if evaluator is not None:
             report.computed_runs = evaluator.computed
             report.run_seconds = evaluator.run_seconds
-        if manifest is not None and out.is_dir():
-            manifest.setdefault("sessions", []).append(
-                {"ended": datetime.now(UTC).isoformat(timespec="seconds"),
-                 "runs_computed": report.computed_runs,
-                 "wall_seconds": round(report.wall_seconds, 1),
-                 "workers": workers, "scheduler": scheduler})
-            if manifest.get("status") != "complete":
-                manifest["status"] = "partial"
-            atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1))
+        work.end_session(manifest, {"runs_computed": report.computed_runs,
+                                    "wall_seconds": round(report.wall_seconds, 1),
+                                    "workers": workers, "scheduler": scheduler})
     return report
 
 

@@ -23,33 +23,22 @@ runs the model (ModelEvaluator); tests use a closed-form toy whose answers are k
 
 from __future__ import annotations
 
-import json
-import platform
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
 import pandas as pd
 
-from simulation.common.errors import OutputError
-from simulation.common.output import (
-    MARKER,
-    TOOL,
-    atomic_write_frame,
-    atomic_write_text,
-    check_replaceable,
-    read_marker,
-)
+from simulation.common.output import atomic_write_frame
 from simulation.experiments.robustness.futures import (
     FuturesSpec,
     future_scenarios,
     make_futures,
     run_seed,
 )
+from simulation.experiments.workfolder import Parts, WorkFolder, read_parts
 from simulation.model.county import County
 from simulation.model.scenario import Scenario, ScenarioError
 
@@ -60,7 +49,6 @@ ROBUSTNESS_ENTRIES: Final = frozenset({
     "futures_summary.csv", "robustness.csv", "robustness.md", "discovery.csv", "figures",
     ".lock"})
 """Everything a robustness run writes into its folder over its life."""
-PART: Final = re.compile(r"^part-(\d{6})\.parquet$")
 CHUNK: Final = 4
 """Tasks per executor submission at most (a task is ~0.1 s per scenario at 5,000 households;
 a few seconds of work per message)."""
@@ -189,88 +177,21 @@ Progress = Callable[[int, int], None]
 
 
 # ----------------------------------------------------------------------------- the folder
-def folder_state(out: Path, fingerprint: dict[str, Any], resume: bool,
-                 replace: bool) -> dict[str, Any] | None:
-    """The manifest to continue (resume), or None for a fresh start; OutputError otherwise."""
-    if resume and replace:
-        raise OutputError("--resume continues the robustness run in --out and --replace "
-                          "starts it afresh; give one of them")
-    manifest_path = out / "manifest.json"
-    marker = read_marker(out) if out.is_dir() else None
-    existing = None
-    if marker is not None and marker.get("kind") == KIND and manifest_path.is_file():
-        existing = json.loads(manifest_path.read_text(encoding="utf-8"))
-    if resume:
-        if existing is None:
-            raise OutputError(f"{out}: holds no robustness run of this program to resume")
-        if existing.get("fingerprint") != fingerprint:
-            old = existing.get("fingerprint", {})
-            diff = next((k for k in fingerprint if old.get(k) != fingerprint[k]), "?")
-            raise OutputError(f"{out}: cannot resume, the folder holds a different robustness "
-                              f"run ({diff} differs); use the same futures file, strategies "
-                              "and options")
-        return existing
-    if existing is not None and not replace:
-        raise OutputError(f"{out}: already holds a robustness run ({existing.get('status')}); "
-                          "add --resume to continue it, --replace to start it afresh, or "
-                          "choose another --out")
-    check_replaceable(out, replace=replace, extra=ROBUSTNESS_ENTRIES)
-    return None
+def work_folder(out: Path) -> WorkFolder:
+    """The robustness folder `out` (marker kind KIND)."""
+    return WorkFolder(out, KIND, ROBUSTNESS_ENTRIES, "robustness run",
+                      same="futures file, strategies and options")
 
 
-def _create(out: Path, spec: FuturesSpec, futures: pd.DataFrame, fingerprint: dict[str, Any],
-            command: Sequence[str]) -> dict[str, Any]:
-    from simulation.experiments.results import git_revision, versions
-
-    if out.exists():  # an earlier output of ours that --replace accepted: empty it
-        import shutil
-
-        for entry in out.iterdir():
-            if entry.name != ".lock" and (entry.name in ROBUSTNESS_ENTRIES
-                                          or entry.name == MARKER):
-                (shutil.rmtree if entry.is_dir() else Path.unlink)(entry)
-    (out / "parts").mkdir(exist_ok=True)
-    atomic_write_text(out / MARKER, json.dumps(
-        {"tool": TOOL, "kind": KIND, "created": datetime.now(UTC).isoformat(timespec="seconds"),
-         "entries": sorted(ROBUSTNESS_ENTRIES)}, indent=1))
-    atomic_write_text(out / "futures.toml", Path(spec.source).read_text(encoding="utf-8"))
-    atomic_write_text(out / "futures.csv", futures.to_csv(index=False))
-    manifest = {"kind": "poverty-return robustness", "format": FORMAT, "name": spec.name,
-                "futures_file": spec.source, "ensemble": spec.ensemble_source,
-                "fingerprint": fingerprint,
-                "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                "status": "running", "sessions": [], "versions": versions(),
-                "git_revision": git_revision(), "platform": platform.platform(),
-                "command": list(command)}
-    atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1))
-    return manifest
-
-
-def _lock(out: Path) -> Any:
-    """Hold the folder's lock file for this process (one run per folder at a time)."""
-    import fcntl
-
-    handle = open(out / ".lock", "a+")  # noqa: SIM115 - held until the run ends
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise OutputError(f"{out}: another robustness run is using this folder") from None
-    return handle
-
-
-def read_parts(out: Path) -> pd.DataFrame:
-    """Every run on disk in OUT/parts (unsorted; empty frame if none)."""
-    parts = sorted(p for p in (out / "parts").glob("part-*.parquet") if PART.match(p.name))
-    if not parts:
-        return pd.DataFrame()
-    return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-
-
-def _next_part(out: Path) -> int:
-    numbers = [int(m.group(1)) for p in (out / "parts").glob("part-*.parquet")
-               if (m := PART.match(p.name))]
-    return max(numbers, default=-1) + 1
+def _create(folder: WorkFolder, spec: FuturesSpec, futures: pd.DataFrame,
+            fingerprint: dict[str, Any], command: Sequence[str]) -> dict[str, Any]:
+    return folder.create(
+        fingerprint, command,
+        {"kind": "poverty-return robustness", "format": FORMAT, "name": spec.name,
+         "futures_file": spec.source, "ensemble": spec.ensemble_source},
+        subfolders=("parts",),
+        files={"futures.toml": Path(spec.source).read_text(encoding="utf-8"),
+               "futures.csv": futures.to_csv(index=False)})
 
 
 def sorted_runs(runs: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
@@ -340,23 +261,20 @@ def run_robustness(spec: FuturesSpec, county: County, scenarios: Sequence[Scenar
                             "(lengthen run.years)")
     futures = make_futures(spec, opts.count, opts.seed)
     fingerprint = fingerprint_of(spec, county, scenarios, baseline, opts)
-    manifest = folder_state(out, fingerprint, resume, replace)
+    work = work_folder(out)
+    manifest = work.state(fingerprint, resume, replace)
     # every future's scenarios are built before the folder is touched (bad values: exit 2)
     all_tasks = build_tasks(spec, county, futures, scenarios, opts, set())
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot create the robustness folder ({exc.strerror}); "
-                          "choose another --out") from None
-    lock = _lock(out)
+    work.make()
+    lock = work.lock()
     report = RobustnessReport(out, futures, pd.DataFrame())
     start = time.perf_counter()
     executor = None
     try:
         if manifest is None:  # the folder is ours from here on, whatever happens next
-            manifest = _create(out, spec, futures, fingerprint, command)
-        (out / "parts").mkdir(exist_ok=True)
-        done = read_parts(out)
+            manifest = _create(work, spec, futures, fingerprint, command)
+        parts = Parts(out)
+        done = parts.read()
         have = set(zip(done["future"], done["replicate"], strict=True)) if len(done) else set()
         tasks = [t for t in all_tasks if (t.future, t.replicate) not in have]
         total, finished = len(all_tasks), len(all_tasks) - len(tasks)
@@ -368,7 +286,6 @@ def run_robustness(spec: FuturesSpec, county: County, scenarios: Sequence[Scenar
             size = max(1, min(CHUNK, len(tasks) // (2 * executor.capacity)))
             pending = [tuple(tasks[i:i + size]) for i in range(0, len(tasks), size)]
             in_flight: dict[Any, FutureChunk] = {}
-            part = _next_part(out)
             if progress:
                 progress(finished * len(names), total * len(names))
             while pending or in_flight:
@@ -378,9 +295,7 @@ def run_robustness(spec: FuturesSpec, county: County, scenarios: Sequence[Scenar
                 for fut in executor.wait(list(in_flight)):
                     job = in_flight.pop(fut)
                     rows = fut.result()
-                    atomic_write_frame(out / "parts" / f"part-{part:06d}.parquet",
-                                       pd.DataFrame(rows))
-                    part += 1
+                    parts.write(pd.DataFrame(rows))
                     finished += len(job.tasks)
                     report.computed_tasks += len(job.tasks)
                     report.computed_runs += len(rows)
@@ -390,7 +305,7 @@ def run_robustness(spec: FuturesSpec, county: County, scenarios: Sequence[Scenar
                         raise KeyboardInterrupt("stopped after "
                                                 f"{report.computed_tasks} tasks (test hook)")
         report.wall_seconds = time.perf_counter() - start
-        runs = sorted_runs(read_parts(out), names)
+        runs = sorted_runs(parts.read(), names)
         atomic_write_frame(out / "runs.parquet", runs)
         report.runs = runs
         manifest["status"] = "complete"
@@ -399,20 +314,14 @@ def run_robustness(spec: FuturesSpec, county: County, scenarios: Sequence[Scenar
             executor.close(cancel=manifest is None or manifest.get("status") != "complete")
         lock.close()
         report.wall_seconds = time.perf_counter() - start
-        if manifest is not None and out.is_dir():
-            manifest.setdefault("sessions", []).append(
-                {"ended": datetime.now(UTC).isoformat(timespec="seconds"),
-                 "tasks_computed": report.computed_tasks,
-                 "runs_computed": report.computed_runs,
-                 "wall_seconds": round(report.wall_seconds, 1),
-                 "workers": workers, "scheduler": scheduler})
-            if manifest.get("status") != "complete":
-                manifest["status"] = "partial"
-            atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1))
+        work.end_session(manifest, {"tasks_computed": report.computed_tasks,
+                                    "runs_computed": report.computed_runs,
+                                    "wall_seconds": round(report.wall_seconds, 1),
+                                    "workers": workers, "scheduler": scheduler})
     return report
 
 
 __all__ = ["CHUNK", "OUTCOMES", "ROBUSTNESS_ENTRIES", "WINDOW_TOTALS", "Evaluator",
            "FutureChunk", "FutureTask", "ModelEvaluator", "Options", "RobustnessReport",
-           "build_tasks", "fingerprint_of", "folder_state", "read_parts", "run_future_chunk",
+           "build_tasks", "fingerprint_of", "read_parts", "run_future_chunk",
            "run_robustness", "sorted_runs"]

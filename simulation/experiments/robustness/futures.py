@@ -47,7 +47,7 @@ import pandas as pd
 
 from simulation.experiments.calibrate.emulate import latin
 from simulation.model.county import County, load_county
-from simulation.model.files import closest_key, flatten, read_toml, validate_value
+from simulation.model.files import closest_key, find_file, flatten, read_toml, validate_value
 from simulation.model.params import SCHEMA
 from simulation.model.scenario import (
     Disaster,
@@ -136,16 +136,7 @@ class FuturesSpec:
 # ----------------------------------------------------------------------------- reading
 def resolve_futures_path(ref: str | Path) -> Path:
     """A futures reference (a name in futures/ or a path) -> existing file path."""
-    path = Path(ref)
-    candidates = [path, path.with_name(path.name + ".toml")] if path.suffix != ".toml" \
-        else [path]
-    if not path.is_absolute() and len(path.parts) == 1:
-        candidates += [FUTURES_DIR / c.name for c in list(candidates)]
-    for c in candidates:
-        if c.is_file():
-            return c
-    shipped = ", ".join(sorted(p.stem for p in FUTURES_DIR.glob("*.toml")))
-    raise ScenarioError(f"{ref}: no such futures file (shipped: {shipped})")
+    return find_file(ref, FUTURES_DIR, "futures")
 
 
 def load_futures(ref: str | Path) -> FuturesSpec:

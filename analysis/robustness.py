@@ -280,10 +280,9 @@ def _pct(x: float) -> str:
     """A share as a whole percentage; a share that is not 0 (or 1) never shows as 0% (100%)."""
     if x != x:
         return "–"
-    if 0 < x < 0.005:
-        return "<1%"
-    if 0.995 <= x < 1:
-        return ">99%"
+    if 0 < x < 0.01 or 0.99 < x < 1:  # one decimal, then never 0% or 100% when it is not
+        text = f"{100 * x:.1f}"
+        return ("<0.1" if text == "0.0" else ">99.9" if text == "100.0" else text) + "%"
     return f"{100 * x:.0f}%"
 
 

@@ -9,9 +9,10 @@
     check = api.check(baseline, targets="baoshan", replicates=5)
     fit = api.calibrate("baoshan", out="results/cal-baoshan", points=60, waves=3)
     better = api.load_scenario("baseline", county=fit.county)
+    robust = api.robustness(["social_security", "industry"], out="results/rob", futures=50)
 
 Everything here calls what the command line calls (same seeds, same engines, same results);
-nothing is written to disk except by `calibrate`, into the folder it is given.
+nothing is written to disk except by `calibrate` and `robustness`, into the folder given.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from simulation.model.county import load_county as _load_county
 from simulation.model.scenario import Scenario
 from simulation.model.scenario import load_scenario as _load_scenario
 
-__all__ = ["Calibration", "calibrate", "check", "compare", "load_county", "load_scenario",
-           "run"]
+__all__ = ["Calibration", "Robustness", "calibrate", "check", "compare", "load_county",
+           "load_scenario", "robustness", "run"]
 
 
 def load_county(ref: str | Path) -> County:
@@ -158,3 +159,49 @@ def calibrate(targets: str | Path, *, out: str | Path, points: int = 120,
     return Calibration(fit, pd.read_parquet(folder / "ensemble.parquet"),
                        _load_county(folder / "calibrated.toml"), folder, report.runs,
                        report.unreachable)
+
+
+@dataclass(frozen=True)
+class Robustness:
+    """What `robustness` produced: per strategy the share of futures where it ranks first
+    (with its Wilson interval), rank shares, regret and cost per avoided return (`summary`,
+    as robustness.csv); per future and scenario the mean outcomes, rank and regret
+    (`per_future`); the futures drawn (`futures`); every run (`runs`); the folder."""
+
+    summary: pd.DataFrame
+    per_future: pd.DataFrame
+    futures: pd.DataFrame
+    runs: pd.DataFrame
+    folder: Path
+
+
+def robustness(strategies: Sequence[str | Path], *, out: str | Path,
+               futures: int = 50, futures_file: str | Path = "m_county",
+               baseline: str | Path = "baseline", replicates: int = 3,
+               households: int = 5000, county: str | Path | None = None,
+               seed: int = DEFAULT_SEED, workers: int | None = None, resume: bool = False,
+               replace: bool = False, figures: bool = True) -> Robustness:
+    """Every strategy and the baseline in `futures` futures of a futures file, on paired seeds
+    within each future (as `python run.py robustness`), into folder `out`."""
+    from analysis.robustness import write_robustness
+    from simulation.experiments.robustness.driver import (
+        Options,
+        futures_county,
+        run_robustness,
+        strategy_scenarios,
+    )
+    from simulation.experiments.robustness.futures import load_futures
+
+    spec = load_futures(futures_file)
+    place = futures_county(spec, county)
+    scenarios, names, base = strategy_scenarios(list(strategies), baseline, place, households)
+    opts = Options(count=futures, replicates=replicates, households=households, seed=seed,
+                   years=None, engine="arrays")
+    folder = Path(out)
+    report = run_robustness(spec, place, scenarios, base.name, folder, opts, workers=workers,
+                            resume=resume, replace=replace)
+    summary = write_robustness(folder, report.runs, report.futures, names, base.name,
+                               figures=figures)
+    return Robustness(summary, pd.read_csv(folder / "futures_summary.csv"), report.futures,
+                      report.runs, folder)
+

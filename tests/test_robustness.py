@@ -273,3 +273,19 @@ def test_dask_cluster_gives_the_same_result(tmp_path: Path) -> None:
         assert main([*TINY, "--scheduler", cluster.scheduler_address,
                      "--out", str(tmp_path / "dask")]) == 0
     _same(tmp_path / "one", tmp_path / "dask")
+
+
+def test_python_api_gives_the_command_s_result(tmp_path: Path) -> None:
+    """`api.robustness` runs what the command runs: the same runs and summary."""
+    from simulation import api
+
+    cli_out, api_out = tmp_path / "cli", tmp_path / "api"
+    assert main(["robustness", "industry", "-n", "2", "--replicates", "1", "--households",
+                 "300", "--quiet", "--no-figures", "--workers", "1",
+                 "--out", str(cli_out)]) == 0
+    result = api.robustness(["industry"], out=api_out, futures=2, replicates=1,
+                            households=300, workers=1, figures=False)
+    pd.testing.assert_frame_equal(result.runs, pd.read_parquet(cli_out / "runs.parquet"))
+    assert (api_out / "robustness.csv").read_text() == (cli_out / "robustness.csv").read_text()
+    assert list(result.summary["strategy"]) == ["industry"]
+    assert set(result.per_future["scenario"]) == {"industry", "baseline"}

@@ -67,33 +67,24 @@ def add_robustness_arguments(p: argparse.ArgumentParser) -> None:
 
 def robustness_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from analysis.robustness import write_robustness
-    from simulation.common.errors import UsageError
     from simulation.common.output import fresh_folder
-    from simulation.experiments.robustness.driver import Options, run_robustness
+    from simulation.experiments.robustness.driver import (
+        Options,
+        futures_county,
+        run_robustness,
+        strategy_scenarios,
+    )
     from simulation.experiments.robustness.futures import (
         describe,
         load_futures,
         overridden_ensemble_keys,
     )
-    from simulation.model.county import load_county
-    from simulation.model.scenario import load_scenario
 
     spec = load_futures(args.futures)
-    county = load_county(args.county, None) if args.county else \
-        load_county(spec.county, Path(spec.source).parent)
-    refs = list(args.strategies or DEFAULT_STRATEGIES)
-    strategies = [load_scenario(ref) for ref in refs]
-    names = [sc.name for sc in strategies]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise UsageError(f"strategy {dupes[0]!r} given twice")
-    baseline = next((sc for sc in strategies if sc.name == args.baseline), None) or \
-        load_scenario(args.baseline)
-    scenarios = strategies + ([] if baseline.name in names else [baseline])
-    overrides: dict[str, float] = {"run.households": args.households}
-    if args.years is not None:
-        overrides["run.years"] = args.years
-    scenarios = [sc.with_county(county, "--county").with_values(overrides) for sc in scenarios]
+    county = futures_county(spec, args.county)
+    scenarios, names, baseline = strategy_scenarios(
+        list(args.strategies or DEFAULT_STRATEGIES), args.baseline, county, args.households,
+        args.years)
     opts = Options(count=args.count, replicates=args.replicates, households=args.households,
                    seed=args.seed, years=args.years, engine=args.engine)
     check_resume(args, "robustness")

@@ -234,6 +234,41 @@ def build_tasks(spec: FuturesSpec, county: County, futures: pd.DataFrame,
     return tasks
 
 
+def futures_county(spec: FuturesSpec, county: str | Path | None = None) -> County:
+    """The county the futures start from: `county` (a profile name or file, e.g. --county)
+    or else the futures file's own, resolved beside that file."""
+    from simulation.model.county import load_county
+
+    if county is not None:
+        return load_county(county, None)
+    return load_county(spec.county, Path(spec.source).parent)
+
+
+def strategy_scenarios(refs: Sequence[str | Path], baseline: str | Path, county: County,
+                       households: int, years: int | None = None
+                       ) -> tuple[list[Scenario], list[str], Scenario]:
+    """The strategies named by `refs` (shipped names or files) and the baseline, in `county`
+    with the run's households (and horizon): (every scenario to run, the strategies' names,
+    the baseline). The baseline is run once, also when it is one of the strategies;
+    UsageError (exit 2) for a strategy given twice."""
+    from simulation.common.errors import UsageError
+    from simulation.model.scenario import load_scenario
+
+    strategies = [load_scenario(ref) for ref in refs]
+    names = [sc.name for sc in strategies]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise UsageError(f"strategy {dupes[0]!r} given twice")
+    base = next((sc for sc in strategies if sc.name == str(baseline)), None) or \
+        load_scenario(baseline)
+    scenarios = strategies + ([] if base.name in names else [base])
+    overrides: dict[str, float] = {"run.households": households}
+    if years is not None:
+        overrides["run.years"] = years
+    scenarios = [sc.with_county(county, "--county").with_values(overrides) for sc in scenarios]
+    return scenarios, names, next(sc for sc in scenarios if sc.name == base.name)
+
+
 def run_robustness(spec: FuturesSpec, county: County, scenarios: Sequence[Scenario],
                    baseline: str, out: Path | str, opts: Options, *,
                    evaluate: Evaluator | None = None, workers: int | None = None,
@@ -323,5 +358,5 @@ def run_robustness(spec: FuturesSpec, county: County, scenarios: Sequence[Scenar
 
 __all__ = ["CHUNK", "OUTCOMES", "ROBUSTNESS_ENTRIES", "WINDOW_TOTALS", "Evaluator",
            "FutureChunk", "FutureTask", "ModelEvaluator", "Options", "RobustnessReport",
-           "build_tasks", "fingerprint_of", "read_parts", "run_future_chunk",
-           "run_robustness", "sorted_runs"]
+           "build_tasks", "fingerprint_of", "futures_county", "read_parts", "run_future_chunk",
+           "run_robustness", "sorted_runs", "strategy_scenarios"]

@@ -289,3 +289,17 @@ def test_python_api_gives_the_command_s_result(tmp_path: Path) -> None:
     assert (api_out / "robustness.csv").read_text() == (cli_out / "robustness.csv").read_text()
     assert list(result.summary["strategy"]) == ["industry"]
     assert set(result.per_future["scenario"]) == {"industry", "baseline"}
+
+
+def test_futures_keep_the_schema_number_types() -> None:
+    """Every value of a future's scenarios is an int for a whole-number key and a float
+    otherwise: the compiled loops are specialised on argument types, so a float where the
+    defaults hold an int would compile the loops again in every worker."""
+    spec = load_futures("m_county")
+    futures = make_futures(spec, 4, 7)
+    county = load_county(spec.county, Path(spec.source).parent)
+    for _, row in futures.iterrows():
+        for sc in future_scenarios(spec, county, row, [load_scenario("social_security")]):
+            wrong = {k: v for k, v in sc.values.items()
+                     if k in SCHEMA and type(v) is not (int if SCHEMA[k].integer else float)}
+            assert not wrong

@@ -380,16 +380,9 @@ def future_county(spec: FuturesSpec, county: County, row: Mapping[str, Any]) -> 
     for s in spec.switches:
         if int(row[SWITCH + s.name]):
             values.update(s.values)
-    place = county.with_values(values, origin=f"{spec.source} (future {int(row['future'])})")
-    return replace(place, values=schema_typed(place.values))
-
-
-def schema_typed(values: Mapping[str, float]) -> dict[str, float]:
-    """Values with the Python type of their schema default (int or float). The compiled
-    loops are specialised on the knobs' Python types: a county read from a file or changed
-    by `with_values` holds whole-number keys as floats, which would make every worker compile
-    the loops again (about a minute each) for the same numbers."""
-    return {k: type(SCHEMA[k].default)(v) if k in SCHEMA else v for k, v in values.items()}
+    # County.with_values keeps the schema's number types (whole-number keys as int), so the
+    # compiled loops, specialised on those types, are not compiled again in every worker
+    return county.with_values(values, origin=f"{spec.source} (future {int(row['future'])})")
 
 
 def future_scenarios(spec: FuturesSpec, county: County, row: Mapping[str, Any],
@@ -406,7 +399,6 @@ def future_scenarios(spec: FuturesSpec, county: County, row: Mapping[str, Any],
     out = []
     for sc in scenarios:
         sc = sc.with_county(place, origin=f"{spec.source} (future {int(row['future'])})")
-        sc = replace(sc, values=schema_typed(sc.values))
         if schedule or disasters:
             sc = replace(sc, schedule=tuple(sorted((*sc.schedule, *schedule),
                                                    key=lambda c: c.month)),
@@ -441,4 +433,4 @@ def describe(spec: FuturesSpec) -> str:
 __all__ = ["DEFAULT_FUTURES", "FUTURES_DIR", "SHOCK", "SWITCH", "FuturesSpec", "Shock",
            "Switch", "Uncertain", "describe", "feature_columns", "future_county",
            "future_scenarios", "load_futures", "make_futures", "overridden_ensemble_keys",
-           "read_ensemble", "resolve_futures_path", "run_seed", "schema_typed"]
+           "read_ensemble", "resolve_futures_path", "run_seed"]

@@ -163,15 +163,46 @@ def reeval_points(pareto: pd.DataFrame, manifest: dict[str, Any], k: int) -> lis
     return [n for n in names if n in chosen]
 
 
+COUNT_WORDS: dict[str, str] = {
+    "hardship": "Returns and new poverty are counted on the hardship test (income net of the "
+                "medical bills, school fees and disaster losses a household could not pay from "
+                "savings; it includes every fall on the official test), so that a mix cannot "
+                "look good by cutting help the official income count does not see, such as "
+                "medical assistance.",
+    "official": "Returns and new poverty are counted on the official income test, which does "
+                "not see medical bills: compare a chosen mix on the hardship count too "
+                "(`python run.py compare`).",
+}
+"""What the section says about the count searched (count_of)."""
+
+
+def count_of(manifest: dict[str, Any]) -> str:
+    """The test an optimization counted returns and new poverty on (folders written before
+    the choice existed counted on the official test)."""
+    return str(manifest.get("count", "official"))
+
+
+def on_count(runs: pd.DataFrame, count: str) -> pd.DataFrame:
+    """Runs of the robustness driver with `returns` and `new_poverty` on `count` (its
+    `_hardship` columns for "hardship"), so that ranks and regret are on the searched test."""
+    if count != "hardship":
+        return runs
+    return runs.assign(returns=runs["returns_hardship"],
+                       new_poverty=runs["new_poverty_hardship"])
+
+
 def load_reevaluation(folder: Path | str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """(runs, futures) of the finished re-evaluation in FOLDER/robustness, or None when there
-    is none (not asked for, or not finished)."""
+    is none (not asked for, or not finished); the runs' returns and new poverty on the count
+    the optimization searched."""
     sub = Path(folder) / "robustness"
     try:
         manifest = json.loads((sub / "manifest.json").read_text(encoding="utf-8"))
         if manifest.get("status") != "complete":
             return None
-        return pd.read_parquet(sub / "runs.parquet"), pd.read_csv(sub / "futures.csv")
+        parent = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+        return (on_count(pd.read_parquet(sub / "runs.parquet"), count_of(parent)),
+                pd.read_csv(sub / "futures.csv"))
     except (OSError, ValueError):
         return None
 
@@ -344,8 +375,9 @@ def budget_markdown(table: pd.DataFrame, manifest: dict[str, Any]) -> str:
     base = manifest["baseline"]
     robust = "futures_returns_mean" in table.columns
     low, high = ROBUST_PERCENTILES
-    lines = ["| budget (yuan) | best point | returns | vs baseline | new poverty | extra cost "
-             "(yuan) | levers changed from the status quo |"
+    on = " (hardship)" if count_of(manifest) == "hardship" else ""
+    lines = [f"| budget (yuan) | best point | returns{on} | vs baseline | new poverty{on} | "
+             "extra cost (yuan) | levers changed from the status quo |"
              + (" in the futures |" if robust else ""),
              "|---|---|---|---|---|---|---|" + ("---|" if robust else "")]
     for r in table.to_dict("records"):
@@ -369,7 +401,8 @@ def budget_markdown(table: pd.DataFrame, manifest: dict[str, Any]) -> str:
             lines.append(f"| {_yuan(r['budget_yuan'])}{mark} | – | – | – | – | – | "
                          f"{r['changes']} |" + futures)
     lines.append(f"\nBaseline ({base['name']}): {base['returns']:,.0f} returns, "
-                 f"{base['new_poverty']:,.0f} newly poor, fiscal cost "
+                 f"{base['new_poverty']:,.0f} newly poor{on.replace(')', ' count)')}, "
+                 "fiscal cost "
                  f"{_yuan(base['fiscal_cost'])} yuan over the window.")
     if robust:
         lines.append(f"\n*In the futures*: the pick's returns over the window across the "
@@ -426,7 +459,9 @@ def render_optimize_section(folder: Path | str) -> str:
         f"{manifest['evaluations']:,} mixes evaluated on the same {fp['replicates']} seed(s) "
         f"each at {fp['households']:,} households, minimising returns, new poverty and extra "
         f"fiscal cost over {window[0]}–{window[1]} against the status quo "
-        f"({manifest['baseline']['name']}). Budget: {manifest['budget_units']}"
+        f"({manifest['baseline']['name']}). "
+        + COUNT_WORDS.get(count_of(manifest), "")
+        + f" Budget: {manifest['budget_units']}"
         + (f"; this run's budget {_yuan(manifest['budget'])} yuan." if manifest.get("budget")
            is not None else "; this run had no budget constraint."),
         "", f"The Pareto front holds {len(pareto)} mixes. For each budget, the mix with the "
@@ -602,6 +637,7 @@ def write_optimize_outputs(folder: Path | str, figures: bool = True) -> pd.DataF
 
 __all__ = [
     "BUDGET_FRACTIONS",
+    "COUNT_WORDS",
     "ROBUST_PERCENTILES",
     "add_robust_columns",
     "best_for_budget",
@@ -609,10 +645,12 @@ __all__ = [
     "budget_markdown",
     "convergence_figure",
     "convergence_statement",
+    "count_of",
     "futures_paragraph",
     "lever_changes",
     "load_optimization",
     "load_reevaluation",
+    "on_count",
     "parallel_axes",
     "reeval_points",
     "render_optimize_section",

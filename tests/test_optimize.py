@@ -3,7 +3,9 @@ resuming a killed optimization, worker-count independence, and the command line.
 
 from __future__ import annotations
 
+import json
 import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -202,6 +204,10 @@ def test_the_front_is_consistent_with_the_evaluations(uninterrupted: Path) -> No
                   & (ev["candidate"] == row["candidate"])]
         assert row["returns"] == pytest.approx(mine["returns"].mean())
         assert row["extra_cost"] == pytest.approx(mine["extra_cost"].mean())
+        # the objectives are on the hardship count (the default); both counts are kept
+        assert row["returns"] == row["returns_hardship"] >= row["returns_official"]
+        assert row["new_poverty"] == row["new_poverty_hardship"] >= \
+            row["new_poverty_official"]
     assert pareto["extra_cost"].is_monotonic_increasing
 
 
@@ -216,7 +222,7 @@ def test_cli_writes_everything_and_the_strategy_files_work(
     out = tmp_path / "opt"
     assert main([*NO_FUTURES, "--budget", "2e8", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "budget" in printed and "pareto-001" in printed
+    assert "budget" in printed and re.search(r"pareto-\d{3}", printed)
     for name in ("pareto.csv", "pareto.parquet", "evaluations.parquet", "convergence.csv",
                  "best_for_budget.csv", "best_for_budget.md", "optimize.md", "manifest.json",
                  "figures/parallel_axes.png", "figures/convergence.png"):
@@ -371,12 +377,10 @@ def reevaluated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_cli_reevaluates_the_pareto_points_over_futures(
         reevaluated: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from analysis.optimize import reeval_points, robust_summary
+    from analysis.optimize import on_count, reeval_points, robust_summary
 
     out = reevaluated
     pareto = pd.read_parquet(out / "pareto.parquet")
-    import json
-
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     points = reeval_points(pareto, manifest, 3)
     table = pd.read_csv(out / "pareto_futures.csv")
@@ -390,7 +394,8 @@ def test_cli_reevaluates_the_pareto_points_over_futures(
     runs = pd.read_parquet(out / "robustness" / "runs.parquet")
     assert sorted(runs["scenario"].unique()) == sorted([*points, "baseline"])
     assert len(runs) == 2 * 1 * (len(points) + 1)
-    expected = robust_summary(runs, pareto, "baseline", 2e8)
+    # ranks and regret on the count searched (hardship by default)
+    expected = robust_summary(on_count(runs, manifest["count"]), pareto, "baseline", 2e8)
     pd.testing.assert_frame_equal(table, expected, check_exact=False, rtol=1e-12)
     best = pd.read_csv(out / "best_for_budget.csv")
     assert {"futures_returns_mean", "futures_within_budget"} <= set(best.columns)
@@ -441,3 +446,17 @@ def test_cli_bad_futures_file_names_it_and_writes_nothing(
     err = capsys.readouterr().err
     assert "bad.toml" in err and "whatever" in err
     assert not out.exists()
+
+
+def test_official_count_is_searched_when_asked(tmp_path: Path) -> None:
+    """`--count official`: the objectives are the official count, recorded in the manifest
+    and said in the report; an unknown count is refused before anything is written."""
+    out = tmp_path / "off"
+    assert main([*NO_FUTURES, "--count", "official", "--no-figures", "--out", str(out)]) == 0
+    pareto = pd.read_csv(out / "pareto.csv")
+    assert (pareto["returns"] == pareto["returns_official"]).all()
+    assert json.loads((out / "manifest.json").read_text())["count"] == "official"
+    assert "counted on the official income test" in (out / "optimize.md").read_text()
+    assert "counted on the hardship test" not in (out / "optimize.md").read_text()
+    assert main([*NO_FUTURES, "--count", "both", "--out", str(tmp_path / "x")]) == 2
+    assert not (tmp_path / "x").exists()

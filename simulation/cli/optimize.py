@@ -88,7 +88,11 @@ def _epsilons(text: str) -> tuple[float, float, float]:
 
 
 def add_optimize_arguments(p: argparse.ArgumentParser) -> None:
-    from simulation.experiments.optimize.driver import DEFAULT_EPSILONS, OptimizeOptions
+    from simulation.experiments.optimize.driver import (
+        COUNTS,
+        DEFAULT_EPSILONS,
+        OptimizeOptions,
+    )
 
     d = OptimizeOptions()
     hh = SCHEMA["run.households"]
@@ -128,6 +132,12 @@ def add_optimize_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baseline", default=d.baseline, metavar="NAME",
                    help="the status quo the levers start from and extra cost is measured "
                         f"against (default {d.baseline})")
+    p.add_argument("--count", choices=COUNTS, default=d.count,
+                   help="the test returns and new poverty are counted on: hardship (income "
+                        "net of medical bills, school fees and disaster losses not paid from "
+                        "savings; includes the official count) or official (12-month income "
+                        "alone). Default hardship: on the official count medical bills are "
+                        "invisible and the search cuts medical assistance to nothing")
     p.add_argument("--futures", type=int_in("--futures", 0, 100_000),
                    default=DEFAULT_REEVAL_FUTURES, metavar="N",
                    help="after the search, re-evaluate Pareto mixes and the baseline in N "
@@ -159,7 +169,7 @@ def _options(args: argparse.Namespace) -> Any:
                            evaluations=args.evaluations, population=args.population,
                            searches=args.searches, replicates=args.replicates,
                            households=args.households, seed=args.seed, county=args.county,
-                           baseline=args.baseline)
+                           baseline=args.baseline, count=args.count)
 
 
 def _futures_setup(args: argparse.Namespace, opts: Any) -> tuple[Any, Any]:
@@ -188,7 +198,7 @@ def reevaluate(out: Path, opts: Any, spec: Any, args: argparse.Namespace,
     """Run the chosen Pareto points and the baseline over `args.futures` futures of `spec`
     into OUT/robustness (resumed when it holds an earlier re-evaluation and --resume was
     given); returns run_robustness's report, or None when the front is empty."""
-    from analysis.optimize import load_optimization, reeval_points
+    from analysis.optimize import load_optimization, on_count, reeval_points
     from analysis.robustness import write_robustness
     from simulation.common.errors import OutputError
     from simulation.experiments.optimize.driver import pareto_scenarios
@@ -221,7 +231,8 @@ def reevaluate(out: Path, opts: Any, spec: Any, args: argparse.Namespace,
     finally:
         bar.close()
     # the robustness tables of these mixes, as `python run.py robustness` writes them
-    write_robustness(sub, report.runs, report.futures, points, base.name, figures=False)
+    write_robustness(sub, on_count(report.runs, opts.count), report.futures, points, base.name,
+                     figures=False)
     return report
 
 

@@ -71,8 +71,11 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
 
 
 def future_means(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per future and scenario: the mean of every outcome over the replicates."""
-    means = runs.groupby(["future", "scenario"], sort=False)[list(OUTCOMES)].mean()
+    """Per future and scenario: the mean of every outcome over the replicates, rounded to a
+    millionth (of a household, of a yuan): window totals of weighted households summed in
+    another order differ in their last bits, which would break exact ties and turn "avoids
+    none" into a division by 1e-13."""
+    means = runs.groupby(["future", "scenario"], sort=False)[list(OUTCOMES)].mean().round(6)
     means["replicates"] = runs.groupby(["future", "scenario"], sort=False).size()
     return means.reset_index()
 

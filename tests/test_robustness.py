@@ -132,13 +132,13 @@ def test_futures_are_deterministic_and_drawn_as_declared(tmp_path: Path) -> None
     # run seeds: the same for every scenario of a (future, replicate), different otherwise
     seeds = {run_seed(5, f, r) for f in range(50) for r in range(3)}
     assert len(seeds) == 150 and run_seed(5, 3, 1) == run_seed(5, 3, 1)
-    # a future's values keep the schema defaults' Python types (the compiled loops are
-    # specialised on them: another type would compile them again in every worker)
-    county = load_county("m_county")  # read from its file: whole numbers as floats
+    # a future's values are int for whole-number keys and float otherwise (the compiled
+    # loops are specialised on the types: another would compile them again in every worker)
+    county = load_county("m_county")
     built = future_scenarios(spec, county, a.iloc[0].to_dict(), [load_scenario("industry")])
     for values in (built[0].values, built[0].county.values):
         assert {k: type(v) for k, v in values.items()} == \
-            {k: type(p.default) for k, p in SCHEMA.items()}
+            {k: int if p.integer else float for k, p in SCHEMA.items()}
 
 
 GOOD = """name = "bad"
@@ -290,16 +290,3 @@ def test_python_api_gives_the_command_s_result(tmp_path: Path) -> None:
     assert list(result.summary["strategy"]) == ["industry"]
     assert set(result.per_future["scenario"]) == {"industry", "baseline"}
 
-
-def test_futures_keep_the_schema_number_types() -> None:
-    """Every value of a future's scenarios is an int for a whole-number key and a float
-    otherwise: the compiled loops are specialised on argument types, so a float where the
-    defaults hold an int would compile the loops again in every worker."""
-    spec = load_futures("m_county")
-    futures = make_futures(spec, 4, 7)
-    county = load_county(spec.county, Path(spec.source).parent)
-    for _, row in futures.iterrows():
-        for sc in future_scenarios(spec, county, row, [load_scenario("social_security")]):
-            wrong = {k: v for k, v in sc.values.items()
-                     if k in SCHEMA and type(v) is not (int if SCHEMA[k].integer else float)}
-            assert not wrong

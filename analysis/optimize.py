@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.results_io import ResultsError
-from analysis.robustness import rank_futures, strategy_summary
+from analysis.robustness import on_count, rank_futures, strategy_summary
 from simulation.common.output import add_entries, atomic_write_text
 
 BUDGET_FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -180,15 +180,6 @@ def count_of(manifest: dict[str, Any]) -> str:
     """The test an optimization counted returns and new poverty on (folders written before
     the choice existed counted on the official test)."""
     return str(manifest.get("count", "official"))
-
-
-def on_count(runs: pd.DataFrame, count: str) -> pd.DataFrame:
-    """Runs of the robustness driver with `returns` and `new_poverty` on `count` (its
-    `_hardship` columns for "hardship"), so that ranks and regret are on the searched test."""
-    if count != "hardship":
-        return runs
-    return runs.assign(returns=runs["returns_hardship"],
-                       new_poverty=runs["new_poverty_hardship"])
 
 
 def load_reevaluation(folder: Path | str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
@@ -650,7 +641,6 @@ __all__ = [
     "lever_changes",
     "load_optimization",
     "load_reevaluation",
-    "on_count",
     "parallel_axes",
     "reeval_points",
     "render_optimize_section",

@@ -180,9 +180,11 @@ def robustness(strategies: Sequence[str | Path], *, out: str | Path,
                baseline: str | Path = "baseline", replicates: int = 3,
                households: int = 5000, county: str | Path | None = None,
                seed: int = DEFAULT_SEED, workers: int | None = None, resume: bool = False,
-               replace: bool = False, figures: bool = True) -> Robustness:
+               replace: bool = False, figures: bool = True,
+               count: str = "official") -> Robustness:
     """Every strategy and the baseline in `futures` futures of a futures file, on paired seeds
-    within each future (as `python run.py robustness`), into folder `out`."""
+    within each future (as `python run.py robustness`), into folder `out`; returns ranked on
+    `count` ("official" or "hardship")."""
     from analysis.robustness import write_robustness
     from simulation.experiments.robustness.driver import (
         Options,
@@ -201,7 +203,7 @@ def robustness(strategies: Sequence[str | Path], *, out: str | Path,
     report = run_robustness(spec, place, scenarios, base.name, folder, opts, workers=workers,
                             resume=resume, replace=replace)
     summary = write_robustness(folder, report.runs, report.futures, names, base.name,
-                               figures=figures)
+                               figures=figures, count=count)
     return Robustness(summary, pd.read_csv(folder / "futures_summary.csv"), report.futures,
                       report.runs, folder)
 

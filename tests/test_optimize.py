@@ -377,7 +377,8 @@ def reevaluated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_cli_reevaluates_the_pareto_points_over_futures(
         reevaluated: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from analysis.optimize import on_count, reeval_points, robust_summary
+    from analysis.optimize import reeval_points, robust_summary
+    from analysis.robustness import on_count
 
     out = reevaluated
     pareto = pd.read_parquet(out / "pareto.parquet")

@@ -170,7 +170,7 @@ def test_bad_futures_files_exit_2(tmp_path: Path, change: tuple[str, str], key: 
     with pytest.raises(ScenarioError):
         load_futures(path)
     out = tmp_path / "out"
-    assert main(["robustness", "industry", "--futures", str(path), "--out", str(out),
+    assert main(["robustness", "industry", "--futures-file", str(path), "--out", str(out),
                  "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(path) in err and key in err and message in err
@@ -290,3 +290,28 @@ def test_python_api_gives_the_command_s_result(tmp_path: Path) -> None:
     assert list(result.summary["strategy"]) == ["industry"]
     assert set(result.per_future["scenario"]) == {"industry", "baseline"}
 
+
+
+def test_the_same_runs_ranked_on_the_hardship_count(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """`--count hardship` ranks on the hardship test; on a finished folder `--resume` with the
+    other count writes the tables again without running anything."""
+    out = tmp_path / "r"
+    args = ["robustness", "industry", "motivation", "-n", "3", "--replicates", "1",
+            "--households", "300", "--years", "7", "--quiet", "--no-figures", "--workers", "1",
+            "--out", str(out)]
+    assert main(args) == 0
+    runs = pd.read_parquet(out / "runs.parquet")
+    official = pd.read_csv(out / "futures_summary.csv")
+    capsys.readouterr()
+    assert main([*args, "--resume", "--count", "hardship"]) == 0
+    assert "every run was already on disk" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), runs)
+    hardship = pd.read_csv(out / "futures_summary.csv")
+    means = runs.groupby(["future", "scenario"])["returns_hardship"].mean().round(6)
+    for row in hardship.to_dict("records"):
+        assert row["returns"] == pytest.approx(means[(row["future"], row["scenario"])])
+    assert (hardship["returns"] >= official["returns"]).all()
+    assert (pd.read_csv(out / "robustness.csv")["count"] == "hardship").all()
+    assert "on the hardship test" in (out / "robustness.md").read_text()
+    assert render_robustness_section(out) == (out / "robustness.md").read_text()

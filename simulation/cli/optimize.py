@@ -199,7 +199,7 @@ def reevaluate(out: Path, opts: Any, spec: Any, args: argparse.Namespace,
     """Run the chosen Pareto points and the baseline over `args.futures` futures of `spec`
     into OUT/robustness (resumed when it holds an earlier re-evaluation and --resume was
     given); returns run_robustness's report, or None when the front is empty."""
-    from analysis.optimize import load_optimization, on_count, reeval_points
+    from analysis.optimize import load_optimization, reeval_points
     from analysis.robustness import write_robustness
     from simulation.common.errors import OutputError
     from simulation.experiments.optimize.driver import pareto_scenarios
@@ -232,8 +232,8 @@ def reevaluate(out: Path, opts: Any, spec: Any, args: argparse.Namespace,
     finally:
         bar.close()
     # the robustness tables of these mixes, as `python run.py robustness` writes them
-    write_robustness(sub, on_count(report.runs, opts.count), report.futures, points, base.name,
-                     figures=False)
+    write_robustness(sub, report.runs, report.futures, points, base.name, figures=False,
+                     count=opts.count)
     return report
 
 

@@ -33,15 +33,21 @@ def add_robustness_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("strategies", nargs="*", metavar="STRATEGY",
                    help="strategies to rank: shipped scenario names or TOML files (default: "
                         + " ".join(DEFAULT_STRATEGIES) + ")")
-    p.add_argument("--futures", default=DEFAULT_FUTURES, metavar="FILE",
+    p.add_argument("--futures-file", default=DEFAULT_FUTURES, metavar="FILE",
                    help=f"futures file: a name in futures/ or a TOML path (default "
                         f"{DEFAULT_FUTURES}; format in futures/README.md)")
-    p.add_argument("-n", "--count", type=int_in("--count", 1, 100_000), default=d.count,
+    p.add_argument("-n", "--futures", type=int_in("--futures", 1, 100_000), default=d.count,
                    help=f"number of futures (default {d.count})")
     p.add_argument("--replicates", type=int_in("--replicates", 1, 1000), default=d.replicates,
                    help=f"runs per future and scenario, on seeds shared by every scenario of "
                         f"the future (default {d.replicates}; 2 or more to judge whether a "
                         "lead is within the replicate noise)")
+    p.add_argument("--count", choices=("official", "hardship"), default="official",
+                   help="the test returns are ranked on: official (12-month income, as the "
+                        "headline table) or hardship (income net of medical bills, school fees "
+                        "and disaster losses not paid from savings). The runs hold both: "
+                        "--resume --count hardship on a finished folder writes its tables "
+                        "again on the other test without running anything (default official)")
     p.add_argument("--baseline", default="baseline", metavar="NAME",
                    help="scenario the costs per avoided return are measured against; always "
                         "run, ranked only if also named as a strategy (default baseline)")
@@ -80,12 +86,12 @@ def robustness_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
         overridden_ensemble_keys,
     )
 
-    spec = load_futures(args.futures)
+    spec = load_futures(args.futures_file)
     county = futures_county(spec, args.county)
     scenarios, names, baseline = strategy_scenarios(
         list(args.strategies or DEFAULT_STRATEGIES), args.baseline, county, args.households,
         args.years)
-    opts = Options(count=args.count, replicates=args.replicates, households=args.households,
+    opts = Options(count=args.futures, replicates=args.replicates, households=args.households,
                    seed=args.seed, years=args.years, engine=args.engine)
     check_resume(args, "robustness")
     out = Path(args.out) if args.out else fresh_folder(Path("results"), "robustness")
@@ -113,6 +119,7 @@ def robustness_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
     finally:
         bar.close()
     summary = write_robustness(out, report.runs, report.futures, names, baseline.name,
+                               count=args.count,
                                figures=not args.no_figures)
     print(f"\n{'strategy':<22}{'P(first) [95%]':>22}{'mean rank':>11}{'regret mean':>13}"
           f"{'regret max':>12}")

@@ -180,15 +180,15 @@ def _futures_setup(args: argparse.Namespace, opts: Any) -> tuple[Any, Any]:
     file or county is a ScenarioError here, before any folder is made."""
     from dataclasses import replace
 
+    from simulation.experiments.robustness.driver import futures_county
     from simulation.experiments.robustness.futures import DEFAULT_FUTURES, load_futures
-    from simulation.model.county import load_county
     from simulation.model.scenario import load_scenario
 
     if args.futures == 0:
         return None, opts
     spec = load_futures(args.futures_file or DEFAULT_FUTURES)
     if opts.county is None:
-        place = load_county(spec.county, Path(spec.source).parent)
+        place = futures_county(spec)
         if dict(place.values) != dict(load_scenario(opts.baseline).county.values):
             opts = replace(opts, county=place.ref)
     return spec, opts

@@ -25,6 +25,7 @@ DEFAULT_STRATEGIES = ("responsibility", "social_security", "industry", "motivati
 
 
 def add_robustness_arguments(p: argparse.ArgumentParser) -> None:
+    from analysis.robustness import COUNTS
     from simulation.experiments.robustness.driver import Options
     from simulation.experiments.robustness.futures import DEFAULT_FUTURES
 
@@ -42,7 +43,7 @@ def add_robustness_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"runs per future and scenario, on seeds shared by every scenario of "
                         f"the future (default {d.replicates}; 2 or more to judge whether a "
                         "lead is within the replicate noise)")
-    p.add_argument("--count", choices=("official", "hardship"), default="official",
+    p.add_argument("--count", choices=COUNTS, default=COUNTS[0],
                    help="the test returns are ranked on: official (12-month income, as the "
                         "headline table) or hardship (income net of medical bills, school fees "
                         "and disaster losses not paid from savings). The runs hold both: "

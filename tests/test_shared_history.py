@@ -7,7 +7,8 @@ import dataclasses
 
 import numpy as np
 
-from simulation.experiments.runner import _tasks, run_many, run_one
+from simulation.experiments import runner
+from simulation.experiments.runner import _tasks, run_after_history, run_many, run_one
 from simulation.model.arrays_engine import history_key
 from simulation.model.scenario import load_scenario, shipped_scenarios
 
@@ -43,3 +44,21 @@ def test_history_key_separates_what_changes_the_history() -> None:
     assert history_key(base) == history_key(load_scenario("motivation").with_values(SMALL))
     assert history_key(base) != history_key(dataclasses.replace(base, policy_month=24))
     assert history_key(base) != history_key(base.with_values({"run.households": 301}))
+
+
+def test_remembered_histories_give_the_runs_alone(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A sweep's worker keeps recent histories (run_after_history): runs that share one on a
+    seed fork it, others simulate their own; interleaved seeds, a history-changing value and a
+    full memory (the oldest history forgotten) all give exactly run_one's results."""
+    monkeypatch.setattr(runner, "_HISTORIES", type(runner._HISTORIES)())
+    monkeypatch.setattr(runner, "HISTORY_MEMORY_HOUSEHOLDS", 2 * SMALL["run.households"])
+    base = load_scenario("baseline").with_values(SMALL)
+    plan = [(base.with_values({"social_security.coverage": 0.99}), 3),
+            (base.with_values({"industry.linkage_share": 0.9}), 4),
+            (base.with_values({"motivation.guidance": 0.1}), 3),   # seed 3 remembered
+            (dataclasses.replace(base, policy_month=24), 3),  # a history of its own
+            (base, 4)]  # seed 4's history forgotten (memory holds two) and simulated again
+    for scenario, seed in plan:
+        _same(run_after_history(scenario, seed, record_events=True), run_one(scenario, seed))
+    assert [(k[0] == history_key(base), k[1]) for k in runner._HISTORIES] == [(False, 3),
+                                                                             (True, 4)]

@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import signal
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,48 @@ def run_one(scenario: Scenario, seed: int, *, replicate: int = 0, engine: str = 
     start = time.perf_counter()
     model = make_model(scenario, seed, engine, record_events=record_events)
     model.run()
+    return RunResult(
+        scenario=scenario.name, replicate=replicate, seed=seed, engine=engine,
+        years=model.years, events=model.event_table(), households=model.initial,
+        seconds=time.perf_counter() - start)
+
+
+HISTORY_MEMORY_HOUSEHOLDS = 200_000
+"""run_after_history keeps the latest histories of this process up to this many households
+in all (~0.8 KB each: ~160 MB; assumption: a limit that keeps each of a sweep's workers well
+inside a laptop's memory, and holds one history per seed of a 5,000-household sweep with up
+to 40 replicates)."""
+_HISTORIES: OrderedDict[object, Any] = OrderedDict()
+
+
+def run_after_history(scenario: Scenario, seed: int, *, replicate: int = 0,
+                      engine: str = "arrays", record_events: bool = True) -> RunResult:
+    """`run_one`, remembering the run's history in this process: a later run on the same
+    seed that shares it (arrays_engine.history_key: same population, status quo and dated
+    changes before the policy date; e.g. the samples of a sweep of policy knobs with common
+    random numbers) forks it at the policy date instead of simulating it again. The result
+    is exactly run_one's (ArrayModel.fork; tests/test_shared_history.py). Only for the
+    arrays engine; the latest histories are kept, HISTORY_MEMORY_HOUSEHOLDS in all."""
+    n = scenario.households
+    if (engine != "arrays" or not 0 < scenario.policy_month < scenario.years * 12
+            or n > HISTORY_MEMORY_HOUSEHOLDS):
+        return run_one(scenario, seed, replicate=replicate, engine=engine,
+                       record_events=record_events)
+    from simulation.model.arrays_engine import ArrayModel, history_key
+
+    start = time.perf_counter()
+    key = (history_key(scenario), seed, record_events)
+    history = _HISTORIES.get(key)
+    if history is None:
+        history = ArrayModel(scenario, rng=seed, record_events=record_events)
+        history.run(scenario.policy_month)
+        _HISTORIES[key] = history
+        while sum(h.n for h in _HISTORIES.values()) > HISTORY_MEMORY_HOUSEHOLDS:
+            _HISTORIES.popitem(last=False)
+    else:
+        _HISTORIES.move_to_end(key)
+    model = history.fork(scenario)
+    model.run(scenario.years * 12 - model.month)
     return RunResult(
         scenario=scenario.name, replicate=replicate, seed=seed, engine=engine,
         years=model.years, events=model.event_table(), households=model.initial,

@@ -268,6 +268,7 @@ class DisasterRecord(NamedTuple):
 NO_DISASTER = DisasterRecord(0.0, 0.0, 0)
 
 
+@compiled.array_tuple
 class HouseholdDraws(NamedTuple):
     """The month's per-household draws the household and official loops read."""
 

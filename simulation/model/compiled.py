@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import operator
 import types
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -112,6 +113,17 @@ class Kernel:
         return getattr(self.dispatcher, name)
 
 
+_ARRAY_TUPLES: set[type] = set()
+"""Named tuple classes whose items are all numpy arrays (registered with `array_tuple`)."""
+
+
+def array_tuple(cls: Any) -> Any:
+    """Register a named tuple class of arrays that the loops take (Villages, EventLog, the
+    month's draws): its signature key is then computed in one pass over its items."""
+    _ARRAY_TUPLES.add(cls)
+    return cls
+
+
 _RECORD_KEYS: dict[int, tuple[Any, Any]] = {}
 """Signature keys of the records of numbers (the knobs, the month's context: each built once
 and passed to several loops), by identity; the record is kept with its key, so an identity is
@@ -119,18 +131,27 @@ never reused while cached, and a tuple of numbers cannot change. Tuples of array
 every call instead: caching them would keep a finished run's columns alive."""
 
 
+_RECORD_TOKENS: dict[tuple[Any, ...], tuple[str, int]] = {}
+"""A short token per distinct record key (one per type layout, so few): a loop's key then
+holds the token, not the knobs' key of ~250 items, which Python would hash on every call."""
+
+
 def _signature_key(a: Any) -> Any:
     kind = type(a)
     if kind is np.ndarray:
         f = a.flags
         return (a.dtype, a.ndim, f.c_contiguous, f.f_contiguous, f.writeable, f.aligned)
+    if kind in _ARRAY_TUPLES:  # the loops' tuples of arrays, keyed without a call per item
+        return (kind, *[(x.dtype, x.ndim, f.c_contiguous, f.f_contiguous, f.writeable,
+                         f.aligned) for x in a for f in (x.flags,)])
     if kind in _RECORD_CLASSES:
         known = _RECORD_KEYS.get(id(a))
         if known is not None and known[0] is a:
             return known[1]
         if len(_RECORD_KEYS) >= 32:
             _RECORD_KEYS.clear()
-        key = (kind, *map(_signature_key, a))
+        full = (kind, *map(_signature_key, a))
+        key = _RECORD_TOKENS.setdefault(full, ("record", len(_RECORD_TOKENS)))
         _RECORD_KEYS[id(a)] = (a, key)
         return key
     if isinstance(a, tuple):
@@ -183,6 +204,11 @@ _RECORDS: dict[type, tuple[Any, tuple[str, ...]]] = {
     cls: (_record_type(cls), tuple(f.name for f in dataclasses.fields(cls)))
     for cls in (Knobs, *SECTION_TYPES.values(), MonthContext)}
 _RECORD_CLASSES = frozenset(entry[0] for entry in _RECORDS.values())
+_GETTERS = {cls: operator.attrgetter(*names) if len(names) > 1
+            else (lambda obj, name=names[0]: (getattr(obj, name),))
+            for cls, names in _RECORDS.values()}
+"""Per record class, a getter of all its fields as a tuple (one C call, not one per field)."""
+_NESTED: dict[type, tuple[int, ...]] = {}
 _KNOBS_SEEN: dict[int, tuple[Knobs, Any]] = {}
 """Knobs already converted (the same knobs serve many months: converting them every month
 took most of a small run's time), keyed by identity; the knobs are kept alive with their
@@ -209,7 +235,15 @@ def _convert(obj: Any) -> Any:
     if entry is None:
         return obj
     cls, names = entry
-    return cls(*(record(getattr(obj, name)) for name in names))
+    values = _GETTERS[cls](obj)
+    nested = _NESTED.get(cls)
+    if nested is None:  # which fields hold dataclasses (the same in every instance)
+        nested = _NESTED[cls] = tuple(k for k, v in enumerate(values) if type(v) in _RECORDS)
+    if nested:  # (the month's context every month: only its knobs, which are cached)
+        values = list(values)
+        for k in nested:
+            values[k] = record(values[k])
+    return cls(*values)
 
 
 # ----------------------------------------------------------------------------- compile once

@@ -133,6 +133,7 @@ def person_records(people: dict[str, np.ndarray]) -> np.ndarray:
     return pp
 
 
+@R.array_tuple
 class EventLog(NamedTuple):
     """This month's events (month, household, event, cause) and how many there are."""
 
@@ -158,6 +159,7 @@ T_RISK_CAUSE = 9  # + cause
 T_PARTNER_JOBS, T_RESTRUCTURED, T_DISASTERS = 18, 19, 20
 
 
+@R.array_tuple
 class Villages(NamedTuple):
     """What households read from their village this month."""
 

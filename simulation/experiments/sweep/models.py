@@ -3,7 +3,8 @@
 A plug-in says which factors and outputs exist (for validation) and builds a picklable
 `runner(values, seed, replicate) -> Series` that one worker process calls per run. Two ship:
 
-- "poverty" (default): the M County model through simulation.experiments.runner.run_one; factors are
+- "poverty" (default): the M County model through simulation.experiments.runner.run_after_history
+  (run_one, with a worker's last history kept for the next run on the same seed); factors are
   scenario keys of simulation.model.params.SCHEMA, outputs are simulation.model.metrics.METRICS.
 - "ishigami": Ishigami & Homma's (1990) test function, whose Sobol' indices are known
   analytically; it checks the sweep machinery itself (tests, `salib`-style demos).
@@ -65,11 +66,13 @@ class PovertyRunner:
         self.engine = engine
 
     def __call__(self, values: Mapping[str, float], seed: int, replicate: int) -> Series:
-        from simulation.experiments.runner import run_one
+        from simulation.experiments.runner import run_after_history
 
+        # samples of policy knobs on one seed share the history before the policy date:
+        # a worker simulates it once and forks it for each (same results as run_one)
         scenario = self.base.with_values(values, origin="sweep sample")
-        return series_of(run_one(scenario, seed, replicate=replicate, engine=self.engine,
-                                 record_events=False))
+        return series_of(run_after_history(scenario, seed, replicate=replicate,
+                                           engine=self.engine, record_events=False))
 
 
 def series_of(result: Any) -> Series:

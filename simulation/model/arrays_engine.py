@@ -257,6 +257,7 @@ class ArrayModel:
         return e[np.lexsort((e[:, 3], e[:, 2], e[:, 1], e[:, 0]))]
 
 
+@compiled.number_tuple
 class DisasterRecord(NamedTuple):
     """This month's disaster, as the household loop reads it."""
 

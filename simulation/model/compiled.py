@@ -32,7 +32,7 @@ from simulation.model.params import SECTION_TYPES, Knobs
 
 MODEL_DIR = Path(__file__).resolve().parent
 COMPILED_SOURCES = ("codes.py", "compiled.py", "context.py", "kernels.py", "lifetable.py",
-                    "rules.py", "state.py")
+                    "metrics.py", "rules.py", "state.py")
 """The model's files whose code or constants end up in compiled code (sorted)."""
 
 
@@ -124,6 +124,17 @@ def array_tuple(cls: Any) -> Any:
     return cls
 
 
+_NUMBER_TUPLES: set[type] = set()
+"""Named tuple classes of a few small numbers (registered with `number_tuple`)."""
+
+
+def number_tuple(cls: Any) -> Any:
+    """Register a named tuple class of a few numbers (ints well inside 64 bits, floats,
+    bools) that the loops take: its key is then the types of its items."""
+    _NUMBER_TUPLES.add(cls)
+    return cls
+
+
 _RECORD_KEYS: dict[int, tuple[Any, Any]] = {}
 """Signature keys of the records of numbers (the knobs, the month's context: each built once
 and passed to several loops), by identity; the record is kept with its key, so an identity is
@@ -137,13 +148,15 @@ holds the token, not the knobs' key of ~250 items, which Python would hash on ev
 
 
 def _signature_key(a: Any) -> Any:
+    # An array's flags as one number (numba's layout, read-only and alignment are read from
+    # them; the other bits only make equal types' keys differ, which costs one more lookup)
     kind = type(a)
     if kind is np.ndarray:
-        f = a.flags
-        return (a.dtype, a.ndim, f.c_contiguous, f.f_contiguous, f.writeable, f.aligned)
+        return (a.dtype, a.ndim, a.flags.num)
     if kind in _ARRAY_TUPLES:  # the loops' tuples of arrays, keyed without a call per item
-        return (kind, *[(x.dtype, x.ndim, f.c_contiguous, f.f_contiguous, f.writeable,
-                         f.aligned) for x in a for f in (x.flags,)])
+        return (kind, *[(x.dtype, x.ndim, x.flags.num) for x in a])
+    if kind in _NUMBER_TUPLES:
+        return (kind, *map(type, a))
     if kind in _RECORD_CLASSES:
         known = _RECORD_KEYS.get(id(a))
         if known is not None and known[0] is a:

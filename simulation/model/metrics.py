@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+import numba
 import numpy as np
 
 from simulation.model.codes import (
@@ -23,10 +24,12 @@ from simulation.model.codes import (
     FORMERLY_POOR,
     IDENTIFIED,
     MARGINAL,
+    N_CAUSES,
     ORDINARY,
     RISK_ELIMINATED,
     TEKUN,
 )
+from simulation.model.compiled import JIT_OPTIONS
 
 SNAPSHOT_FIELDS: Final = (
     "category", "weight_group", "alive", "members", "workers", "elderly", "disabled", "pc12",
@@ -149,6 +152,107 @@ for _channel in CHANNELS_ALL[1:]:
     METRICS[f"identified_by_{_channel}"] = ("households/yr", f"identifications via {_channel}")
 
 
+# Household counts by weight group, one pass over the households: every mask year_metrics
+# counts (rows, named below) at once instead of one numpy mask and bincount each (40 of
+# them took most of a small run's year end). Integer counts are exact in any order, so the
+# metrics are the numbers they were.
+(C_FP, C_RETURNED, C_RETURNED_FIRST, C_RETURNED_REPEAT, C_NEW_MARGINAL, C_NEW_ORDINARY,
+ C_RETURNED_H, C_NEW_H, C_BELOW, C_BELOW_FP, C_BELOW_H_FP, C_MONITORED, C_ELIMINATED,
+ C_ROSTER, C_RISKY, C_RISKY_KNOWN_FELL, C_RISKY_KNOWN, C_RISKY_UNKNOWN_FELL,
+ C_RISKY_UNKNOWN, C_DIBAO, C_TEKUN, C_MONITORED_PROGRAMME, C_ALIVE, C_JOBS, C_HIT,
+ C_HIT_FELL, C_TRAINED, C_NEW_SAMPLE, C_MONITORED_ALIVE, C_COHORT, C_COHORT_MONITORED,
+ C_COHORT_RETURNED, C_CAUSE) = range(33)  # C_CAUSE + k: falls caused by cause k
+N_COUNTS: Final = C_CAUSE + len(CAUSES)
+
+
+@numba.njit(**JIT_OPTIONS)
+def household_counts(alive: Any, category: Any, weight_group: Any, groups: int, fell: Any,
+                     repeat: Any, fell_h: Any, below: Any, below_h: Any, state: Any,
+                     programme: Any, at_risk: Any, identified: Any, fall_cause: Any,
+                     job_kind: Any, hit: Any, trained: Any, ever_monitored: Any,
+                     ever_fell: Any, counts: Any) -> None:
+    """counts[row, group] for every row C_*: the households of each weight group (gone
+    households in group `groups`, which weighs nothing) in the row's mask; the cohort rows
+    (C_COHORT..) count every 2021 formerly poor household in its own group, gone or not."""
+    counts[:] = 0
+    for i in range(alive.size):
+        live = alive[i]
+        cat = category[i] if live else 3
+        g = weight_group[i] if live else groups
+        fp = cat == FORMERLY_POOR
+        f = fell[i]
+        st = state[i]
+        monitored = st == IDENTIFIED or st == ASSISTED
+        prog = programme[i]
+        on_programme = prog == DIBAO or prog == TEKUN
+        row = counts[:, g]
+        if fp:
+            row[C_FP] += 1
+            if f:
+                row[C_RETURNED] += 1
+                row[C_RETURNED_REPEAT if repeat[i] else C_RETURNED_FIRST] += 1
+            if fell_h[i]:
+                row[C_RETURNED_H] += 1
+            if below[i]:
+                row[C_BELOW_FP] += 1
+            if below_h[i]:
+                row[C_BELOW_H_FP] += 1
+        elif live and f:
+            row[C_NEW_SAMPLE] += 1
+        if f and cat == MARGINAL:
+            row[C_NEW_MARGINAL] += 1
+        if f and cat == ORDINARY:
+            row[C_NEW_ORDINARY] += 1
+        if fell_h[i] and (cat == MARGINAL or cat == ORDINARY):
+            row[C_NEW_H] += 1
+        if below[i]:
+            row[C_BELOW] += 1
+        if monitored:
+            row[C_MONITORED] += 1
+            if on_programme:
+                row[C_MONITORED_PROGRAMME] += 1
+            if live:
+                row[C_MONITORED_ALIVE] += 1
+        if st == RISK_ELIMINATED:
+            row[C_ELIMINATED] += 1
+        if st != 0:
+            row[C_ROSTER] += 1
+        if at_risk[i]:
+            row[C_RISKY] += 1
+            if identified[i]:
+                row[C_RISKY_KNOWN] += 1
+                if f:
+                    row[C_RISKY_KNOWN_FELL] += 1
+            else:
+                row[C_RISKY_UNKNOWN] += 1
+                if f:
+                    row[C_RISKY_UNKNOWN_FELL] += 1
+        cause = fall_cause[i]
+        if f and 0 <= cause < N_CAUSES:
+            row[C_CAUSE + cause] += 1
+        if prog == DIBAO:
+            row[C_DIBAO] += 1
+        if prog == TEKUN:
+            row[C_TEKUN] += 1
+        if live:
+            row[C_ALIVE] += 1
+        if job_kind[i] != 0:
+            row[C_JOBS] += 1
+        if hit[i]:
+            row[C_HIT] += 1
+            if f:
+                row[C_HIT_FELL] += 1
+        if trained[i]:
+            row[C_TRAINED] += 1
+        if category[i] == FORMERLY_POOR:
+            every = counts[:, weight_group[i]]
+            every[C_COHORT] += 1
+            if ever_monitored[i]:
+                every[C_COHORT_MONITORED] += 1
+            if ever_fell[i]:
+                every[C_COHORT_RETURNED] += 1
+
+
 def year_metrics(year: int, s: Mapping[str, np.ndarray], people: Mapping[str, np.ndarray],
                  tally: Mapping[str, Sequence[int]], programme: Mapping[str, float],
                  weights: Sequence[float], industry_status: Sequence[int] | np.ndarray,
@@ -165,74 +269,69 @@ def year_metrics(year: int, s: Mapping[str, np.ndarray], people: Mapping[str, np
     hw = w[grp]  # each household's weight (0 once gone)
     fp = cat == FORMERLY_POOR
     no_tally = (0,) * groups
+    c = np.empty((N_COUNTS, groups + 1), np.int64)
+    household_counts(alive, s["category"], s["weight_group"], groups, s["fell_this_year"],
+                     s["fall_repeat"], s["fell_h_this_year"], s["below"], s["below_h"],
+                     s["state"], s["programme"], s["y_at_risk"], s["y_risk_identified"],
+                     s["fall_cause"], s["job_kind"], s["y_hit"], s["y_trained"],
+                     s["ever_monitored"], s["ever_fell"], c)
 
-    def counts(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(grp[mask], minlength=groups + 1)
-
-    def weighted(mask: np.ndarray) -> float:
-        return float(counts(mask) @ w)
+    def weighted(row: int) -> float:
+        return float(c[row] @ w)
 
     def tallied(name: str) -> float:
         return float(np.asarray(tally.get(name, no_tally), dtype=np.float64) @ w[:groups])
 
+    in_group = [grp == g for g in range(groups)] if groups <= _FEW_GROUPS else []
+
     def total(values: np.ndarray, mask: np.ndarray) -> float:
-        if groups <= _FEW_GROUPS:  # a sum per group: the strata of the synthetic county
-            return float(sum(w[g] * values[mask & (grp == g)].sum() for g in range(groups)))
+        if in_group:  # a sum per group: the strata of the synthetic county
+            return float(sum(w[g] * values[mask & in_group[g]].sum() for g in range(groups)))
         return float(hw[mask] @ values[mask])
 
     def ratio(a: float, b: float) -> float:
         return a / b if b else 0.0
 
-    fell, below = s["fell_this_year"], s["below"]
-    monitored = (s["state"] == IDENTIFIED) | (s["state"] == ASSISTED)
-    on_roster = s["state"] != 0
+    below = s["below"]
     on_programme = (s["programme"] == DIBAO) | (s["programme"] == TEKUN)
     out: dict[str, float] = {"year": float(year)}
-    fp_n = weighted(fp)
+    fp_n = weighted(C_FP)
     out["formerly_poor_households"] = fp_n
-    out["returned_households"] = weighted(fp & fell)
-    out["returned_first"] = weighted(fp & fell & ~s["fall_repeat"])
-    out["returned_repeat"] = weighted(fp & fell & s["fall_repeat"])
+    out["returned_households"] = weighted(C_RETURNED)
+    out["returned_first"] = weighted(C_RETURNED_FIRST)
+    out["returned_repeat"] = weighted(C_RETURNED_REPEAT)
     out["returned_share_formerly_poor"] = ratio(out["returned_households"], fp_n)
-    out["newly_poor_marginal"] = weighted((cat == MARGINAL) & fell)
-    out["newly_poor_ordinary"] = weighted((cat == ORDINARY) & fell)
+    out["newly_poor_marginal"] = weighted(C_NEW_MARGINAL)
+    out["newly_poor_ordinary"] = weighted(C_NEW_ORDINARY)
     out["newly_poor_households"] = out["newly_poor_marginal"] + out["newly_poor_ordinary"]
-    fell_h = s["fell_h_this_year"]
-    out["returned_households_hardship"] = weighted(fp & fell_h)
-    out["newly_poor_households_hardship"] = weighted(((cat == MARGINAL) | (cat == ORDINARY))
-                                                     & fell_h)
-    out["below_line_households"] = weighted(below)
-    out["below_line_formerly_poor"] = weighted(fp & below)
+    out["returned_households_hardship"] = weighted(C_RETURNED_H)
+    out["newly_poor_households_hardship"] = weighted(C_NEW_H)
+    out["below_line_households"] = weighted(C_BELOW)
+    out["below_line_formerly_poor"] = weighted(C_BELOW_FP)
     out["below_line_share_formerly_poor"] = ratio(out["below_line_formerly_poor"], fp_n)
-    out["below_line_share_formerly_poor_hardship"] = ratio(weighted(fp & s["below_h"]), fp_n)
+    out["below_line_share_formerly_poor_hardship"] = ratio(weighted(C_BELOW_H_FP), fp_n)
     out["below_line_people"] = total(s["members"].astype(np.float64), below)
-    out["monitored_stock"] = weighted(monitored)
+    out["monitored_stock"] = weighted(C_MONITORED)
     out["monitoring_inflow"] = tallied("monitoring_inflow")
     out["risk_eliminated"] = tallied("risk_eliminated")
     out["rolled_back"] = tallied("rolled_back")
     # cohort shares: of every 2021 formerly poor household, including those since dissolved
-    cohort = s["category"] == FORMERLY_POOR
-    every = s["weight_group"]  # the weight group of every household, gone or not
-    cohort_n = float(np.bincount(every[cohort], minlength=groups) @ w[:groups])
+    cohort_n = float(c[C_COHORT, :groups] @ w[:groups])
 
-    def cohort_share(mask: np.ndarray) -> float:
-        return ratio(float(np.bincount(every[cohort & mask], minlength=groups) @ w[:groups]),
-                     cohort_n)
+    def cohort_share(row: int) -> float:
+        return ratio(float(c[row, :groups] @ w[:groups]), cohort_n)
 
-    out["ever_monitored_share_formerly_poor"] = cohort_share(s["ever_monitored"])
-    out["risk_eliminated_share"] = ratio(weighted(s["state"] == RISK_ELIMINATED),
-                                         weighted(on_roster))
-    out["ever_returned_share_formerly_poor"] = cohort_share(s["ever_fell"])
+    out["ever_monitored_share_formerly_poor"] = cohort_share(C_COHORT_MONITORED)
+    out["risk_eliminated_share"] = ratio(weighted(C_ELIMINATED), weighted(C_ROSTER))
+    out["ever_returned_share_formerly_poor"] = cohort_share(C_COHORT_RETURNED)
     out["identification_lag_months"] = ratio(tallied("lag_months"), out["monitoring_inflow"])
-    risky = s["y_at_risk"]
-    known = s["y_risk_identified"]
-    out["at_risk_households"] = weighted(risky)
-    out["at_risk_identified_fell_share"] = ratio(weighted(risky & known & fell),
-                                                 weighted(risky & known))
-    out["at_risk_unidentified_fell_share"] = ratio(weighted(risky & ~known & fell),
-                                                   weighted(risky & ~known))
+    out["at_risk_households"] = weighted(C_RISKY)
+    out["at_risk_identified_fell_share"] = ratio(weighted(C_RISKY_KNOWN_FELL),
+                                                 weighted(C_RISKY_KNOWN))
+    out["at_risk_unidentified_fell_share"] = ratio(weighted(C_RISKY_UNKNOWN_FELL),
+                                                   weighted(C_RISKY_UNKNOWN))
     for k, name in enumerate(CAUSES):
-        out[f"cause_{name}"] = weighted(fell & (s["fall_cause"] == k))
+        out[f"cause_{name}"] = weighted(C_CAUSE + k)
         out[f"risk_cause_{name}"] = tallied(f"risk_cause_{k}")
     for k, name in enumerate(CHANNELS_ALL[1:], start=1):
         out[f"identified_by_{name}"] = tallied(f"channel_{k}")
@@ -256,13 +355,13 @@ def year_metrics(year: int, s: Mapping[str, np.ndarray], people: Mapping[str, np
     out["fgt1"] = ratio(float(persons[poor] @ ((ctx.line - pc[poor]) / ctx.line)),
                         float(persons.sum()))
     out["gini"] = gini(np.maximum(pc, 0.0), persons)
-    out["dibao_households"] = weighted(s["programme"] == DIBAO)
-    out["tekun_households"] = weighted(s["programme"] == TEKUN)
+    out["dibao_households"] = weighted(C_DIBAO)
+    out["tekun_households"] = weighted(C_TEKUN)
     out["programme_people_share_formerly_poor"] = ratio(
         total(s["members"].astype(np.float64), fp & on_programme),
         total(s["members"].astype(np.float64), fp))
-    out["programme_share_monitored"] = ratio(weighted(monitored & on_programme),
-                                             weighted(monitored))
+    out["programme_share_monitored"] = ratio(weighted(C_MONITORED_PROGRAMME),
+                                             weighted(C_MONITORED))
     out["programme_people_share_all"] = ratio(
         total(s["members"].astype(np.float64), on_programme), float(persons.sum()))
 
@@ -271,7 +370,7 @@ def year_metrics(year: int, s: Mapping[str, np.ndarray], people: Mapping[str, np
     out["people"] = float(person_w.sum())
     out["share_60_plus"] = ratio(float(person_w[people["age"] >= 60].sum()), out["people"])
     out["disabled_share"] = ratio(float(person_w[people["disabled"]].sum()), out["people"])
-    out["mean_household_size"] = ratio(out["people"], weighted(alive))
+    out["mean_household_size"] = ratio(out["people"], weighted(C_ALIVE))
     out["workers_per_household_formerly_poor"] = ratio(total(s["workers"].astype(np.float64), fp),
                                                        fp_n)
     out["elderly_per_household_formerly_poor"] = ratio(
@@ -280,15 +379,14 @@ def year_metrics(year: int, s: Mapping[str, np.ndarray], people: Mapping[str, np
     out["savings_median_months_formerly_poor"] = (float(np.median(s["savings"][fp] / monthly))
                                                   if fp.any() else 0.0)
     indebted = s["debt"][fp] > 0
-    out["debt_share_formerly_poor"] = ratio(float(indebted.sum()), float(fp.sum()))
+    out["debt_share_formerly_poor"] = ratio(float(indebted.sum()), float(c[C_FP].sum()))
     out["debt_median_months_indebted"] = (float(np.median(s["debt"][fp][indebted]
                                                           / monthly[indebted]))
                                           if indebted.any() else 0.0)
-    out["assisted_jobs"] = weighted(s["job_kind"] != 0)
-    hit = s["y_hit"]
-    out["disaster_hit_households"] = weighted(hit)
-    out["disaster_hit_fell_share"] = ratio(weighted(hit & fell), weighted(hit))
-    out["trainees"] = weighted(s["y_trained"])
+    out["assisted_jobs"] = weighted(C_JOBS)
+    out["disaster_hit_households"] = weighted(C_HIT)
+    out["disaster_hit_fell_share"] = ratio(weighted(C_HIT_FELL), weighted(C_HIT))
+    out["trainees"] = weighted(C_TRAINED)
 
     out["fiscal_cost_responsibility"] = programme.get("responsibility", 0.0)
     out["fiscal_cost_social_security"] = total(s["y_cost_ss"], alive)
@@ -305,12 +403,12 @@ def year_metrics(year: int, s: Mapping[str, np.ndarray], people: Mapping[str, np
     out["projects_restructured"] = float(tally.get("restructured", no_tally)[0])
     out["disasters"] = float(tally.get("disasters", no_tally)[0])
 
-    out["returned_households_sample"] = float(counts(fp & fell).sum())
-    out["newly_poor_households_sample"] = float(counts(~fp & fell & alive).sum())
-    out["monitored_stock_sample"] = float(counts(monitored & alive).sum())
+    out["returned_households_sample"] = float(c[C_RETURNED].sum())
+    out["newly_poor_households_sample"] = float(c[C_NEW_SAMPLE].sum())
+    out["monitored_stock_sample"] = float(c[C_MONITORED_ALIVE].sum())
     out["monitoring_inflow_sample"] = float(sum(tally.get("monitoring_inflow", no_tally)))
     out["risk_eliminated_sample"] = float(sum(tally.get("risk_eliminated", no_tally)))
-    out["formerly_poor_households_sample"] = float(fp.sum())
+    out["formerly_poor_households_sample"] = float(c[C_FP].sum())
     return out
 
 

@@ -6,8 +6,10 @@ Every configuration runs in a fresh process (clean peak-RSS), the baseline scena
 full 15-year horizon unless --quick. Reported per engine and size: household-months per
 second, microseconds per household-month, construction time per household, peak resident
 memory per household; the arrays/agents speed ratio measured in the same run; the array
-engine's time over the time its random numbers alone take (distance from the RNG floor); and
-the no-argument main job's wall time. CPU times are process times (this machine's other load
+engine's time over the time its random numbers alone take (distance from the RNG floor); the
+loops' compile time on a fresh install and their load time from numba's disk cache (apart
+from the steady-state rows, which are measured after a warm-up); and the no-argument main
+job's wall time. CPU times are process times (this machine's other load
 does not count); wall times are reported too.
 """
 
@@ -81,6 +83,24 @@ def one(engine: str, households: int, years: int) -> dict:
     return out
 
 
+def compile_time() -> dict:
+    """Compiling the loops in a fresh process with an empty numba cache (a fresh install),
+    then loading them from that cache in another fresh process (every later run)."""
+    import tempfile
+
+    code = ("import time; t = time.perf_counter(); "
+            "from simulation.model.arrays_engine import compile_loops; compile_loops(); "
+            "print(time.perf_counter() - t)")
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="numba-cache-") as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        for label in ("compile_s", "load_s"):
+            proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                  check=True, cwd=ROOT, env=env)
+            out[label] = float(proc.stdout.strip().splitlines()[-1])
+    return out
+
+
 def spawn(engine: str, households: int, years: int) -> dict:
     proc = subprocess.run([sys.executable, __file__, "--one", engine, str(households),
                            str(years)], capture_output=True, text=True, check=True, cwd=ROOT)
@@ -132,11 +152,14 @@ def main() -> None:
     ratio = (by[("agents", 10_000)]["us_per_household_month"]
              / by[("arrays", 10_000)]["us_per_household_month"])
     print(f"\narrays / agents speed at 10,000 households: {ratio:.1f}x")
+    loops = compile_time()
+    print(f"loops: compiled in {loops['compile_s']:.1f} s on a fresh install, loaded from the "
+          f"disk cache in {loops['load_s']:.2f} s (every run above is steady state)")
     job = main_job(4 if args.quick else 20)
     print(f"main job ({job['runs']} runs x 5,000 households x 15 years): {job['wall_s']:.1f} s")
     result = {"machine": platform.platform(), "python": platform.python_version(),
               "cpus": os.cpu_count(), "years": years, "rows": rows,
-              "arrays_over_agents_10k": ratio, "main_job": job,
+              "arrays_over_agents_10k": ratio, "loops": loops, "main_job": job,
               "created": time.strftime("%Y-%m-%d %H:%M:%S")}
     Path(args.out).write_text(json.dumps(result, indent=2), encoding="utf-8")
     print(f"written {args.out}")

@@ -247,12 +247,12 @@ def _convert(obj: Any) -> Any:
     entry = _RECORDS.get(type(obj))
     if entry is None:
         return obj
-    cls, names = entry
-    values = _GETTERS[cls](obj)
+    cls = entry[0]
+    values: Any = _GETTERS[cls](obj)
     nested = _NESTED.get(cls)
     if nested is None:  # which fields hold dataclasses (the same in every instance)
         nested = _NESTED[cls] = tuple(k for k, v in enumerate(values) if type(v) in _RECORDS)
-    if nested:  # (the month's context every month: only its knobs, which are cached)
+    if nested:  # the month's context (every month) nests only the knobs, converted once
         values = list(values)
         for k in nested:
             values[k] = record(values[k])

@@ -64,6 +64,7 @@ class ArrayModel:
         self.watch = np.zeros(self.n, bool)
         self._births = np.zeros(K)  # scratch of the demography loop (kernels allocate nothing)
         self.crossing = np.zeros(self.n, bool)
+        self._no_draws = np.zeros(self.n)  # read-only stand-in for draws outside March
         self.candidates = np.zeros(self.n, np.int64)
         capacity = max(1024, (12 if log_shocks else 6) * self.n)
         self.log = kernels.new_log(capacity, record_events, log_shocks)
@@ -137,7 +138,7 @@ class ArrayModel:
                                             self.sector, d.sector, d.project_z, d.project_u,
                                             self.vil)
         self._accrue_programme_costs()
-        hd = _household_draws(d, self.n)
+        hd = _household_draws(d, self._no_draws)
         kernels.households_live(s, pp, rc, ev, self.decay, self.vil, hit_any, dz, hd,      # 4
                                 self.version, self.watch, self.crossing)
         self._screening_chances()
@@ -185,7 +186,7 @@ class ArrayModel:
     def _place_jobs(self, rc: Any, d: MonthDraws, n_cand: int) -> None:
         """Phase 5 end, as PovertyModel._place_jobs (candidates by their job draw)."""
         candidates = self.candidates[:n_cand]
-        order = candidates[np.lexsort((candidates, d.job[candidates]))]
+        order = candidates[np.lexsort((candidates, d.job[candidates]))] if n_cand else candidates
         p = self.ctx.p
         pools = np.asarray(self.pools, np.float64)
         kernels.place_jobs(self.s, self.pp, rc, self.log, order, pools,
@@ -287,8 +288,9 @@ class HouseholdDraws(NamedTuple):
     guide: np.ndarray
 
 
-def _household_draws(d: MonthDraws, n: int) -> HouseholdDraws:
-    none = np.zeros(n)  # (training draws exist in March only; the loops read them then)
+def _household_draws(d: MonthDraws, none: np.ndarray) -> HouseholdDraws:
+    """The month's draws; `none`, zeros, stands in for the draws that exist in March only
+    (training take-up, guidance), which the loops read then."""
     return HouseholdDraws(d.earnings, d.shock, d.severity, d.job, d.report, d.screen, d.warn,
                           d.process, d.house, d.apply, none if d.train is None else d.train,
                           none if d.guide is None else d.guide)

@@ -32,6 +32,11 @@ def falls_by_cause(results: Results) -> pd.DataFrame:
         Long frame: scenario, replicate, seed, year, group, cause, households (county),
         households_sample (simulated).
     """
+    # the outcomes of every run and the report's causes section both need it
+    return results.memo("falls_by_cause", lambda: _falls_by_cause(results)).copy()
+
+
+def _falls_by_cause(results: Results) -> pd.DataFrame:
     ev = results.events
     falls = ev[ev["event"] == "fall"][["scenario", "replicate", "household", "month", "cause"]]
     falls = falls.assign(year=START_YEAR + falls["month"].to_numpy() // 12)

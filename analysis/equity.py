@@ -48,6 +48,11 @@ POPULATIONS: Final = {"formerly_poor": "formerly poor households (returns)",
 
 
 def _fell(results: Results) -> pd.Series:
+    """Falls over the horizon of each household (rows of results.households)."""
+    return results.memo("falls_per_household", lambda: _count_falls(results)).copy()
+
+
+def _count_falls(results: Results) -> pd.Series:
     falls = results.events[results.events["event"] == "fall"]
     counted = falls.groupby(["scenario", "replicate", "household"], sort=False).size()
     hh = results.households.set_index(["scenario", "replicate", "household"]).index

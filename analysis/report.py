@@ -575,10 +575,14 @@ class Report:
     def cohorts(self) -> None:
         r, d = self.r, self.doc
         d.heading("Exit cohorts and time to return")
-        events = r.events[r.events["scenario"].isin(self.focus)]
-        households = r.households[r.households["scenario"].isin(self.focus)]
-        focused = Results(r.folder, r.manifest, self._focus(r.runs), events, households,
-                          {n: r.scenarios[n] for n in self.focus}, self.baseline, r.weights)
+        if self.focus == self.names:  # no intermediate scenarios: the folder as loaded
+            focused = r
+        else:
+            events = r.events[r.events["scenario"].isin(self.focus)]
+            households = r.households[r.households["scenario"].isin(self.focus)]
+            focused = Results(r.folder, r.manifest, self._focus(r.runs), events, households,
+                              {n: r.scenarios[n] for n in self.focus}, self.baseline,
+                              r.weights)
         episodes, short = exit_episodes(focused)
         horizon = r.horizon_months
         km_runs = km_by_replicate(episodes, horizon)

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.paired import group_intervals
-from analysis.results_io import Results
+from analysis.results_io import Results, as_text
 
 COHORTS: Final = ("formerly_poor_2021", "rose_above", "risk_eliminated")
 COHORT_LABELS: Final = {
@@ -139,7 +139,7 @@ def exit_episodes(results: Results) -> tuple[pd.DataFrame, pd.DataFrame]:
     ev = results.events
     ev = ev[ev["event"].isin(["fall", "dip", "rise", "risk_eliminated"])]
     ev = ev[["scenario", "replicate", "household", "month", "event"]].copy()
-    ev["event"] = ev["event"].astype(str)
+    ev["event"] = as_text(ev["event"])
     ev["key"] = _household_key(results, ev)
     ev = ev.sort_values(["key", "month"], kind="stable").reset_index(drop=True)
     category = pd.Series(hh["category"].to_numpy(), index=_households_key(results))
@@ -300,7 +300,7 @@ def months_below(results: Results, from_month: int = 0) -> pd.DataFrame:
                           "below": initial_below(results).to_numpy(), "order": 0})
     changes = pd.DataFrame({"key": _household_key(results, cross),
                             "time": cross["month"].to_numpy().astype(np.int64),
-                            "below": cross["event"].astype(str).isin(_DOWN).to_numpy(),
+                            "below": as_text(cross["event"]).isin(_DOWN).to_numpy(),
                             "order": 1})
     seq = (pd.concat([start, changes], ignore_index=True)
            .sort_values(["key", "time", "order"], kind="stable").reset_index(drop=True))
@@ -324,7 +324,7 @@ def below_at_month_end(results: Results, month: int) -> pd.DataFrame:
     cross = ev[ev["event"].isin(["fall", "dip", "rise"]) & (ev["month"] <= month)]
     last = (cross.assign(key=_household_key(results, cross))
             .sort_values(["key", "month"], kind="stable").groupby("key", sort=False).tail(1))
-    status = pd.Series(last["event"].astype(str).isin(_DOWN).to_numpy(),
+    status = pd.Series(as_text(last["event"]).isin(_DOWN).to_numpy(),
                        index=last["key"].to_numpy())
     keys = _households_key(results)
     now = status.reindex(keys).to_numpy()

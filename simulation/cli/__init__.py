@@ -285,8 +285,9 @@ def _simulate_and_write(scenarios: list[Scenario], args: argparse.Namespace,
         table = _write_results(folder, scenarios, results, args, baseline, argv, wall)
         if report:
             from analysis.report import write_report
+            from analysis.report_render import FIGURE_WORKERS
 
-            _, _, seconds = write_report(folder)
+            _, _, seconds = write_report(folder, figure_workers=FIGURE_WORKERS)
     print(format_headline(table, scenarios, args.replicates, baseline))
     print(f"\n{len(results)} runs in {wall:.1f} s; results in {args.written}/")
     if report:

@@ -1111,22 +1111,25 @@ def write_report(folder: str | Path, out: str | Path | None = None,
                  decomposition: str | Path | None = None, replace: bool = False,
                  robustness: str | Path | None = None,
                  optimization: str | Path | None = None,
-                 figure_workers: int = 0) -> tuple[Path, Path, float]:
+                 figure_workers: int = 0,
+                 renderer: FigureRenderer | None = None) -> tuple[Path, Path, float]:
     """Build the report of a results folder; returns (html path, md path, seconds).
     An earlier report of this program at the same place is replaced only with `replace`.
     The figures are drawn on `figure_workers` spawned processes while the tables are
     computed (0: in this process); the files are the same either way. Workers need the
     calling script's `if __name__ == "__main__":` guard (spawn imports it again), which is
-    why they are the command line's choice (FIGURE_WORKERS) and not this default."""
+    why they are the command line's choice (FIGURE_WORKERS) and not this default. A caller
+    that started a `renderer` earlier (its workers then start up while it does other work)
+    passes it instead; it stays open."""
     start = time.perf_counter()
     html_path = Path(out) if out is not None else Path(folder) / "report.html"
     check_output(html_path, replace)
     robust = _finished_folder(robustness, "robustness", "robustness.csv", "--robustness")
     optim = _finished_folder(optimization, "optimize", "pareto.csv", "--optimization")
-    with FigureRenderer(figure_workers) as renderer:
+    with FigureRenderer(0 if renderer is not None else figure_workers) as own:
         results = load_results(folder)
         extra = load_results(decomposition) if decomposition is not None else None
-        doc = Report(results, extra, robust, optim, renderer).build()
+        doc = Report(results, extra, robust, optim, renderer or own).build()
         html_path, md_path, _ = write_document(doc, html_path, replace)
     return html_path, md_path, time.perf_counter() - start
 

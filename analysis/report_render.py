@@ -6,9 +6,10 @@ Figures. Drawing and encoding the report's figures takes about half of its time,
 `FigureRenderer` with workers draws them on worker processes while this process goes on with
 the next sections' tables: `Document.plot(builder, args, ...)` sends the figure function of
 analysis/figures.py and its (pickled) data to a worker, which builds the figure and returns
-its PNG bytes; `Document.finish` collects them in order. Each figure is built and rendered
-from its inputs alone by the same function (`render_png`) wherever it runs, so the PNG bytes
-do not depend on the number of workers (none: drawn here, at once). Workers are spawned, not
+its PNG bytes; `Document.finish` collects them in order, drawing here those no worker has
+started by then. Each figure is built and rendered from its pickled inputs alone by the same
+function (`render_png`) wherever it runs, so the PNG bytes do not depend on the number of
+workers (none: drawn here, at once) or on which process drew it. Workers are spawned, not
 forked: this process has threads by then (Arrow's), and forking a multi-threaded process can
 deadlock.
 """
@@ -67,6 +68,30 @@ def _quiet_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+class Drawing:
+    """A figure to draw: its pickled builder and data, and the worker's result or its own."""
+
+    def __init__(self, job: bytes) -> None:
+        self.job = job
+        self.future: Future[bytes] | None = None
+        self._png: bytes | None = None
+
+    def draw_here(self) -> None:
+        self._png = _render_pickled(self.job)
+
+    def take_over(self) -> None:
+        """Draw it in this process if no worker has started it (the report's tables are
+        done, and this process would otherwise only wait)."""
+        if self._png is None and self.future is not None and self.future.cancel():
+            self.draw_here()
+
+    def png(self) -> bytes:
+        if self._png is None:
+            assert self.future is not None
+            self._png = self.future.result()
+        return self._png
+
+
 class FigureRenderer:
     """Draws figures on `workers` spawned processes (0: in this process, when asked).
 
@@ -86,16 +111,15 @@ class FigureRenderer:
             for _ in range(workers):
                 self._pool.submit(_quiet_worker)
 
-    def submit(self, builder: Callable[..., Figure], args: Sequence[Any]) -> Future[bytes]:
-        future: Future[bytes]
+    def submit(self, builder: Callable[..., Figure], args: Sequence[Any]) -> Drawing:
+        # pickled now, not when the pool gets round to it: the report may change its frames
+        # after this call, and the figure must show them as they are now
+        drawing = Drawing(pickle.dumps((builder, tuple(args))))
         if self._pool is None:
-            future = Future()
-            future.set_result(render_png(builder, args))
+            drawing.draw_here()
         else:
-            # pickled now, not when the pool gets round to it: the report may change its
-            # frames after this call, and the figure must show them as they are now
-            future = self._pool.submit(_render_pickled, pickle.dumps((builder, tuple(args))))
-        return future
+            drawing.future = self._pool.submit(_render_pickled, drawing.job)
+        return drawing
 
     def close(self) -> None:
         if self._pool is not None:
@@ -163,7 +187,7 @@ class Block:
     frame: pd.DataFrame | None = None
     text_columns: tuple[str, ...] = ()
     png: bytes = b""
-    pending: Future[bytes] | None = None  # a figure still being drawn (Document.plot)
+    pending: Drawing | None = None  # a figure still being drawn (Document.plot)
     name: str = ""
     images: dict[str, bytes] = field(default_factory=dict)  # markdown: link -> PNG
 
@@ -218,10 +242,16 @@ class Document:
                                  pending=self.renderer.submit(builder, args)))
 
     def finish(self) -> None:
-        """Wait for the figures still being drawn (an error in one is raised here)."""
-        for b in self.blocks:
-            if b.pending is not None:
-                b.png, b.pending = b.pending.result(), None
+        """Wait for the figures still being drawn (an error in one is raised here); draws
+        those no worker has started yet here, from the last one back, while the workers go
+        on from the first."""
+        pending = [b for b in self.blocks if b.pending is not None]
+        for b in reversed(pending):
+            assert b.pending is not None
+            b.pending.take_over()
+        for b in pending:
+            assert b.pending is not None
+            b.png, b.pending = b.pending.png(), None
 
     def markdown(self, text: str, name: str, images: dict[str, bytes] | None = None) -> None:
         """A section written elsewhere in markdown (the robustness and optimisation folders'

@@ -17,7 +17,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -282,12 +282,17 @@ def _simulate_and_write(scenarios: list[Scenario], args: argparse.Namespace,
                         report: bool = False) -> None:
     with results_folder(args, stem) as folder:
         results, wall = run_with_progress(scenarios, args)
-        table = _write_results(folder, scenarios, results, args, baseline, argv, wall)
-        if report:
-            from analysis.report import write_report
-            from analysis.report_render import FIGURE_WORKERS
+        with ExitStack() as stack:
+            renderer = None
+            if report:  # its workers start up while the results are written
+                from analysis.report_render import FIGURE_WORKERS, FigureRenderer
 
-            _, _, seconds = write_report(folder, figure_workers=FIGURE_WORKERS)
+                renderer = stack.enter_context(FigureRenderer(FIGURE_WORKERS))
+            table = _write_results(folder, scenarios, results, args, baseline, argv, wall)
+            if report:
+                from analysis.report import write_report
+
+                _, _, seconds = write_report(folder, renderer=renderer)
     print(format_headline(table, scenarios, args.replicates, baseline))
     print(f"\n{len(results)} runs in {wall:.1f} s; results in {args.written}/")
     if report:

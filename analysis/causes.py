@@ -15,7 +15,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from analysis.results_io import Results
+from analysis.results_io import Results, as_text
 from simulation.model.calendar import START_YEAR
 from simulation.model.codes import CAUSES
 
@@ -32,6 +32,11 @@ def falls_by_cause(results: Results) -> pd.DataFrame:
         Long frame: scenario, replicate, seed, year, group, cause, households (county),
         households_sample (simulated).
     """
+    # the outcomes of every run and the report's causes section both need it
+    return results.memo("falls_by_cause", lambda: _falls_by_cause(results)).copy()
+
+
+def _falls_by_cause(results: Results) -> pd.DataFrame:
     ev = results.events
     falls = ev[ev["event"] == "fall"][["scenario", "replicate", "household", "month", "cause"]]
     falls = falls.assign(year=START_YEAR + falls["month"].to_numpy() // 12)
@@ -41,7 +46,7 @@ def falls_by_cause(results: Results) -> pd.DataFrame:
     first = first.join(cat, on=["scenario", "replicate", "household"])
     first["group"] = np.where(first["category"].to_numpy() == 0, "returns", "new_poverty")
     first["weight"] = results.weight_column(first)
-    first["cause"] = first["cause"].astype(str)
+    first["cause"] = as_text(first["cause"])
     counted = (first.groupby(["scenario", "replicate", "year", "group", "cause"], sort=False)
                .agg(households=("weight", "sum"), households_sample=("weight", "size")))
     runs = results.runs[["scenario", "replicate", "seed", "year"]].drop_duplicates()

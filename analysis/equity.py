@@ -48,6 +48,11 @@ POPULATIONS: Final = {"formerly_poor": "formerly poor households (returns)",
 
 
 def _fell(results: Results) -> pd.Series:
+    """Falls over the horizon of each household (rows of results.households)."""
+    return results.memo("falls_per_household", lambda: _count_falls(results)).copy()
+
+
+def _count_falls(results: Results) -> pd.Series:
     falls = results.events[results.events["event"] == "fall"]
     counted = falls.groupby(["scenario", "replicate", "household"], sort=False).size()
     hh = results.households.set_index(["scenario", "replicate", "household"]).index
@@ -64,11 +69,18 @@ def by_household_type(results: Results) -> pd.DataFrame:
         fell, share, share_raw, falls_per_100.
     """
     hh = results.households
-    falls = _fell(results)
+    falls = _fell(results).to_numpy()
     weight = results.weight_column(hh)
     seed = results.runs.drop_duplicates(["scenario", "replicate"]).set_index(
         ["scenario", "replicate"])["seed"]
-    run_index = pd.MultiIndex.from_frame(hh[["scenario", "replicate"]].drop_duplicates())
+    # group by one integer per run (its first row among the households) rather than by the
+    # scenario's text: the same groups in the same order, without hashing 20 x 600,000
+    # strings; the run's scenario and replicate are put back after the sums
+    runs = hh[["scenario", "replicate"]].drop_duplicates()
+    run_code = pd.Series(np.arange(len(runs)), index=pd.MultiIndex.from_frame(runs))
+    code = run_code.reindex(pd.MultiIndex.from_arrays(
+        [hh["scenario"].to_numpy(), hh["replicate"].to_numpy()])).to_numpy()
+    every_run = np.arange(len(runs))
     frames = []
     for population in POPULATIONS:
         in_pop = (hh["category"] == 0) if population == "formerly_poor" else \
@@ -76,17 +88,18 @@ def by_household_type(results: Results) -> pd.DataFrame:
         for group, (_, mask) in HOUSEHOLD_TYPES.items():
             sel = (in_pop & mask(hh)).to_numpy()
             part = pd.DataFrame({
-                "scenario": hh["scenario"].to_numpy()[sel],
-                "replicate": hh["replicate"].to_numpy()[sel],
-                "w": weight[sel], "fell": (falls.to_numpy()[sel] > 0).astype(float),
-                "falls": falls.to_numpy()[sel]})
+                "run": code[sel], "w": weight[sel], "fell": (falls[sel] > 0).astype(float),
+                "falls": falls[sel]})
             part["w_fell"] = part["w"] * part["fell"]
             part["w_falls"] = part["w"] * part["falls"]
             # a type absent from a run (small samples) still gets its row: 0 households
-            agg = part.groupby(["scenario", "replicate"], sort=False).agg(
+            agg = part.groupby("run", sort=False).agg(
                 households=("w", "sum"), sample=("w", "size"), fell=("w_fell", "sum"),
                 fell_raw=("fell", "sum"), falls=("w_falls", "sum")) \
-                .reindex(run_index, fill_value=0).reset_index()
+                .reindex(every_run, fill_value=0)
+            agg.insert(0, "scenario", runs["scenario"].to_numpy())
+            agg.insert(1, "replicate", runs["replicate"].to_numpy())
+            agg = agg.reset_index(drop=True)
             agg["population"], agg["group"] = population, group
             frames.append(agg)
     out = pd.concat(frames, ignore_index=True)

@@ -31,7 +31,13 @@ from analysis.equity import (
 )
 from analysis.outcomes import COST_COLUMNS, OUTCOMES, run_outcomes
 from analysis.paired import describe, paired_differences
-from analysis.report_render import Document, check_output, write_document
+from analysis.report_render import (
+    FIGURE_WORKERS,
+    Document,
+    FigureRenderer,
+    check_output,
+    write_document,
+)
 from analysis.results_io import Results, load_results
 from analysis.shapley import (
     NotDecomposable,
@@ -112,7 +118,8 @@ class Report:
     """Computes every table and figure of the report from a loaded results folder."""
 
     def __init__(self, results: Results, decomposition: Results | None = None,
-                 robustness: Path | None = None, optimization: Path | None = None) -> None:
+                 robustness: Path | None = None, optimization: Path | None = None,
+                 renderer: FigureRenderer | None = None) -> None:
         self.r = results
         self.extra = decomposition
         self.robustness_folder = robustness
@@ -125,7 +132,7 @@ class Report:
             {p.base for p, _, _ in self.pairs} - {p.other for p, _, _ in self.pairs}
         self.focus = [n for n in self.names if n not in intermediate]
         self.colours = figures.scenario_colours(self.names, self.baseline)
-        self.doc = Document(self._title())
+        self.doc = Document(self._title(), renderer=renderer)
         self.n_note = results.replicate_note()
 
     # -- helpers
@@ -328,7 +335,7 @@ class Report:
         runs = self._focus(r.runs)
         returns = bool(runs["returned_households"].any())
         if returns:
-            d.figure(figures.returns_by_scenario(runs), "returns_by_year",
+            d.plot(figures.returns_by_scenario, (runs,), "returns_by_year",
                      f"Formerly poor households returning to poverty per year (county), mean "
                      f"and 95% interval; {self.n_note}.")
         else:  # lines flat at zero would only look like a drawing error
@@ -341,7 +348,7 @@ class Report:
             ret = yearly[yearly["metric"] == "returned_households"]
             self.doc.tables["paired_differences_by_year.csv"] = yearly
             if returns:
-                d.figure(figures.paired_difference_by_year(
+                d.plot(figures.paired_difference_by_year, (
                     ret, "change in returns (households/yr, county)",
                     f"Returns to poverty: scenario − {_label(self.baseline)} per year",
                     self.colours), "returns_difference_by_year",
@@ -403,7 +410,7 @@ class Report:
                 d.note(f"No {GROUP_LABELS[group]} in any of these runs, so there are no "
                        "figures by cause.")
                 continue
-            d.figure(figures.falls_by_cause_panels(yearly[yearly["group"] == group],
+            d.plot(figures.falls_by_cause_panels, (yearly[yearly["group"] == group],
                                                    GROUP_LABELS[group]),
                      f"{group}_by_cause_and_year",
                      f"{GROUP_LABELS[group].capitalize()} by cause and year (county households, "
@@ -413,7 +420,7 @@ class Report:
                     totals, self.baseline, list(CAUSES), order=self.focus)
                 d.tables[f"{group}_by_cause_differences.csv"] = diffs
                 if diffs["mean"].ne(0).any() or diffs["high"].gt(diffs["low"]).any():
-                    d.figure(figures.cause_differences(diffs, GROUP_LABELS[group],
+                    d.plot(figures.cause_differences, (diffs, GROUP_LABELS[group],
                                                        self.colours),
                              f"{group}_cause_differences",
                              f"Change in {GROUP_LABELS[group]} by cause against "
@@ -526,13 +533,13 @@ class Report:
         by_cause = table[table["outcome"].str.startswith("returns_")]
         if returns[["shapley", "low", "high", "alone", "alone_low", "alone_high"]] \
                 .fillna(0.0).ne(0.0).any(axis=None):
-            d.figure(figures.shapley_contributions(
+            d.plot(figures.shapley_contributions, (
                 returns, "contribution to the change in returns (households, county, "
                 f"{source.window_label})",
                 label), f"shapley_{pair.other}", f"Shapley decomposition of the change in "
                                                   f"returns, {label}; "
                                                   f"{source.replicate_note()}.")
-            d.figure(figures.shapley_by_cause(by_cause, label), f"shapley_causes_{pair.other}",
+            d.plot(figures.shapley_by_cause, (by_cause, label), f"shapley_causes_{pair.other}",
                      f"Shapley contributions to the change in returns by cause, {label}; "
                      f"{source.replicate_note()}.")
         else:  # every bar and cell would be 0
@@ -575,10 +582,14 @@ class Report:
     def cohorts(self) -> None:
         r, d = self.r, self.doc
         d.heading("Exit cohorts and time to return")
-        events = r.events[r.events["scenario"].isin(self.focus)]
-        households = r.households[r.households["scenario"].isin(self.focus)]
-        focused = Results(r.folder, r.manifest, self._focus(r.runs), events, households,
-                          {n: r.scenarios[n] for n in self.focus}, self.baseline, r.weights)
+        if self.focus == self.names:  # no intermediate scenarios: the folder as loaded
+            focused = r
+        else:
+            events = r.events[r.events["scenario"].isin(self.focus)]
+            households = r.households[r.households["scenario"].isin(self.focus)]
+            focused = Results(r.folder, r.manifest, self._focus(r.runs), events, households,
+                              {n: r.scenarios[n] for n in self.focus}, self.baseline,
+                              r.weights)
         episodes, short = exit_episodes(focused)
         horizon = r.horizon_months
         km_runs = km_by_replicate(episodes, horizon)
@@ -652,7 +663,7 @@ class Report:
                         f"[95% interval]; {self.n_note}", text_columns=("cohort",))
         returned = bool(episodes["returned"].any())
         if returned:
-            d.figure(figures.km_cumulative_returns(bands, COHORT_LABELS, self.colours),
+            d.plot(figures.km_cumulative_returns, (bands, COHORT_LABELS, self.colours),
                      "kaplan_meier", f"Kaplan–Meier share returned by years since exit, per "
                                      f"cohort; {self.n_note}.")
         else:  # every curve would lie flat at 0%
@@ -667,7 +678,7 @@ class Report:
         drawn = (summary["exposure_sample"] >= figures.MIN_EXPOSURE) \
             & (summary["replicates"] == summary["replicates"].max()) & summary["mean"].notna()
         if returned and drawn.any():
-            d.figure(figures.reentry_hazard(summary, COHORT_LABELS, self.colours),
+            d.plot(figures.reentry_hazard, (summary, COHORT_LABELS, self.colours),
                      "reentry_hazard", f"Re-entry hazard: returns per 100 household-years at "
                                        f"risk, by whole years since exit; {self.n_note}.")
         elif returned:
@@ -739,7 +750,7 @@ class Report:
         fp = summary[summary["population"] == "formerly_poor"]
         returned = bool(fp["mean"].fillna(0.0).any())
         if returned:
-            d.figure(figures.who_returns(fp, labels,
+            d.plot(figures.who_returns, (fp, labels,
                                          "formerly poor households returned at least once (%)",
                                          "Who returns: formerly poor households by type",
                                          self.colours), "who_returns",
@@ -772,7 +783,7 @@ class Report:
         d.tables["villages.csv"] = villages
         conc = village_concentration(villages)  # villages large enough to compare
         if returned and conc["villages"].any():
-            d.figure(figures.village_distribution(villages, r.replicates, self.colours),
+            d.plot(figures.village_distribution, (villages, r.replicates, self.colours),
                      "villages", "Distribution over villages of the share of formerly poor "
                                  f"households returning (villages of all replicates pooled); "
                                  f"{self.n_note}.")
@@ -911,7 +922,7 @@ class Report:
                 f"{self.r.window_label}, million yuan "
                 f"(nominal, undiscounted): mean [95% interval]; {self.n_note}",
                 csv=("cost_by_mechanism.csv", desc))
-        d.figure(figures.cost_by_mechanism(by_year), "cost_by_mechanism",
+        d.plot(figures.cost_by_mechanism, (by_year,), "cost_by_mechanism",
                  f"Fiscal cost per year by mechanism (million yuan, means); {self.n_note}.")
         if not self.baseline or len(self.focus) < 2:
             d.paragraph("Cost-effectiveness needs a baseline to compare against (run `python "
@@ -962,7 +973,7 @@ class Report:
                                for _, row in boot.iterrows()) + ".")
         effect = ce[["avoided_returns", "avoided_returns_low", "avoided_returns_high"]]
         if effect.fillna(0.0).ne(0.0).any(axis=None):
-            d.figure(figures.cost_effectiveness_plane(ce, self.colours), "cost_effectiveness",
+            d.plot(figures.cost_effectiveness_plane, (ce, self.colours), "cost_effectiveness",
                      f"Cost-effectiveness plane: returns avoided against extra fiscal cost, "
                      f"paired on seeds; dashed lines mark equal cost per avoided return; "
                      f"{self.n_note}.")
@@ -1099,18 +1110,27 @@ class Report:
 def write_report(folder: str | Path, out: str | Path | None = None,
                  decomposition: str | Path | None = None, replace: bool = False,
                  robustness: str | Path | None = None,
-                 optimization: str | Path | None = None) -> tuple[Path, Path, float]:
+                 optimization: str | Path | None = None,
+                 figure_workers: int = 0,
+                 renderer: FigureRenderer | None = None) -> tuple[Path, Path, float]:
     """Build the report of a results folder; returns (html path, md path, seconds).
-    An earlier report of this program at the same place is replaced only with `replace`."""
+    An earlier report of this program at the same place is replaced only with `replace`.
+    The figures are drawn on `figure_workers` spawned processes while the tables are
+    computed (0: in this process); the files are the same either way. Workers need the
+    calling script's `if __name__ == "__main__":` guard (spawn imports it again), which is
+    why they are the command line's choice (FIGURE_WORKERS) and not this default. A caller
+    that started a `renderer` earlier (its workers then start up while it does other work)
+    passes it instead; it stays open."""
     start = time.perf_counter()
     html_path = Path(out) if out is not None else Path(folder) / "report.html"
     check_output(html_path, replace)
-    results = load_results(folder)
-    extra = load_results(decomposition) if decomposition is not None else None
     robust = _finished_folder(robustness, "robustness", "robustness.csv", "--robustness")
     optim = _finished_folder(optimization, "optimize", "pareto.csv", "--optimization")
-    doc = Report(results, extra, robust, optim).build()
-    html_path, md_path, _ = write_document(doc, html_path, replace)
+    with FigureRenderer(0 if renderer is not None else figure_workers) as own:
+        results = load_results(folder)
+        extra = load_results(decomposition) if decomposition is not None else None
+        doc = Report(results, extra, robust, optim, renderer or own).build()
+        html_path, md_path, _ = write_document(doc, html_path, replace)
     return html_path, md_path, time.perf_counter() - start
 
 
@@ -1132,7 +1152,7 @@ def cli(args: Any) -> int:
     [--optimization DIR] [--replace]`."""
     html_path, md_path, seconds = write_report(args.results, args.out, args.decomposition,
                                                args.replace, args.robustness,
-                                               args.optimization)
+                                               args.optimization, FIGURE_WORKERS)
     print(f"report written in {seconds:.1f} s: {html_path} (self-contained) and {md_path}")
     return 0
 

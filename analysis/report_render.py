@@ -1,6 +1,17 @@
 """A small document model for the comparison report, rendered to one self-contained HTML file
 (figures embedded as base64 PNG, inline CSS, no scripts, fonts or other external assets) and
 to Markdown (figures and CSV tables in a folder next to it). Files are written atomically.
+
+Figures. Drawing and encoding the report's figures takes about half of its time, so a
+`FigureRenderer` with workers draws them on worker processes while this process goes on with
+the next sections' tables: `Document.plot(builder, args, ...)` sends the figure function of
+analysis/figures.py and its (pickled) data to a worker, which builds the figure and returns
+its PNG bytes; `Document.finish` collects them in order, drawing here those no worker has
+started by then. Each figure is built and rendered from its pickled inputs alone by the same
+function (`render_png`) wherever it runs, so the PNG bytes do not depend on the number of
+workers (none: drawn here, at once) or on which process drew it. Workers are spawned, not
+forked: this process has threads by then (Arrow's), and forking a multi-threaded process can
+deadlock.
 """
 
 from __future__ import annotations
@@ -8,9 +19,14 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
+import pickle
 import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -20,6 +36,101 @@ from simulation.common.errors import OutputError
 from simulation.common.output import OutputFolder, add_entries, atomic_write_text, check_replaceable
 
 FIGURE_DPI = 130
+FIGURE_WORKERS = max(0, min(2, (os.cpu_count() or 1) - 1))
+"""Worker processes drawing the report's figures by default (assumption: one core stays with
+the report's tables; two workers at most, as a report has about a dozen figures); 0 draws
+them in this process."""
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """The PNG of a figure as the report embeds it; closes the figure."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def render_png(builder: Callable[..., Figure], args: Sequence[Any]) -> bytes:
+    """Build a figure with `builder(*args)` and return its PNG (on a worker or here)."""
+    return png_bytes(builder(*args))
+
+
+def _render_pickled(job: bytes) -> bytes:
+    builder, args = pickle.loads(job)
+    return render_png(builder, args)
+
+
+def _quiet_worker() -> None:
+    """Ctrl-C reaches the whole process group: the report process stops the workers, which
+    should not each print a traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class Drawing:
+    """A figure to draw: its pickled builder and data, and the worker's result or its own."""
+
+    def __init__(self, job: bytes) -> None:
+        self.job = job
+        self.future: Future[bytes] | None = None
+        self._png: bytes | None = None
+
+    def draw_here(self) -> None:
+        self._png = _render_pickled(self.job)
+
+    def take_over(self) -> None:
+        """Draw it in this process if no worker has started it (the report's tables are
+        done, and this process would otherwise only wait)."""
+        if self._png is None and self.future is not None and self.future.cancel():
+            self.draw_here()
+
+    def png(self) -> bytes:
+        if self._png is None:
+            assert self.future is not None
+            self._png = self.future.result()
+        return self._png
+
+
+class FigureRenderer:
+    """Draws figures on `workers` spawned processes (0: in this process, when asked).
+
+    Use as a context manager: leaving it stops the workers (cancelling figures not started,
+    e.g. after an error or Ctrl-C)."""
+
+    def __init__(self, workers: int = FIGURE_WORKERS) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        if workers > 0:
+            import multiprocessing
+
+            self._pool = ProcessPoolExecutor(workers, initializer=_quiet_worker,
+                                             mp_context=multiprocessing.get_context("spawn"))
+            # start the workers now: importing matplotlib and pandas there overlaps with
+            # loading the results here
+            for _ in range(workers):
+                self._pool.submit(_quiet_worker)
+
+    def submit(self, builder: Callable[..., Figure], args: Sequence[Any]) -> Drawing:
+        # pickled now, not when the pool gets round to it: the report may change its frames
+        # after this call, and the figure must show them as they are now
+        drawing = Drawing(pickle.dumps((builder, tuple(args))))
+        if self._pool is None:
+            drawing.draw_here()
+        else:
+            drawing.future = self._pool.submit(_render_pickled, drawing.job)
+        return drawing
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> FigureRenderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 CSS = """
 :root{--ink:#1d1d1f;--muted:#5b5b60;--rule:#d9d9de;--band:#f6f6f8;--accent:#1f5fa8}
@@ -76,6 +187,7 @@ class Block:
     frame: pd.DataFrame | None = None
     text_columns: tuple[str, ...] = ()
     png: bytes = b""
+    pending: Drawing | None = None  # a figure still being drawn (Document.plot)
     name: str = ""
     images: dict[str, bytes] = field(default_factory=dict)  # markdown: link -> PNG
 
@@ -87,6 +199,7 @@ class Document:
     title: str
     blocks: list[Block] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # name -> raw CSV table
+    renderer: FigureRenderer | None = None  # draws `plot` figures (None: here, at once)
 
     def heading(self, text: str, level: int = 2) -> None:
         anchor = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
@@ -116,10 +229,29 @@ class Document:
             self.tables[csv[0]] = csv[1]
 
     def figure(self, fig: Figure, name: str, caption: str) -> None:
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
-        plt.close(fig)
-        self.blocks.append(Block("figure", text=caption, png=buffer.getvalue(), name=name))
+        self.blocks.append(Block("figure", text=caption, png=png_bytes(fig), name=name))
+
+    def plot(self, builder: Callable[..., Figure], args: Sequence[Any], name: str,
+             caption: str) -> None:
+        """The figure `builder(*args)` (a function of analysis/figures.py and picklable
+        data), drawn by the document's renderer; `finish` waits for it."""
+        if self.renderer is None:
+            self.figure(builder(*args), name, caption)
+            return
+        self.blocks.append(Block("figure", text=caption, name=name,
+                                 pending=self.renderer.submit(builder, args)))
+
+    def finish(self) -> None:
+        """Wait for the figures still being drawn (an error in one is raised here); draws
+        those no worker has started yet here, from the last one back, while the workers go
+        on from the first."""
+        pending = [b for b in self.blocks if b.pending is not None]
+        for b in reversed(pending):
+            assert b.pending is not None
+            b.pending.take_over()
+        for b in pending:
+            assert b.pending is not None
+            b.png, b.pending = b.pending.png(), None
 
     def markdown(self, text: str, name: str, images: dict[str, bytes] | None = None) -> None:
         """A section written elsewhere in markdown (the robustness and optimisation folders'
@@ -306,6 +438,7 @@ def write_document(doc: Document, html_path: Path, replace: bool = False
     as CSV), each atomically. Returns the three paths."""
     html_path = Path(html_path)
     check_output(html_path, replace)
+    doc.finish()
     md_path = html_path.with_suffix(".md")
     assets = _assets(html_path)
     with OutputFolder(assets, kind="report files", replace=replace) as folder:

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,13 @@ HOUSEHOLD_COLUMNS = ("scenario", "replicate", "household", "category", "village"
                      "chronic", "programme", "pc12", "linked", "key_village")
 EVENT_COLUMNS = ("scenario", "replicate", "month", "household", "event", "cause")
 MANIFEST_KEYS = ("seed", "replicates", "seeds", "scenarios")
+RUN_STRIDE = 100_000
+"""household_key: a run's key is scenario position x RUN_STRIDE + replicate (replicates are
+below 10,000, `run.py --replicates`' maximum)."""
+HOUSEHOLD_STRIDE = 10_000_000
+"""household_key: a household's key is its run's key x HOUSEHOLD_STRIDE + household number
+(households number below run.households' maximum, far below this)."""
+T = TypeVar("T")
 
 
 def evaluation_start(scenarios: Iterable[Scenario], last_year: int) -> int:
@@ -89,6 +96,33 @@ class Results:
     baseline: str | None
     weights: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def memo(self, name: str, compute: Callable[[], T]) -> T:
+        """`compute()`, computed once per loaded folder: the report's sections need the same
+        per-household tables (falls, keys, weights), which cost most of its time. The frames
+        must be treated as read-only by callers (copy before changing them)."""
+        if name not in self._memo:
+            self._memo[name] = compute()
+        return self._memo[name]  # type: ignore[no-any-return]
+
+    def household_key(self, frame: pd.DataFrame) -> np.ndarray:
+        """One int64 per row of a frame with scenario, replicate and household columns,
+        unique per household of a run and ordered by scenario (in the comparison's order),
+        replicate and household; negative for a scenario not in the folder."""
+        return self._household_key(frame, self.scenario_positions(frame["scenario"]))
+
+    @staticmethod
+    def _household_key(frame: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
+        run = positions * RUN_STRIDE + frame["replicate"].to_numpy().astype(np.int64)
+        return run * HOUSEHOLD_STRIDE + frame["household"].to_numpy().astype(np.int64)
+
+    def scenario_positions(self, scenario: pd.Series) -> np.ndarray:
+        """Position of each row's scenario among `names` (int64; -1 for a scenario not in
+        the folder's manifest). Factorizing first looks each distinct name up once."""
+        codes, uniques = pd.factorize(scenario, use_na_sentinel=False)
+        positions = pd.Index(self.names).get_indexer(pd.Index(uniques).astype(str))
+        return positions.astype(np.int64)[codes]
 
     @property
     def names(self) -> list[str]:
@@ -136,14 +170,19 @@ class Results:
         return table[rows, frame["category"].to_numpy(dtype=np.intp)]
 
     def _household_weights(self, frame: pd.DataFrame) -> np.ndarray:
-        keys = ["scenario", "replicate", "household"]
         hh = self.households
-        index = pd.MultiIndex.from_arrays([hh["scenario"].astype(str).to_numpy(),
-                                           hh["replicate"].to_numpy(np.int64),
-                                           hh["household"].to_numpy(np.int64)], names=keys)
-        rows = index.get_indexer(pd.MultiIndex.from_arrays(
-            [frame["scenario"].astype(str).to_numpy(), frame["replicate"].to_numpy(np.int64),
-             frame["household"].to_numpy(np.int64)], names=keys))
+
+        def index() -> tuple[pd.Index, np.ndarray]:
+            positions = self.scenario_positions(hh["scenario"])
+            known = positions >= 0
+            return (pd.Index(self._household_key(hh, positions)[known]), np.flatnonzero(known))
+
+        keys, rows_of_keys = self.memo("household_index", index)
+        positions = self.scenario_positions(frame["scenario"])
+        found = keys.get_indexer(self._household_key(frame, positions))
+        found[positions < 0] = -1
+        rows = np.full(found.shape, -1, dtype=np.intp)
+        rows[found >= 0] = rows_of_keys[found[found >= 0]]
         if (rows < 0).any():
             bad = frame.iloc[int(np.flatnonzero(rows < 0)[0])]
             raise ResultsError(f"{self.folder / 'households.parquet'}: no household "
@@ -273,6 +312,17 @@ def _read_scenario_leniently(path: Path, problem: str, warnings: list[str]) -> S
                                      if "population_file" in doc else None))
 
 
+def as_text(column: pd.Series) -> pd.Series:
+    """`column.astype(str)`: an object column of str. A categorical column (events.parquet's
+    scenario) is converted through its categories, which takes a millisecond where astype
+    takes half a second on a million events."""
+    if isinstance(column.dtype, pd.CategoricalDtype) and not column.isna().any():
+        labels = np.asarray(column.cat.categories.astype(str), dtype=object)
+        return pd.Series(labels[column.cat.codes.to_numpy()], index=column.index,
+                         name=column.name, dtype=object)
+    return column.astype(str)
+
+
 def load_results(folder: str | Path) -> Results:
     """Load and check every file of a results folder; raise ResultsError naming a bad file."""
     folder = Path(folder)
@@ -299,9 +349,9 @@ def load_results(folder: str | Path) -> Results:
     runs = _read_parquet(folder / "runs.parquet", RUN_KEYS)
     events = _read_parquet(folder / "events.parquet", EVENT_COLUMNS)
     households = _read_parquet(folder / "households.parquet", HOUSEHOLD_COLUMNS)
-    runs["scenario"] = runs["scenario"].astype(str)
-    households["scenario"] = households["scenario"].astype(str)
-    events["scenario"] = events["scenario"].astype(str)
+    runs["scenario"] = as_text(runs["scenario"])
+    households["scenario"] = as_text(households["scenario"])
+    events["scenario"] = as_text(events["scenario"])
     for frame, file in ((runs, "runs.parquet"), (households, "households.parquet")):
         present = set(frame["scenario"].unique())
         absent = [n for n in names if n not in present]

@@ -43,8 +43,10 @@ import pandas as pd
 
 from simulation.common.output import atomic_write_text
 from simulation.common.stats import mean_interval
-from simulation.experiments.robustness.driver import OUTCOMES
-from simulation.experiments.robustness.futures import SHOCK, SWITCH, feature_columns
+
+# simulation.experiments.robustness (and through it scipy) is imported inside the functions
+# that need it: the main report imports this module for its section title even without a
+# robustness folder, and `run.py robustness --help` should not wait for scipy either.
 from simulation.model.params import SCHEMA
 
 Z95: Final = 1.959963984540054
@@ -91,6 +93,8 @@ def future_means(runs: pd.DataFrame) -> pd.DataFrame:
     millionth (of a household, of a yuan): window totals of weighted households summed in
     another order differ in their last bits, which would break exact ties and turn "avoids
     none" into a division by 1e-13."""
+    from simulation.experiments.robustness.driver import OUTCOMES
+
     means = runs.groupby(["future", "scenario"], sort=False)[list(OUTCOMES)].mean().round(6)
     means["replicates"] = runs.groupby(["future", "scenario"], sort=False).size()
     return means.reset_index()
@@ -174,6 +178,8 @@ def strategy_summary(ranked: pd.DataFrame, strategies: Sequence[str]) -> pd.Data
 
 
 def _factor(futures: pd.DataFrame, col: str) -> dict[str, Any]:
+    from simulation.experiments.robustness.futures import SHOCK, SWITCH
+
     flag = col.startswith((SWITCH, SHOCK))
     param = SCHEMA.get(col)
     return {"key": col, "low": float(futures[col].min()), "high": float(futures[col].max()),
@@ -186,6 +192,7 @@ def lost_lead_boxes(ranked: pd.DataFrame, futures: pd.DataFrame,
     """PRIM boxes of the futures where each strategy that leads somewhere loses its lead.
     Returns (one row per strategy, box and restricted feature; a note per strategy)."""
     from analysis.discovery import prim_boxes
+    from simulation.experiments.robustness.futures import feature_columns
 
     cols = [c for c in feature_columns(futures) if futures[c].nunique() > 1]
     notes: dict[str, str] = {}

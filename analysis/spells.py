@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.paired import group_intervals
-from analysis.results_io import Results
+from analysis.results_io import Results, as_text
 
 COHORTS: Final = ("formerly_poor_2021", "rose_above", "risk_eliminated")
 COHORT_LABELS: Final = {
@@ -101,21 +101,27 @@ def survival_at(km: pd.DataFrame, times: Sequence[float] | np.ndarray) -> np.nda
 
 
 # ----------------------------------------------------------------------------- episodes
-def _run_index(results: Results, frame: pd.DataFrame) -> np.ndarray:
-    index = {s: k for k, s in enumerate(results.names)}
-    return (frame["scenario"].astype(str).map(index).to_numpy().astype(np.int64) * 100_000
-            + frame["replicate"].to_numpy().astype(np.int64))
-
-
 def _household_key(results: Results, frame: pd.DataFrame) -> np.ndarray:
-    return _run_index(results, frame) * 10_000_000 + frame["household"].to_numpy(np.int64)
+    return results.household_key(frame)
+
+
+def _households_key(results: Results) -> np.ndarray:
+    """household_key of results.households (computed once per loaded folder)."""
+    return results.memo("households_key", lambda: results.household_key(results.households))
 
 
 def initial_below(results: Results) -> pd.Series:
     """Whether each household (rows of results.households) was below the 2021 line."""
-    line = results.households["scenario"].map(
-        {n: float(sc.values["policy.line_2021"]) for n, sc in results.scenarios.items()})
-    return results.households["pc12"] < line
+    return results.memo("initial_below", lambda: _initial_below(results)).copy()
+
+
+def _initial_below(results: Results) -> pd.Series:
+    hh = results.households
+    lines = np.array([float(sc.values["policy.line_2021"])
+                      for sc in results.scenarios.values()] + [np.nan])
+    # a scenario not in the folder has no line (NaN): not below, as with Series.map
+    return pd.Series(hh["pc12"].to_numpy() < lines[results.scenario_positions(hh["scenario"])],
+                     index=hh.index)
 
 
 def exit_episodes(results: Results) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -133,10 +139,10 @@ def exit_episodes(results: Results) -> tuple[pd.DataFrame, pd.DataFrame]:
     ev = results.events
     ev = ev[ev["event"].isin(["fall", "dip", "rise", "risk_eliminated"])]
     ev = ev[["scenario", "replicate", "household", "month", "event"]].copy()
-    ev["event"] = ev["event"].astype(str)
+    ev["event"] = as_text(ev["event"])
     ev["key"] = _household_key(results, ev)
     ev = ev.sort_values(["key", "month"], kind="stable").reset_index(drop=True)
-    category = pd.Series(hh["category"].to_numpy(), index=_household_key(results, hh))
+    category = pd.Series(hh["category"].to_numpy(), index=_households_key(results))
     frames = []
 
     # formerly poor above the line in 2021: time to the first fall
@@ -290,11 +296,11 @@ def months_below(results: Results, from_month: int = 0) -> pd.DataFrame:
     hh = results.households
     ev = results.events
     cross = ev[ev["event"].isin(["fall", "dip", "rise", "dissolved"])]
-    start = pd.DataFrame({"key": _household_key(results, hh), "time": 0,
+    start = pd.DataFrame({"key": _households_key(results), "time": 0,
                           "below": initial_below(results).to_numpy(), "order": 0})
     changes = pd.DataFrame({"key": _household_key(results, cross),
                             "time": cross["month"].to_numpy().astype(np.int64),
-                            "below": cross["event"].astype(str).isin(_DOWN).to_numpy(),
+                            "below": as_text(cross["event"]).isin(_DOWN).to_numpy(),
                             "order": 1})
     seq = (pd.concat([start, changes], ignore_index=True)
            .sort_values(["key", "time", "order"], kind="stable").reset_index(drop=True))
@@ -305,7 +311,7 @@ def months_below(results: Results, from_month: int = 0) -> pd.DataFrame:
     seq["months"] = (until - since) * seq["below"].to_numpy()
     per_key = seq.groupby("key", sort=False)["months"].sum()
     out = hh[["scenario", "replicate", "household", "category"]].copy()
-    out["months_below"] = per_key.reindex(_household_key(results, hh)).to_numpy()
+    out["months_below"] = per_key.reindex(_households_key(results)).to_numpy()
     out["weight"] = results.weight_column(out)
     return out
 
@@ -318,9 +324,9 @@ def below_at_month_end(results: Results, month: int) -> pd.DataFrame:
     cross = ev[ev["event"].isin(["fall", "dip", "rise"]) & (ev["month"] <= month)]
     last = (cross.assign(key=_household_key(results, cross))
             .sort_values(["key", "month"], kind="stable").groupby("key", sort=False).tail(1))
-    status = pd.Series(last["event"].astype(str).isin(_DOWN).to_numpy(),
+    status = pd.Series(as_text(last["event"]).isin(_DOWN).to_numpy(),
                        index=last["key"].to_numpy())
-    keys = _household_key(results, hh)
+    keys = _households_key(results)
     now = status.reindex(keys).to_numpy()
     initial = initial_below(results).to_numpy()
     gone = ev[(ev["event"] == "dissolved") & (ev["month"] <= month)]

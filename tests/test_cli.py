@@ -172,3 +172,34 @@ def test_interrupt_leaves_no_partial_folder(tmp_path: Path,
     monkeypatch.setattr(simulation.experiments.runner, "run_many", interrupted)
     assert main(["simulate", "baseline", "--out", str(tmp_path / "x"), *TINY]) == 130
     assert list(tmp_path.iterdir()) == []
+
+
+def test_help_starts_without_the_heavy_libraries() -> None:
+    """`run.py --help` and the light commands' parsing import no numerical library a long
+    command needs (the long commands' options are added when that command is parsed)."""
+    import subprocess
+    import sys
+
+    heavy = ("scipy", "sklearn", "pymoo", "ema_workbench", "matplotlib", "pandas", "SALib",
+             "dask")
+    code = ("import contextlib, io, sys\n"
+            "from simulation.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    assert main(['--help']) == 0\n"
+            "    assert main(['validate', '--help']) == 0\n"
+            f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert done.stdout.strip() == "[]"
+
+
+def test_long_commands_get_their_options_when_used(capsys: pytest.CaptureFixture[str]) -> None:
+    for command, option in (("calibrate", "--points"), ("robustness", "--futures-file"),
+                            ("optimize", "--budget"), ("sweep", "--resume"),
+                            ("discover", "--below")):
+        assert main([command, "--help"]) == 0
+        assert option in capsys.readouterr().out
+    # an option a long command does not take is still refused, before the command runs
+    assert main(["--population", "x.csv", "discover", "some-folder", "--metric", "m",
+                 "--below", "1"]) == 2
+    assert "does not apply to 'discover'" in capsys.readouterr().err

@@ -225,3 +225,25 @@ def test_report_includes_robustness_and_optimization(compare_dir: Path, tmp_path
     assert main(["report", str(compare_dir), "--out", str(tmp_path / "x.html"),
                  "--robustness", str(optim)]) == 2
     assert not (tmp_path / "x.html").exists() and not (tmp_path / "x_files").exists()
+
+
+def test_figure_workers_do_not_change_the_report(compare_dir: Path, decompose_dir: Path,
+                                                 tmp_path: Path) -> None:
+    """Figures drawn on worker processes are the very bytes drawn in this process, and every
+    other file of the report is the same too."""
+    from analysis.report import write_report
+
+    written = {}
+    for workers in (0, 1, 2):  # 1: the report process draws the figures left over
+        # the folder's name, with a '-' that base64 (the embedded figures) never holds
+        name = f"out-{workers}"
+        html_path, md_path, _ = write_report(compare_dir, tmp_path / name / "r.html",
+                                             decomposition=decompose_dir,
+                                             figure_workers=workers)
+        files = sorted(p for p in (html_path.parent / "r_files").iterdir()
+                       if not p.name.startswith("."))  # the folder's stamp has a time
+        assert sum(p.suffix == ".png" for p in files) >= 10
+        written[workers] = ({p.name: p.read_bytes() for p in files},
+                            md_path.read_text(encoding="utf-8").replace(name, "out"),
+                            html_path.read_text(encoding="utf-8").replace(name, "out"))
+    assert written[0] == written[1] == written[2]

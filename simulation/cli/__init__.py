@@ -17,7 +17,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -282,11 +282,17 @@ def _simulate_and_write(scenarios: list[Scenario], args: argparse.Namespace,
                         report: bool = False) -> None:
     with results_folder(args, stem) as folder:
         results, wall = run_with_progress(scenarios, args)
-        table = _write_results(folder, scenarios, results, args, baseline, argv, wall)
-        if report:
-            from analysis.report import write_report
+        with ExitStack() as stack:
+            renderer = None
+            if report:  # its workers start up while the results are written
+                from analysis.report_render import FIGURE_WORKERS, FigureRenderer
 
-            _, _, seconds = write_report(folder)
+                renderer = stack.enter_context(FigureRenderer(FIGURE_WORKERS))
+            table = _write_results(folder, scenarios, results, args, baseline, argv, wall)
+            if report:
+                from analysis.report import write_report
+
+                _, _, seconds = write_report(folder, renderer=renderer)
     print(format_headline(table, scenarios, args.replicates, baseline))
     print(f"\n{len(results)} runs in {wall:.1f} s; results in {args.written}/")
     if report:
@@ -634,7 +640,7 @@ def build_parser() -> argparse.ArgumentParser:
                "Options may come before or after the command.")
     _add_out(parser, "results/main-<date>-<time>")
     _add_run_options(parser, DEFAULT_REPLICATES)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
 
     p = sub.add_parser("simulate", help="run one scenario over replicates",
                        description="Run one scenario and write its results.")
@@ -726,47 +732,45 @@ def build_parser() -> argparse.ArgumentParser:
     _add_out(p, "results/effects-<date>-<time>")
     _add_run_options(p, EFFECTS_REPLICATES, figures=False)
 
-    from simulation.cli.calibrate import add_calibrate_arguments
-    from simulation.cli.robustness import add_robustness_arguments
-    from simulation.cli.sweeps import add_discover_arguments, add_sweep_arguments
+    # The long commands' options need heavy modules (pandas, scipy, scikit-learn, pymoo, the
+    # experiments' drivers) for their defaults; they are added only when that command is
+    # parsed, so `run.py --help` and every other command start without them.
+    _lazy_parser(sub, "sweep", _sweep_arguments,
+                 help="sensitivity sweep (Sobol, Morris, FAST, LHS, grid)",
+                 description="Run a sensitivity sweep over scenario knobs (SALib 1.6) on "
+                             "a local process pool or a Dask cluster; runs stream to "
+                             "disk and a killed sweep continues with --resume.")
+    _lazy_parser(sub, "calibrate", _calibrate_arguments,
+                 help="fit a county to its own statistics (history matching)",
+                 description="Calibrate a county profile to the targets of a targets "
+                             "file by history matching in waves (emulators, "
+                             "implausibility, refocusing): the plausible ensemble, a "
+                             "best fit written as a county profile, and a fit report. "
+                             "Runs stream to disk; a killed calibration continues with "
+                             "--resume.")
+    _lazy_parser(sub, "robustness", _robustness_arguments,
+                 help="which strategy, in which worlds: rank strategies over many futures",
+                 description="Run every strategy and the baseline in N futures drawn "
+                             "from a futures file (calibrated parameter sets, uncertain "
+                             "constants, structural switches, shocks; futures/README.md) "
+                             "on paired seeds within each future, and report how "
+                             "robust their ranking by returns to poverty is: first-rank "
+                             "probabilities, rank distributions, regret, cost per "
+                             "avoided return, and PRIM boxes of the futures where a "
+                             "leader loses its lead. Runs stream to disk; a killed run "
+                             "continues with --resume.",
+                 epilog="Example: python run.py robustness industry combined -n 200 "
+                        "--replicates 3 --out results/robust-200")
+    from simulation.cli.optimize import DESCRIPTION, EPILOG
 
-    p = sub.add_parser("sweep", help="sensitivity sweep (Sobol, Morris, FAST, LHS, grid)",
-                       description="Run a sensitivity sweep over scenario knobs (SALib 1.6) on "
-                                   "a local process pool or a Dask cluster; runs stream to "
-                                   "disk and a killed sweep continues with --resume.")
-    add_sweep_arguments(p)
-    p = sub.add_parser("calibrate", help="fit a county to its own statistics (history matching)",
-                       description="Calibrate a county profile to the targets of a targets "
-                                   "file by history matching in waves (emulators, "
-                                   "implausibility, refocusing): the plausible ensemble, a "
-                                   "best fit written as a county profile, and a fit report. "
-                                   "Runs stream to disk; a killed calibration continues with "
-                                   "--resume.")
-    add_calibrate_arguments(p)
-    p = sub.add_parser("robustness", help="which strategy, in which worlds: rank strategies "
-                                          "over many futures",
-                       description="Run every strategy and the baseline in N futures drawn "
-                                   "from a futures file (calibrated parameter sets, uncertain "
-                                   "constants, structural switches, shocks; futures/README.md) "
-                                   "on paired seeds within each future, and report how "
-                                   "robust their ranking by returns to poverty is: first-rank "
-                                   "probabilities, rank distributions, regret, cost per "
-                                   "avoided return, and PRIM boxes of the futures where a "
-                                   "leader loses its lead. Runs stream to disk; a killed run "
-                                   "continues with --resume.",
-                       epilog="Example: python run.py robustness industry combined -n 200 "
-                              "--replicates 3 --out results/robust-200")
-    add_robustness_arguments(p)
-    from simulation.cli.optimize import DESCRIPTION, EPILOG, add_optimize_arguments
-
-    p = sub.add_parser("optimize", help="the best mixes of mechanism levers for a budget "
-                       "(ε-NSGA-II)", description=DESCRIPTION, epilog=EPILOG)
-    add_optimize_arguments(p)
-    p = sub.add_parser("discover", help="knob ranges where an output stays below a threshold",
-                       description="Scenario discovery on a finished sweep with PRIM (EMA "
-                                   "Workbench): boxes of knob ranges, with coverage and "
-                                   "density.")
-    add_discover_arguments(p)
+    _lazy_parser(sub, "optimize", _optimize_arguments,
+                 help="the best mixes of mechanism levers for a budget (ε-NSGA-II)",
+                 description=DESCRIPTION, epilog=EPILOG)
+    _lazy_parser(sub, "discover", _discover_arguments,
+                 help="knob ranges where an output stays below a threshold",
+                 description="Scenario discovery on a finished sweep with PRIM (EMA "
+                             "Workbench): boxes of knob ranges, with coverage and "
+                             "density.")
 
     p = sub.add_parser("demo", help="serve the teaching page: a live county in the browser",
                        description="Serve the teaching page on 127.0.0.1 (Mesa SolaraViz, "
@@ -781,8 +785,84 @@ def build_parser() -> argparse.ArgumentParser:
     _OPTION_DEFAULTS.clear()
     _OPTION_DEFAULTS[None] = _defer_defaults(parser)
     for name, subparser in sub.choices.items():
-        _OPTION_DEFAULTS[name] = _defer_defaults(subparser)
+        if not (isinstance(subparser, _CommandParser) and subparser.pending):  # at first use
+            _OPTION_DEFAULTS[name] = _defer_defaults(subparser)
     return parser
+
+
+class _CommandParser(argparse.ArgumentParser):
+    """A command's parser. Given `populate`, its options are added on first use: when the
+    command is parsed (which includes `run.py COMMAND --help`) or its help or usage is
+    formatted; the command's deferred defaults (see _defer_defaults) are recorded then."""
+
+    def __init__(self, *args: Any,
+                 populate: Callable[[argparse.ArgumentParser], None] | None = None,
+                 command: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._populate = populate
+        self._command = command
+
+    @property
+    def pending(self) -> bool:
+        """Whether the options are still to be added."""
+        return self._populate is not None
+
+    def populate(self) -> None:
+        if self._populate is None:
+            return
+        populate, self._populate = self._populate, None
+        populate(self)
+        _OPTION_DEFAULTS[self._command] = _defer_defaults(self)
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self.populate()
+        return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        self.populate()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self.populate()
+        return super().format_help()
+
+
+def _lazy_parser(sub: Any, name: str, populate: Callable[[argparse.ArgumentParser], None],
+                 **kwargs: Any) -> argparse.ArgumentParser:
+    """A sub-command whose options `populate` adds when the command is used (_CommandParser)."""
+    parser: argparse.ArgumentParser = sub.add_parser(name, populate=populate, command=name,
+                                                     **kwargs)
+    return parser
+
+
+def _sweep_arguments(p: argparse.ArgumentParser) -> None:
+    from simulation.cli.sweeps import add_sweep_arguments
+
+    add_sweep_arguments(p)
+
+
+def _discover_arguments(p: argparse.ArgumentParser) -> None:
+    from simulation.cli.sweeps import add_discover_arguments
+
+    add_discover_arguments(p)
+
+
+def _calibrate_arguments(p: argparse.ArgumentParser) -> None:
+    from simulation.cli.calibrate import add_calibrate_arguments
+
+    add_calibrate_arguments(p)
+
+
+def _robustness_arguments(p: argparse.ArgumentParser) -> None:
+    from simulation.cli.robustness import add_robustness_arguments
+
+    add_robustness_arguments(p)
+
+
+def _optimize_arguments(p: argparse.ArgumentParser) -> None:
+    from simulation.cli.optimize import add_optimize_arguments
+
+    add_optimize_arguments(p)
 
 
 _OPTION_DEFAULTS: dict[str | None, dict[str, Any]] = {}

@@ -230,12 +230,12 @@ def run_many(scenarios: Sequence[Scenario], replicates: int, seed: int = DEFAULT
     else:
         # forkserver: workers are forked from a clean single-threaded server (forking this
         # process could deadlock once pyarrow or BLAS threads exist); the engines are
-        # preloaded there so each worker starts in milliseconds. `worker_start` keeps a worker
-        # started just as the parent is stopped from printing a spurious traceback.
+        # preloaded there so each worker starts in milliseconds (only the engine in use:
+        # Mesa's import alone takes half a second). `worker_start` keeps a worker started
+        # just as the parent is stopped from printing a spurious traceback.
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["simulation.experiments.worker_start",
-                                    "simulation.model.arrays_engine",
-                                    "simulation.model.agents_engine"])
+                                    f"simulation.model.{engine}_engine"])
         with ctx.Pool(workers, initializer=_worker_init) as pool:
             for done in pool.imap_unordered(_run_task, tasks, chunksize=1):
                 results.extend(done)

@@ -148,10 +148,11 @@ holds the token, not the knobs' key of ~250 items, which Python would hash on ev
 
 
 def _signature_key(a: Any) -> Any:
-    # An array's flags as one number (numba's layout, read-only and alignment are read from
-    # them; the other bits only make equal types' keys differ, which costs one more lookup)
     kind = type(a)
     if kind is np.ndarray:
+        # the flags as one number: numba reads layout, read-only and alignment from them;
+        # other bits (e.g. owning its data) only give equal types two keys, so two entries
+        # that are the same compiled code
         return (a.dtype, a.ndim, a.flags.num)
     if kind in _ARRAY_TUPLES:  # the loops' tuples of arrays, keyed without a call per item
         return (kind, *[(x.dtype, x.ndim, x.flags.num) for x in a])

@@ -244,7 +244,7 @@ def _stacked_years(ax, wide: pd.DataFrame, keys, colours, title: str) -> None:  
         top = bottom + values
         boxes = np.stack([np.column_stack(corner) for corner in
                           ((left, bottom), (left, top), (right, top), (right, bottom))], axis=1)
-        layer = PolyCollection(boxes, facecolors=colours[key], edgecolors="none",
+        layer = PolyCollection(list(boxes), facecolors=colours[key], edgecolors="none",
                                linewidths=0.0, label=_label(key))
         layer.sticky_edges.y.append(0.0)  # as bars: the axis starts at zero, no margin below
         ax.add_collection(layer)  # (its boxes extend the data limits)

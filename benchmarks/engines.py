@@ -72,11 +72,15 @@ def one(engine: str, households: int, years: int) -> dict:
            "peak_rss_mb": peak / 1024, "rss_per_household_bytes": (peak - base_rss) * 1024
            / households}
     if engine == "arrays":
-        g = np.random.default_rng(1)
-        c3 = time.process_time()
-        for t in range(months):
-            draw_month(g, t, households, n_villages, n_villages)
-        rng = time.process_time() - c3
+        # the floor's best of 3 passes (one above 100,000 households), as the run's time is
+        # a best of repeats: a single pass varied by a third between runs
+        rng = float("inf")
+        for _ in range(3 if households <= 100_000 else 1):
+            g = np.random.default_rng(1)
+            c3 = time.process_time()
+            for t in range(months):
+                draw_month(g, t, households, n_villages, n_villages)
+            rng = min(rng, time.process_time() - c3)
         out["rng_cpu_s"] = rng
         out["rng_ns_per_household_month"] = rng / households / months * 1e9
         out["times_rng_floor"] = run_cpu / rng

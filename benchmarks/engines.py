@@ -5,7 +5,9 @@
 Every configuration runs in a fresh process (clean peak-RSS), the baseline scenario for the
 full 15-year horizon unless --quick. Reported per engine and size: household-months per
 second, microseconds per household-month, construction time per household, peak resident
-memory per household; the arrays/agents speed ratio measured in the same run; the array
+memory per household; the same for batches of 8 replicates in one array run (1,000 and
+5,000 households: simulation/model/batch.py) and small runs against 10,000 households, alone
+and batched; the arrays/agents speed ratio measured in the same run; the array
 engine's time over the time its random numbers alone take (distance from the RNG floor); the
 loops' compile time on a fresh install and their load time from numba's disk cache (apart
 from the steady-state rows, which are measured after a warm-up); and the no-argument main
@@ -87,13 +89,39 @@ def one(engine: str, households: int, years: int) -> dict:
     return out
 
 
+BATCH = 8
+"""Runs in the batched rows (replicates of one scenario in one array run)."""
+
+
+def one_batched(households: int, years: int) -> dict:
+    """BATCH runs of `households` in one ReplicateBatch (best of repeats, as `one`)."""
+    sys.path.insert(0, str(ROOT))
+    from simulation.model.batch import ReplicateBatch
+    from simulation.model.scenario import load_scenario
+
+    sc = load_scenario("baseline").with_values({"run.households": households,
+                                                "run.years": years})
+    ReplicateBatch(sc.with_values({"run.households": 50}), [1, 2]).run(13)  # warm
+    best, spent, repeats = float("inf"), 0.0, 0
+    while (spent < 1.0 and repeats < 20) or repeats == 0:
+        batch = ReplicateBatch(sc, list(range(1, BATCH + 1)))
+        c0 = time.process_time()
+        batch.run()
+        cpu = time.process_time() - c0
+        best, spent, repeats = min(best, cpu), spent + cpu, repeats + 1
+    per = best / (households * years * 12 * BATCH)
+    return {"engine": f"arrays, batches of {BATCH}", "households": households, "years": years,
+            "repeats": repeats, "run_cpu_s": best, "us_per_household_month": per * 1e6,
+            "household_months_per_s": 1.0 / per}
+
+
 def compile_time() -> dict:
     """Compiling the loops in a fresh process with an empty numba cache (a fresh install),
     then loading them from that cache in another fresh process (every later run)."""
     import tempfile
 
     code = ("import time; t = time.perf_counter(); "
-            "from simulation.model.arrays_engine import compile_loops; compile_loops(); "
+            "from simulation.model.warmup import compile_loops; compile_loops(); "
             "print(time.perf_counter() - t)")
     out = {}
     with tempfile.TemporaryDirectory(prefix="numba-cache-") as cache:
@@ -106,8 +134,11 @@ def compile_time() -> dict:
 
 
 def spawn(engine: str, households: int, years: int) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--one", engine, str(households),
-                           str(years)], capture_output=True, text=True, check=True, cwd=ROOT)
+    flag = "--batched" if engine == "batched" else "--one"
+    args = [str(households), str(years)] if engine == "batched" else [engine, str(households),
+                                                                       str(years)]
+    proc = subprocess.run([sys.executable, __file__, flag, *args], capture_output=True,
+                          text=True, check=True, cwd=ROOT)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -133,9 +164,14 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "engines.json"))
     parser.add_argument("--one", nargs=3, metavar=("ENGINE", "HOUSEHOLDS", "YEARS"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--batched", nargs=2, metavar=("HOUSEHOLDS", "YEARS"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(one(args.one[0], int(args.one[1]), int(args.one[2]))))
+        return
+    if args.batched:
+        print(json.dumps(one_batched(int(args.batched[0]), int(args.batched[1]))))
         return
     years = 2 if args.quick else 15
     plan = [("agents", 1000), ("agents", 5000), ("agents", 10_000), ("arrays", 1000),
@@ -152,10 +188,21 @@ def main() -> None:
               f"{row['rss_per_household_bytes']:7.0f} B/household"
               + (f"  {row['times_rng_floor']:.2f}x RNG floor" if engine == "arrays" else ""),
               flush=True)
+    for n in (1000, 5000):
+        row = spawn("batched", n, years)
+        rows.append(row)
+        print(f"{row['engine']:>7} {n:>9,} households: "
+              f"{row['us_per_household_month'] * 1000:9.1f} ns/household-month  "
+              f"{row['household_months_per_s'] / 1e6:7.2f} M/s", flush=True)
     by = {(r["engine"], r["households"]): r for r in rows}
     ratio = (by[("agents", 10_000)]["us_per_household_month"]
              / by[("arrays", 10_000)]["us_per_household_month"])
     print(f"\narrays / agents speed at 10,000 households: {ratio:.1f}x")
+    ten = by[("arrays", 10_000)]["us_per_household_month"]
+    small = {label: by[key]["us_per_household_month"] / ten for label, key in
+             (("alone", ("arrays", 1000)), ("batched", (f"arrays, batches of {BATCH}", 1000)))}
+    print(f"1,000 vs 10,000 households per household-month: {small['alone']:.2f}x alone, "
+          f"{small['batched']:.2f}x in batches of {BATCH}")
     loops = compile_time()
     print(f"loops: compiled in {loops['compile_s']:.1f} s on a fresh install, loaded from the "
           f"disk cache in {loops['load_s']:.2f} s (every run above is steady state)")
@@ -163,7 +210,8 @@ def main() -> None:
     print(f"main job ({job['runs']} runs x 5,000 households x 15 years): {job['wall_s']:.1f} s")
     result = {"machine": platform.platform(), "python": platform.python_version(),
               "cpus": os.cpu_count(), "years": years, "rows": rows,
-              "arrays_over_agents_10k": ratio, "loops": loops, "main_job": job,
+              "arrays_over_agents_10k": ratio, "small_over_10k": small, "loops": loops,
+              "main_job": job,
               "created": time.strftime("%Y-%m-%d %H:%M:%S")}
     Path(args.out).write_text(json.dumps(result, indent=2), encoding="utf-8")
     print(f"written {args.out}")

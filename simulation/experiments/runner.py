@@ -114,26 +114,65 @@ def make_model(scenario: Scenario, seed: int, engine: str = "arrays", *,
 
 @dataclass(frozen=True)
 class _Task:
-    """Runs on one seed: one scenario, or several that share their history (arrays engine),
-    which is then simulated once and forked at the policy date."""
+    """Runs computed together: one scenario on one seed; several that share their history on
+    one seed (arrays engine: the history simulated once and forked at the policy date); or
+    one scenario on several seeds (arrays engine: a batch of replicates)."""
 
     indices: tuple[int, ...]
     scenarios: tuple[Scenario, ...]
-    replicate: int
-    seed: int
+    replicates: tuple[int, ...]
+    seeds: tuple[int, ...]
     engine: str
     record_events: bool
 
 
 def _run_task(task: _Task) -> list[tuple[int, RunResult]]:
+    if len(task.seeds) > 1:
+        return list(zip(task.indices, run_replicates(task.scenarios[0], task.seeds,
+                                                     replicates=task.replicates,
+                                                     record_events=task.record_events),
+                        strict=True))
+    seed, replicate = task.seeds[0], task.replicates[0]
     if len(task.scenarios) == 1:
-        return [(task.indices[0], run_one(task.scenarios[0], task.seed,
-                                          replicate=task.replicate, engine=task.engine,
+        return [(task.indices[0], run_one(task.scenarios[0], seed, replicate=replicate,
+                                          engine=task.engine,
                                           record_events=task.record_events))]
-    return list(zip(task.indices, run_shared_history(task.scenarios, task.seed,
-                                                     replicate=task.replicate,
+    return list(zip(task.indices, run_shared_history(task.scenarios, seed,
+                                                     replicate=replicate,
                                                      record_events=task.record_events),
                     strict=True))
+
+
+BATCH_HOUSEHOLDS = 8_000
+"""run_many batches the replicates of a scenario (arrays engine; a scenario that shares its
+history with others is forked instead) so that a batch holds at most this many households
+in all. Batching saves a month's fixed costs per run, which matter in small runs; but a
+batch's households are all streamed through memory each month, and once they outgrow the
+processor's cache that costs more than it saves (benchmarks/engines.py, the batched rows:
+8 runs of 1,000 households gain, 8 of 5,000 lose; assumption from that measurement)."""
+BATCH_RUNS = 8
+"""Runs in one batch at most (a batch is one task: larger batches would leave workers idle
+at the end of a run_many; assumption)."""
+
+
+def run_replicates(scenario: Scenario, seeds: Sequence[int], *,
+                   replicates: Sequence[int] | None = None,
+                   record_events: bool = True) -> list[RunResult]:
+    """Runs of `scenario` on `seeds` (replicate numbers `replicates`, default 0, 1, ...) in
+    one batch (arrays engine, simulation/model/batch.py): each result is exactly what run_one
+    gives for its seed (tests/test_batch.py). A run's `seconds` is an equal share of the
+    batch's."""
+    from simulation.model.batch import ReplicateBatch
+
+    start = time.perf_counter()
+    batch = ReplicateBatch(scenario, seeds, record_events=record_events)
+    batch.run()
+    each = (time.perf_counter() - start) / len(seeds)
+    reps = list(range(len(seeds))) if replicates is None else list(replicates)
+    return [RunResult(scenario=scenario.name, replicate=rep, seed=seed, engine="arrays",
+                      years=m.years, events=m.event_table(), households=m.initial,
+                      seconds=each)
+            for rep, seed, m in zip(reps, seeds, batch.models, strict=True)]
 
 
 def run_shared_history(scenarios: Sequence[Scenario], seed: int, *, replicate: int = 0,
@@ -161,9 +200,11 @@ def run_shared_history(scenarios: Sequence[Scenario], seed: int, *, replicate: i
 
 
 def _tasks(scenarios: Sequence[Scenario], replicates: int, seed: int, engine: str,
-           record_events: bool) -> list[_Task]:
-    """One task per run; with the arrays engine, scenarios that share their history are run
-    together on each seed (the history once, then a fork per scenario)."""
+           record_events: bool, batch: int = 1) -> list[_Task]:
+    """The runs grouped into tasks. With the arrays engine, scenarios that share their
+    history are run together on each seed (the history once, then a fork per scenario), and
+    the replicates of a scenario that shares it with none in batches of up to `batch` seeds
+    and BATCH_HOUSEHOLDS households."""
     groups: dict[object, list[int]] = {}
     for k, sc in enumerate(scenarios):
         key: object = k
@@ -173,11 +214,15 @@ def _tasks(scenarios: Sequence[Scenario], replicates: int, seed: int, engine: st
             key = history_key(sc)
         groups.setdefault(key, []).append(k)
     tasks = []
-    for r in range(replicates):
-        for members in groups.values():
-            tasks.append(_Task(tuple(k * replicates + r for k in members),
-                               tuple(scenarios[k] for k in members), r, seed + r, engine,
-                               record_events))
+    for members in groups.values():
+        size = 1
+        if engine == "arrays" and len(members) == 1:
+            size = max(1, min(batch, BATCH_HOUSEHOLDS // scenarios[members[0]].households))
+        for first in range(0, replicates, size):
+            reps = tuple(range(first, min(first + size, replicates)))
+            tasks.append(_Task(tuple(k * replicates + r for r in reps for k in members),
+                               tuple(scenarios[k] for k in members), reps,
+                               tuple(seed + r for r in reps), engine, record_events))
     return tasks
 
 
@@ -203,7 +248,7 @@ def prepare_engine(engine: str, notice: Callable[[str], None] | None = None) -> 
     hears why the first run waits."""
     if engine != "arrays":
         return
-    from simulation.model.arrays_engine import compile_loops, loops_ready
+    from simulation.model.warmup import compile_loops, loops_ready
 
     if not loops_ready():
         if notice:
@@ -218,9 +263,12 @@ def run_many(scenarios: Sequence[Scenario], replicates: int, seed: int = DEFAULT
     """Every scenario on seeds seed .. seed + replicates - 1; results in (scenario, replicate)
     order whatever the number of workers. `notice`: told when the loops are compiled first."""
     prepare_engine(engine, notice)
-    tasks = _tasks(scenarios, replicates, seed, engine, record_events)
+    workers = workers or default_workers()
+    # batches small enough that every worker gets at least two of each scenario's
+    batch = max(1, min(BATCH_RUNS, replicates // (2 * workers)))
+    tasks = _tasks(scenarios, replicates, seed, engine, record_events, batch)
     total = len(scenarios) * replicates
-    workers = min(workers or default_workers(), len(tasks))
+    workers = min(workers, len(tasks))
     results: list[tuple[int, RunResult]] = []
     if workers <= 1:
         for task in tasks:

@@ -12,11 +12,11 @@ caches them on disk); later runs load them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
-from simulation.model import compiled, kernels, metrics
+from simulation.model import kernels, metrics
 from simulation.model.codes import K
 from simulation.model.compiled import record
 from simulation.model.context import Environment, MonthContext
@@ -117,38 +117,66 @@ class ArrayModel:
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
-        """One month, phases in the order of docs/ODD.md §3 (as PovertyModel.step)."""
+        """One month, phases in the order of docs/ODD.md §3 (as PovertyModel.step; a batch of
+        replicates runs the same phases, simulation/model/batch.py)."""
+        self.dated_events()
+        rc = self.open_month(self.env.month(self.month))                                  # 1
+        hit_any, dz = self.industry_and_shocks()                                          # 2-3
+        kernels.households_live(self.s, self.pp, rc, self.log, self.decay, self.vil,       # 4
+                                hit_any, dz, self.household_draws, self.version, self.watch,
+                                self.crossing)
+        self.screening_chances()
+        n_cand = kernels.monitor(self.s, rc, self.log, self.decay, self.vil,               # 5
+                                 self.household_draws, self.watch, self.tally, self.candidates)
+        self.place_jobs(rc, self.draws, n_cand)
+        kernels.settle(self.s, rc, self.log, self.decay, self.crossing)                     # 6
+        self.close_month()
+
+    # The phases step calls around the loops; public because a batch of replicates
+    # (simulation/model/batch.py) steps its models through them, its loops called once for all.
+    def dated_events(self) -> None:
+        """This month's scheduled knob changes and disaster (the agents engine: Mesa events
+        before the step)."""
         t = self.month
-        for values in self._changes.get(t, ()):  # the agents engine: Mesa events before t
+        for values in self._changes.get(t, ()):
             self._apply_change(values)
         if t in self._disasters:
             self.pending_disaster = self._disasters[t]
-        self.ctx = c = self.env.month(t)
+
+    def open_month(self, c: MonthContext, rc: Any = None,
+                   into: kernels.HouseholdDraws | None = None) -> Any:
+        """Phase 1 (the month's draws, into `into`'s arrays if given) and 1b (January:
+        demography) under context `c`; returns `c` as the loops' record (`rc`, if the caller
+        made it already)."""
+        t = self.month
+        self.ctx = c
         if c.january:
             self.version += 1
-        rc = record(c)
-        s, pp, ev = self.s, self.pp, self.log
-        ev.n[0] = 0
-        d = self.draws = draw_month(self.rng, t, self.n, self.n_villages, self.n_villages)  # 1
-        if c.january and t > 0 and c.p.demography.enabled:                                 # 1b
-            kernels.demography(s, pp, rc, ev, self.decay, d.death, d.change, d.move, d.birth,
-                               self._births)
-        hit_any, dz = self._strike_covariate_shocks(d)                                      # 2
-        self.restructured = kernels.operate(rc.p, c.trend, self.status, self.reserve,        # 3
-                                            self.sector, d.sector, d.project_z, d.project_u,
-                                            self.vil)
+        rc = self.rc = record(c) if rc is None else rc
+        self.log.n[0] = 0
+        d = self.draws = draw_month(self.rng, t, self.n, self.n_villages, self.n_villages,
+                                    into)
+        self.household_draws = _household_draws(d, self._no_draws)
+        if c.january and t > 0 and c.p.demography.enabled:
+            kernels.demography(self.s, self.pp, rc, self.log, self.decay, d.death, d.change,
+                               d.move, d.birth, self._births)
+        return rc
+
+    def industry_and_shocks(self) -> tuple[bool, Any]:
+        """Phases 2 (covariate shocks) and 3 (industries), and their programme costs."""
+        d = self.draws
+        hit_any, dz = self._strike_covariate_shocks(d)
+        self.restructured = kernels.operate(self.rc.p, self.ctx.trend, self.status,
+                                            self.reserve, self.sector, d.sector, d.project_z,
+                                            d.project_u, self.vil)
         self._accrue_programme_costs()
-        hd = _household_draws(d, self._no_draws)
-        kernels.households_live(s, pp, rc, ev, self.decay, self.vil, hit_any, dz, hd,      # 4
-                                self.version, self.watch, self.crossing)
-        self._screening_chances()
-        n_cand = kernels.monitor(s, rc, ev, self.decay, self.vil, hd, self.watch,          # 5
-                                 self.tally, self.candidates)
-        self._place_jobs(rc, d, n_cand)
-        kernels.settle(s, rc, ev, self.decay, self.crossing)                                # 6
+        return hit_any, dz
+
+    def close_month(self) -> None:
+        """The month's events kept; in December the year closed (metrics, yearly resets)."""
         self._collect_events()
-        if c.december:
-            self._close_year(c)
+        if self.ctx.december:
+            self._close_year(self.ctx)
         self.month += 1
 
     def run(self, months: int | None = None) -> None:
@@ -165,7 +193,7 @@ class ArrayModel:
             return False, NO_DISASTER
         self.tally[kernels.T_DISASTERS, 0] += 1
         self.vil.hit[:] = d.village < disaster.village_share
-        return True, DisasterRecord(float(disaster.asset_loss),
+        return True, kernels.DisasterRecord(float(disaster.asset_loss),
                                     float(disaster.production_loss), int(disaster.months))
 
     def _accrue_programme_costs(self) -> None:
@@ -177,13 +205,13 @@ class ArrayModel:
                                                  * self.ctx.cpi)
             self.tally[kernels.T_RESTRUCTURED, 0] += self.restructured
 
-    def _screening_chances(self) -> None:
+    def screening_chances(self) -> None:
         if self._screen_version != self.version:
             self.vil.p_screen[:] = [self.env.screening_chance(f, bool(k))
                                     for f, k in zip(self.duty_factor, self.key, strict=True)]
             self._screen_version = self.version
 
-    def _place_jobs(self, rc: Any, d: MonthDraws, n_cand: int) -> None:
+    def place_jobs(self, rc: Any, d: MonthDraws, n_cand: int) -> None:
         """Phase 5 end, as PovertyModel._place_jobs (candidates by their job draw)."""
         candidates = self.candidates[:n_cand]
         order = candidates[np.lexsort((candidates, d.job[candidates]))] if n_cand else candidates
@@ -258,42 +286,16 @@ class ArrayModel:
         return e[np.lexsort((e[:, 3], e[:, 2], e[:, 1], e[:, 0]))]
 
 
-@compiled.number_tuple
-class DisasterRecord(NamedTuple):
-    """This month's disaster, as the household loop reads it."""
-
-    asset_loss: float
-    production_loss: float
-    months: int
+NO_DISASTER = kernels.DisasterRecord(0.0, 0.0, 0)
 
 
-NO_DISASTER = DisasterRecord(0.0, 0.0, 0)
-
-
-@compiled.array_tuple
-class HouseholdDraws(NamedTuple):
-    """The month's per-household draws the household and official loops read."""
-
-    earnings: np.ndarray
-    shock: np.ndarray
-    severity: np.ndarray
-    job: np.ndarray
-    report: np.ndarray
-    screen: np.ndarray
-    warn: np.ndarray
-    process: np.ndarray
-    house: np.ndarray
-    apply: np.ndarray
-    train: np.ndarray
-    guide: np.ndarray
-
-
-def _household_draws(d: MonthDraws, none: np.ndarray) -> HouseholdDraws:
+def _household_draws(d: MonthDraws, none: np.ndarray) -> kernels.HouseholdDraws:
     """The month's draws; `none`, zeros, stands in for the draws that exist in March only
     (training take-up, guidance), which the loops read then."""
-    return HouseholdDraws(d.earnings, d.shock, d.severity, d.job, d.report, d.screen, d.warn,
-                          d.process, d.house, d.apply, none if d.train is None else d.train,
-                          none if d.guide is None else d.guide)
+    return kernels.HouseholdDraws(d.earnings, d.shock, d.severity, d.job, d.report, d.screen,
+                                  d.warn, d.process, d.house, d.apply,
+                                  none if d.train is None else d.train,
+                                  none if d.guide is None else d.guide)
 
 
 def history_key(scenario: Scenario) -> tuple[object, ...]:
@@ -306,20 +308,3 @@ def history_key(scenario: Scenario) -> tuple[object, ...]:
             tuple((c.month, tuple(sorted(c.values.items()))) for c in scenario.schedule
                   if c.month < before),
             tuple(d for d in scenario.disasters if d.month < before))
-
-
-def loops_ready() -> bool:
-    """Whether this machine holds the compiled loops of the current model sources."""
-    return compiled.loops_ready(kernels.households_live)
-
-
-def compile_loops() -> None:
-    """Compile (or load from numba's disk cache) every loop a run calls, by running a small
-    model for 13 months (a January after the first runs the demography loop); then mark the
-    cache ready. Called once in the parent before worker processes start, so that they load
-    the loops instead of each compiling them."""
-    from simulation.model.scenario import load_scenario
-
-    small = load_scenario("baseline").with_values({"run.households": 50, "run.years": 2})
-    ArrayModel(small, rng=0).run(13)
-    compiled.mark_loops_ready(kernels.households_live)

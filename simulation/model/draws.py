@@ -29,6 +29,7 @@ Agents read their own draw by index; nothing else in the model draws.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -64,19 +65,30 @@ class MonthDraws:
 
 
 def draw_month(rng: np.random.Generator, month: int, households: int, villages: int,
-               projects: int) -> MonthDraws:
-    """Draw month `month`'s numbers in the documented order."""
+               projects: int, into: Any = None) -> MonthDraws:
+    """Draw month `month`'s numbers in the documented order. `into`: arrays named as the
+    per-household draws 6-16 (kernels.HouseholdDraws), each of `households` numbers, to draw
+    those into instead of new arrays (a batch's rows); the numbers are the same."""
     disaster = float(rng.random())
     village = rng.random(villages)
     sector = rng.standard_normal(N_SECTORS)
     project_z = rng.standard_normal(projects)
     project_u = rng.random(projects)
-    earnings = rng.standard_normal(households)
-    shock, severity, job, report, screen, warn, process, house, apply = (
-        rng.random(households) for _ in range(9))
     march = month % 12 == MARCH
-    train = rng.random(households) if march else None
-    guide = rng.random(households) if march else None
+    if into is None:
+        earnings = rng.standard_normal(households)
+        shock, severity, job, report, screen, warn, process, house, apply = (
+            rng.random(households) for _ in range(9))
+        train = rng.random(households) if march else None
+        guide = rng.random(households) if march else None
+    else:
+        earnings = rng.standard_normal(out=into.earnings)
+        shock, severity, job, report, screen, warn, process, house, apply = (
+            rng.random(out=a) for a in (into.shock, into.severity, into.job, into.report,
+                                        into.screen, into.warn, into.process, into.house,
+                                        into.apply))
+        train = rng.random(out=into.train) if march else None
+        guide = rng.random(out=into.guide) if march else None
     january = month % 12 == 0
     death, change, move, birth = ((rng.random((households, K)) for _ in range(4)) if january
                                   else (None, None, None, None))

@@ -171,6 +171,33 @@ class Villages(NamedTuple):
     p_screen: NDArray[np.float64]
 
 
+@R.number_tuple
+class DisasterRecord(NamedTuple):
+    """This month's disaster, as the household loop reads it."""
+
+    asset_loss: float
+    production_loss: float
+    months: int
+
+
+@R.array_tuple
+class HouseholdDraws(NamedTuple):
+    """The month's per-household draws the household and official loops read."""
+
+    earnings: NDArray[np.float64]
+    shock: NDArray[np.float64]
+    severity: NDArray[np.float64]
+    job: NDArray[np.float64]
+    report: NDArray[np.float64]
+    screen: NDArray[np.float64]
+    warn: NDArray[np.float64]
+    process: NDArray[np.float64]
+    house: NDArray[np.float64]
+    apply: NDArray[np.float64]
+    train: NDArray[np.float64]
+    guide: NDArray[np.float64]
+
+
 # ----------------------------------------------------------------------------- bookkeeping
 @inline
 def log(ev: Any, t: int, i: int, event: int, cause: int) -> None:
@@ -952,3 +979,61 @@ def settle(s: Any, c: Any, ev: Any, decay: Any, crossing: Any) -> None:
                     h.fall_cause_h = cause
                 log(ev, t, i, FALL_HARDSHIP, cause)
 
+
+
+# ----------------------------------------------------------------------------- batches
+# The household, monitoring and settling loops for a batch of runs (replicates of one
+# scenario, simulation/model/batch.py): every per-run array has a leading run dimension, the
+# month's context is the runs' common one, and each run is the loop above on its own rows
+# (the same function, inlined), so a batch costs one call a month instead of one per run.
+_households_live = inline(households_live.py_func)
+_monitor = inline(monitor.py_func)
+_settle = inline(settle.py_func)
+
+
+@inline
+def _run_log(ev: Any, r: int) -> Any:
+    return EventLog(ev.data[r], ev.n[r], ev.keep)
+
+
+@inline
+def _run_villages(vil: Any, r: int) -> Any:
+    return Villages(vil.hit[r], vil.dividend_paid[r], vil.dividend_drop[r], vil.failed_now[r],
+                    vil.partner[r], vil.p_screen[r])
+
+
+@inline
+def _run_draws(d: Any, r: int) -> Any:
+    return HouseholdDraws(d.earnings[r], d.shock[r], d.severity[r], d.job[r], d.report[r],
+                          d.screen[r], d.warn[r], d.process[r], d.house[r], d.apply[r],
+                          d.train[r], d.guide[r])
+
+
+@jit
+def households_live_batch(s: Any, pp: Any, c: Any, ev: Any, decay: Any, vil: Any,
+                          hit_any: Any, asset_loss: Any, production_loss: Any,
+                          disaster_months: Any, d: Any, version: int, watch: Any,
+                          crossing: Any) -> None:
+    """households_live for each run r of a batch (its disaster: hit_any[r] and the three
+    DisasterRecord columns at r)."""
+    for r in range(s.shape[0]):
+        _households_live(s[r], pp[r], c, _run_log(ev, r), decay, _run_villages(vil, r),
+                         hit_any[r], DisasterRecord(asset_loss[r], production_loss[r],
+                                                    disaster_months[r]),
+                         _run_draws(d, r), version, watch[r], crossing[r])
+
+
+@jit
+def monitor_batch(s: Any, c: Any, ev: Any, decay: Any, vil: Any, d: Any, watch: Any,
+                  tally: Any, candidates: Any, n_cand: Any) -> None:
+    """monitor for each run r of a batch; its number of job candidates into n_cand[r]."""
+    for r in range(s.shape[0]):
+        n_cand[r] = _monitor(s[r], c, _run_log(ev, r), decay, _run_villages(vil, r),
+                             _run_draws(d, r), watch[r], tally[r], candidates[r])
+
+
+@jit
+def settle_batch(s: Any, c: Any, ev: Any, decay: Any, crossing: Any) -> None:
+    """settle for each run r of a batch."""
+    for r in range(s.shape[0]):
+        _settle(s[r], c, _run_log(ev, r), decay, crossing[r])

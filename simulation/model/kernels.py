@@ -984,11 +984,13 @@ def settle(s: Any, c: Any, ev: Any, decay: Any, crossing: Any) -> None:
 # ----------------------------------------------------------------------------- batches
 # The household, monitoring and settling loops for a batch of runs (replicates of one
 # scenario, simulation/model/batch.py): every per-run array has a leading run dimension, the
-# month's context is the runs' common one, and each run is the loop above on its own rows
-# (the same function, inlined), so a batch costs one call a month instead of one per run.
-_households_live = inline(households_live.py_func)
-_monitor = inline(monitor.py_func)
-_settle = inline(settle.py_func)
+# month's context is the runs' common one, and each run is the loop above called on its own
+# rows (the same compiled code, not a copy: compiling the loops twice doubled the compile
+# time of a fresh install), so a batch costs one call from Python a month instead of one per
+# run.
+_households_live = households_live.dispatcher
+_monitor = monitor.dispatcher
+_settle = settle.dispatcher
 
 
 @inline

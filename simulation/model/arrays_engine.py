@@ -194,7 +194,8 @@ class ArrayModel:
         self.tally[kernels.T_DISASTERS, 0] += 1
         self.vil.hit[:] = d.village < disaster.village_share
         return True, kernels.DisasterRecord(float(disaster.asset_loss),
-                                    float(disaster.production_loss), int(disaster.months))
+                                            float(disaster.production_loss),
+                                            int(disaster.months))
 
     def _accrue_programme_costs(self) -> None:
         for mechanism, yearly in self.env.programme_costs().items():

@@ -39,6 +39,14 @@ class RunResult:
     households: dict[str, np.ndarray] = field(default_factory=dict)  # state.initial_record
     seconds: float = 0.0
 
+    @classmethod
+    def of(cls, model: Any, scenario: Scenario, replicate: int, seed: int, engine: str,
+           seconds: float) -> RunResult:
+        """What a finished model of `scenario` produced."""
+        return cls(scenario=scenario.name, replicate=replicate, seed=seed, engine=engine,
+                   years=model.years, events=model.event_table(), households=model.initial,
+                   seconds=seconds)
+
 
 def run_one(scenario: Scenario, seed: int, *, replicate: int = 0, engine: str = "arrays",
             record_events: bool = True) -> RunResult:
@@ -48,10 +56,7 @@ def run_one(scenario: Scenario, seed: int, *, replicate: int = 0, engine: str = 
     start = time.perf_counter()
     model = make_model(scenario, seed, engine, record_events=record_events)
     model.run()
-    return RunResult(
-        scenario=scenario.name, replicate=replicate, seed=seed, engine=engine,
-        years=model.years, events=model.event_table(), households=model.initial,
-        seconds=time.perf_counter() - start)
+    return RunResult.of(model, scenario, replicate, seed, engine, time.perf_counter() - start)
 
 
 HISTORY_MEMORY_HOUSEHOLDS = 200_000
@@ -90,10 +95,7 @@ def run_after_history(scenario: Scenario, seed: int, *, replicate: int = 0,
         _HISTORIES.move_to_end(key)
     model = history.fork(scenario)
     model.run(scenario.years * 12 - model.month)
-    return RunResult(
-        scenario=scenario.name, replicate=replicate, seed=seed, engine=engine,
-        years=model.years, events=model.event_table(), households=model.initial,
-        seconds=time.perf_counter() - start)
+    return RunResult.of(model, scenario, replicate, seed, engine, time.perf_counter() - start)
 
 
 def make_model(scenario: Scenario, seed: int, engine: str = "arrays", *,
@@ -169,9 +171,7 @@ def run_replicates(scenario: Scenario, seeds: Sequence[int], *,
     batch.run()
     each = (time.perf_counter() - start) / len(seeds)
     reps = list(range(len(seeds))) if replicates is None else list(replicates)
-    return [RunResult(scenario=scenario.name, replicate=rep, seed=seed, engine="arrays",
-                      years=m.years, events=m.event_table(), households=m.initial,
-                      seconds=each)
+    return [RunResult.of(m, scenario, rep, seed, "arrays", each)
             for rep, seed, m in zip(reps, seeds, batch.models, strict=True)]
 
 
@@ -192,10 +192,8 @@ def run_shared_history(scenarios: Sequence[Scenario], seed: int, *, replicate: i
         begun = time.perf_counter()
         model = history.fork(scenario)
         model.run(scenario.years * 12 - model.month)
-        results.append(RunResult(
-            scenario=scenario.name, replicate=replicate, seed=seed, engine="arrays",
-            years=model.years, events=model.event_table(), households=model.initial,
-            seconds=shared + time.perf_counter() - begun))
+        results.append(RunResult.of(model, scenario, replicate, seed, "arrays",
+                                    shared + time.perf_counter() - begun))
     return results
 
 
